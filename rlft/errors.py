@@ -1,0 +1,18 @@
+"""Errors a user can fix.
+
+Anything raised as an :class:`RlftError` is printed by the command-line entry points as one
+line (what, where, how to fix) with a non-zero exit; every other exception is a bug and keeps
+its traceback.
+"""
+
+
+class RlftError(Exception):
+    """Base class of user-fixable errors: the message is shown to the user as is."""
+
+
+class ConfigError(RlftError):
+    """A configuration value is wrong (type, range, unknown key, inconsistent fields)."""
+
+
+class RunFolderError(RlftError):
+    """A run folder is missing, incomplete or not a run (e.g. ``resume=`` of a random folder)."""
