@@ -1,0 +1,56 @@
+"""Turn user-fixable errors into one line on stderr and exit code 2; bugs keep their traceback."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from rlft.errors import RlftError
+
+EXIT_USER_ERROR = 2
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+
+
+def describe_config_error(exc: BaseException) -> str | None:
+    """One line for Hydra/OmegaConf composition errors, or None if ``exc`` is not one."""
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if isinstance(exc, MissingConfigException):
+        missing = exc.missing_cfg_file or ""
+        group, _, option = missing.rpartition("/")
+        if exc.options and group:
+            return (f"unknown option {option!r} for config group {group!r}: "
+                    f"choose one of {', '.join(sorted(exc.options))}")
+        return _first_line(str(exc))
+    cause = exc.__cause__ if isinstance(exc, HydraException) else exc
+    if isinstance(cause, OmegaConfBaseException):
+        key = getattr(cause, "full_key", None)
+        message = _first_line(getattr(cause, "msg", None) or str(cause))
+        if key and key not in message:
+            message = f"{key}: {message}"
+        context = _first_line(str(exc)) if cause is not exc else ""
+        hint = "fix the value in the override or config file"
+        return f"{context}: {message} ({hint})" if context else f"{message} ({hint})"
+    if isinstance(exc, HydraException):
+        return _first_line(str(exc))
+    return None
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    try:
+        yield
+    except RlftError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+    except Exception as exc:
+        message = describe_config_error(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)

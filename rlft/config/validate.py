@@ -1,0 +1,166 @@
+"""Cross-field checks run before anything heavy is imported or any run folder is written.
+
+Each failure is a :class:`~rlft.errors.ConfigError` whose one-line message names the key, the
+value and what to change. Types and unknown keys are already caught by the schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from pathlib import Path
+from typing import Any, Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+from rlft.algos.spec import ALGO_SPECIFIC_FIELDS, ALGORITHMS, is_on_policy
+from rlft.errors import ConfigError, RunFolderError
+
+EVAL_METRICS = ("success_rate", "mean_reward", "mean_length")
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def _positive(cfg: DictConfig, key: str) -> None:
+    value = OmegaConf.select(cfg, key)
+    if value is not None:
+        _require(value > 0, f"{key}={value} must be > 0")
+
+
+def _one_of(cfg: DictConfig, key: str, allowed: tuple[str, ...]) -> None:
+    value = OmegaConf.select(cfg, key)
+    _require(value in allowed, f"{key}={value!r} is not valid: use one of {', '.join(allowed)}")
+
+
+def _in_unit_interval(cfg: DictConfig, key: str, *, low_open: bool = False) -> None:
+    value = OmegaConf.select(cfg, key)
+    if value is None:
+        return
+    ok = (0 < value <= 1) if low_open else (0 <= value <= 1)
+    _require(ok, f"{key}={value} must be in {'(0, 1]' if low_open else '[0, 1]'}")
+
+
+def validate_hparams(cfg: DictConfig) -> None:
+    hp = cfg.hparams
+    algos = tuple(ALGORITHMS)
+    _one_of(cfg, "hparams.algo", algos)
+    for key in ("hparams.lr", "hparams.total_timesteps", "hparams.n_steps", "hparams.batch_size",
+                "hparams.n_epochs", "hparams.clip_range", "hparams.buffer_size", "hparams.train_freq",
+                "hparams.max_grad_norm"):
+        _positive(cfg, key)
+    _require(hp.lr_end >= 0, f"hparams.lr_end={hp.lr_end} must be >= 0")
+    _one_of(cfg, "hparams.lr_schedule", ("constant", "linear"))
+    _one_of(cfg, "hparams.clip_schedule", ("constant", "linear"))
+    for key in ("hparams.gamma", "hparams.gae_lambda"):
+        _in_unit_interval(cfg, key, low_open=True)
+    for key in ("hparams.exploration_fraction", "hparams.exploration_initial_eps",
+                "hparams.exploration_final_eps", "hparams.tau"):
+        _in_unit_interval(cfg, key)
+    for key in ("hparams.ent_coef", "hparams.vf_coef", "hparams.lambda_stop", "hparams.stop_label_coef",
+                "hparams.learning_starts"):
+        value = OmegaConf.select(cfg, key)
+        _require(value is None or value >= 0, f"{key}={value} must be >= 0")
+
+    accepted = ALGORITHMS[hp.algo][1]
+    for name in sorted(ALGO_SPECIFIC_FIELDS - accepted):
+        value = hp[name]
+        _require(value is None, f"hparams.{name}={value} is not used by algo {hp.algo}: remove it "
+                                f"(or set hparams.{name}=null)")
+
+    if is_on_policy(hp.algo):
+        _require(hp.n_steps is not None, f"hparams.n_steps must be set for algo {hp.algo}")
+        rollout = hp.n_steps * cfg.env.n_envs
+        if hp.batch_size is not None and rollout % hp.batch_size:
+            divisors = [d for d in (32, 64, 128, 256, 512, 1024) if rollout % d == 0 and d <= rollout]
+            hint = f" such as {', '.join(map(str, divisors))}" if divisors else ""
+            raise ConfigError(
+                f"hparams.batch_size={hp.batch_size} does not divide hparams.n_steps * env.n_envs = "
+                f"{hp.n_steps} * {cfg.env.n_envs} = {rollout}: choose a divisor{hint}"
+            )
+
+
+def validate_run_settings(cfg: DictConfig) -> None:
+    _positive(cfg, "env.n_envs")
+    _positive(cfg, "eval.episodes")
+    _positive(cfg, "eval.final_episodes")
+    _positive(cfg, "eval.n_envs")
+    _positive(cfg, "checkpoint.keep")
+    _positive(cfg, "torch_threads")
+    for key in ("eval.every", "checkpoint.every"):
+        value = OmegaConf.select(cfg, key)
+        _require(value >= 0, f"{key}={value} must be >= 0 (0 disables)")
+    _one_of(cfg, "eval.metric", ("auto", "success_rate", "mean_reward"))
+    _one_of(cfg, "progress", ("auto", "bar", "log", "none"))
+    device = cfg.device
+    _require(device in ("auto", "cpu", "cuda") or device.startswith("cuda:"),
+             f"device={device!r} is not valid: use auto, cpu, cuda or cuda:N")
+    es = cfg.early_stop
+    if es.metric is not None:
+        _one_of(cfg, "early_stop.metric", EVAL_METRICS)
+        _one_of(cfg, "early_stop.mode", ("max", "min"))
+        _require(es.target is not None or es.patience is not None,
+                 "early_stop.metric is set but neither early_stop.target nor early_stop.patience: set one")
+        _require(es.patience is None or es.patience >= 1, f"early_stop.patience={es.patience} must be >= 1")
+        _require(es.min_delta >= 0, f"early_stop.min_delta={es.min_delta} must be >= 0")
+
+
+def _locate(path: str, key: str) -> Callable[..., Any]:
+    module_name, _, attr = path.replace(":", ".").rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"{key}={path!r} cannot be imported ({exc}): give a dotted path module.name") from None
+
+
+def check_env_id(env_id: str) -> None:
+    """Fail with close matches when ``env_id`` is not a registered gymnasium id."""
+    import gymnasium
+
+    import rlft.envs  # noqa: F401  (registers rlft/CurveTrace-v0)
+
+    module, _, bare_id = env_id.rpartition(":")
+    if module:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigError(f"env.id={env_id!r}: cannot import module {module!r} ({exc})") from None
+    if bare_id not in gymnasium.registry:
+        close = difflib.get_close_matches(bare_id, list(gymnasium.registry), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ConfigError(f"env.id={env_id!r} is not a registered gymnasium environment{hint}")
+
+
+def validate_env(cfg: DictConfig) -> None:
+    env = cfg.env
+    _require((env.id is None) != (env._target_ is None),
+             "set exactly one of env.id (a gymnasium id) and env._target_ (a dotted path to an env factory)")
+    if env.id is not None:
+        check_env_id(env.id)
+    else:
+        _locate(env._target_, "env._target_")
+    if env.vec_env not in ("dummy", "subproc"):
+        _locate(env.vec_env, "env.vec_env")
+
+
+def validate_resume(cfg: DictConfig) -> None:
+    if not cfg.resume:
+        return
+    from rlft.runs.layout import RunFolder
+
+    folder = RunFolder(Path(cfg.resume))
+    if not folder.is_run():
+        raise RunFolderError(
+            f"resume={cfg.resume!r} is not an rlft run folder (expected {folder.config_file.name} in "
+            f".hydra/ and {folder.metrics_file.name}): pass a folder under {cfg.paths.output_dir}/"
+        )
+
+
+def validate(cfg: DictConfig) -> None:
+    """All checks that need no model: call before creating anything on disk."""
+    validate_resume(cfg)
+    validate_hparams(cfg)
+    validate_run_settings(cfg)
+    validate_env(cfg)

@@ -1,0 +1,90 @@
+"""``python -m rlft.train``: the one entrypoint.
+
+Dispatch: a champion means fine-tune, a curriculum means curriculum, otherwise a single training
+run; ``-m`` turns any of them into a sweep. Heavy libraries are imported only once a run really
+starts, so ``--help`` and ``--cfg job`` stay instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from rlft.cli import user_errors
+from rlft.config.resolvers import register_resolvers
+from rlft.config.resume import effective_config
+from rlft.config.run_kind import TRAIN, run_kind
+from rlft.config.schema import register_configs
+from rlft.config.validate import validate
+from rlft.errors import ConfigError
+
+log = logging.getLogger("rlft")
+
+register_configs()
+register_resolvers()
+
+
+def _record_provenance(cfg: DictConfig, run_dir: Path) -> None:
+    from rlft.io import atomic_write_json, atomic_write_text
+    from rlft.runs.layout import RunFolder
+    from rlft.runs.provenance import command_line, environment_record
+
+    run = RunFolder(run_dir)
+    hydra_out = run_dir / HydraConfig.get().output_subdir
+    record = environment_record(cfg.seed, {"torch_threads": cfg.torch_threads, "device": cfg.device})
+    if cfg.resume:
+        previous = run.command_file.read_text(encoding="utf-8") if run.command_file.is_file() else ""
+        atomic_write_text(run.command_file, previous + command_line() + "\n")
+        atomic_write_json(hydra_out / "environment.json", record)
+        atomic_write_text(hydra_out / "config.yaml", OmegaConf.to_yaml(cfg))  # what this segment ran with
+    else:
+        atomic_write_text(run.command_file, command_line() + "\n")
+        atomic_write_json(run.environment_file, record)
+
+
+def _objective(metrics: dict) -> float | None:
+    final = metrics.get("final") or {}
+    value = final.get("success_rate")
+    return value if value is not None else final.get("mean_reward")
+
+
+def run(cfg: DictConfig) -> float | None:
+    """Run one job of the composed config; returns the metric a sweeper optimises."""
+    cfg = effective_config(cfg, list(HydraConfig.get().overrides.task))
+    validate(cfg)  # again: sweep jobs do not pass through ValidateBeforeRun
+    kind = run_kind(cfg)
+    if kind != TRAIN:
+        raise ConfigError(f"{kind} runs are not available in this version: set champion=none curriculum=none")
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    _record_provenance(cfg, run_dir)
+
+    from rlft.runs.layout import RunFolder
+    from rlft.training.run import run_training
+
+    metrics = run_training(cfg, RunFolder(run_dir), resume=bool(cfg.resume))
+    final = metrics.get("final") or {}
+    shown = ", ".join(f"{k}={v:.4g}" for k, v in final.items() if isinstance(v, float))
+    log.info("%s: %s (%s)", metrics["status"], metrics["message"], shown)
+    log.info("run folder: %s", run_dir)
+    return _objective(metrics)
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def _hydra_main(cfg: DictConfig) -> float | None:
+    return run(cfg)
+
+
+def main() -> None:
+    # Let errors reach user_errors() instead of Hydra's multi-line report.
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    with user_errors():
+        _hydra_main()
+
+
+if __name__ == "__main__":
+    main()

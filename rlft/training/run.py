@@ -1,0 +1,144 @@
+"""A single training run in a prepared run folder: build or restore, learn, evaluate, save."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omegaconf import DictConfig
+
+from rlft.algos.factory import algorithm_class, build_model, model_kwargs
+from rlft.envs.factory import env_factory, make_vec_env
+from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
+from rlft.evaluation import EpisodeRunner
+from rlft.io import read_json
+from rlft.runs.layout import RunFolder
+from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, MetricsFile
+from rlft.training.callbacks import RunCallback, Schedule
+from rlft.training.checkpoints import MODEL_FILE, REPLAY_FILE, STATE_FILE, save_checkpoint, write_model_folder
+from rlft.training.early_stop import EarlyStopper
+from rlft.training.progress import Progress
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.vec_env import VecEnv
+
+log = logging.getLogger("rlft")
+
+
+def configure_torch(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _wrap_normalization(cfg: DictConfig, venv: "VecEnv") -> "VecEnv":
+    norm = cfg.env.normalize
+    if not (norm.obs or norm.reward):
+        return venv
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    return VecNormalize(venv, norm_obs=norm.obs, norm_reward=norm.reward, clip_obs=norm.clip_obs,
+                        clip_reward=norm.clip_reward, gamma=cfg.hparams.gamma or 0.99)
+
+
+def _restore(cfg: DictConfig, checkpoint: Path, venv: "VecEnv") -> "BaseAlgorithm":
+    """Load a checkpoint with the (possibly overridden) hyperparameters; counters and optimizer
+    state come back from the zip, so LR schedules continue where they were."""
+    kwargs = model_kwargs(cfg.hparams)
+    kwargs.pop("policy_kwargs")  # the architecture is the saved one
+    model = algorithm_class(cfg.hparams.algo).load(checkpoint / MODEL_FILE, env=venv, device=cfg.device, **kwargs)
+    norm = find_vecnormalize(venv)
+    if norm is not None and has_normalization(checkpoint):
+        load_normalization_into(norm, checkpoint)
+    if (checkpoint / REPLAY_FILE).is_file():
+        model.load_replay_buffer(checkpoint / REPLAY_FILE)
+    model.set_random_seed(cfg.seed + model.num_timesteps)
+    return model
+
+
+def run_training(cfg: DictConfig, run: RunFolder, *, resume: bool = False) -> dict[str, Any]:
+    """Train until ``hparams.total_timesteps`` (or early stop); return the metrics dict."""
+    from stable_baselines3.common.logger import configure as configure_logger
+
+    configure_torch(cfg.torch_threads)
+    total = int(cfg.hparams.total_timesteps)
+    latest = run.latest_checkpoint() if resume else None
+    start = latest[0] if latest else 0
+    state: dict[str, Any] = read_json(latest[1] / STATE_FILE) if latest else {}
+
+    venv = _wrap_normalization(cfg, make_vec_env(cfg, cfg.env.n_envs, cfg.seed + start))
+    model = _restore(cfg, latest[1], venv) if latest else build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
+    model.set_logger(configure_logger(str(run.tb_dir), ["tensorboard"]))
+
+    if resume and run.metrics_file.is_file():
+        metrics = MetricsFile.load(run.metrics_file)
+        metrics.truncate_after(start)
+        metrics.update(status=RUNNING, message=f"resumed from step {start}", total_timesteps=start,
+                       target_timesteps=total, resumes=metrics.data.get("resumes", 0) + 1)
+    else:
+        metrics = MetricsFile.create(run.metrics_file, kind="train", experiment_name=cfg.experiment_name,
+                                     seed=cfg.seed, target_timesteps=total)
+    if start >= total:
+        log.info("run already at %d of %d steps: nothing to train", start, total)
+
+    eval_envs = EpisodeRunner(env_factory(cfg), cfg.eval.n_envs)
+    norm = find_vecnormalize(venv)
+
+    def evaluate(episodes: int):
+        return eval_envs.evaluate(model, range(cfg.eval.seed, cfg.eval.seed + episodes),
+                                  deterministic=cfg.eval.deterministic,
+                                  obs_transform=norm.normalize_obs if norm is not None else None)
+
+    wall_before = float(state.get("wall_time_s", 0.0))
+    t0 = time.monotonic()
+    progress = Progress(cfg.progress, total, start, cfg.progress_every_s)
+    callback = RunCallback(
+        run, metrics, lambda: evaluate(cfg.eval.episodes),
+        Schedule.starting_at(cfg.eval.every, cfg.checkpoint.every, start),
+        EarlyStopper(cfg.early_stop, state.get("early_stop")),
+        progress,
+        best_preference=cfg.eval.metric,
+        checkpoint_keep=cfg.checkpoint.keep,
+        save_replay_buffer=cfg.checkpoint.save_replay_buffer,
+        extra_state=lambda: {"wall_time_s": wall_before + time.monotonic() - t0},
+    )
+    callback.stop_reason = state.get("stop_reason")
+    try:
+        if start < total and callback.stop_reason is None:
+            model.learn(total - start, callback=callback, reset_num_timesteps=start == 0, log_interval=1)
+        progress.close(model.num_timesteps)
+        final = _finish(cfg, run, model, venv, callback, metrics, evaluate, total)
+    except BaseException as exc:  # record why the run ended, then let the error surface
+        progress.close(model.num_timesteps)
+        metrics.update(status=FAILED, message=f"{type(exc).__name__}: {exc}", total_timesteps=model.num_timesteps)
+        raise
+    finally:
+        eval_envs.close()
+        venv.close()
+    return final
+
+
+def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecEnv", callback: RunCallback,
+            metrics: MetricsFile, evaluate, total: int) -> dict[str, Any]:
+    """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends)."""
+    if callback.model is None:  # nothing was left to learn
+        callback.init_callback(model)
+    summary = evaluate(cfg.eval.final_episodes).summary()
+    final = {"timesteps": model.num_timesteps, **summary}
+    state = callback.state()
+    write_model_folder(run.final_dir, model, venv, {**state, **final})
+    save_checkpoint(run, model, venv, state, cfg.checkpoint.keep, cfg.checkpoint.save_replay_buffer)
+    if metrics.data.get("best") is None:
+        write_model_folder(run.best_dir, model, venv, {**state, **final})
+        metrics.data["best"] = {"timesteps": model.num_timesteps, "metric": "final", "value": None}
+    status = EARLY_STOPPED if callback.stop_reason else COMPLETED
+    message = callback.stop_reason or f"trained {model.num_timesteps} of {total} steps"
+    metrics.update(status=status, message=message, total_timesteps=model.num_timesteps, final=final,
+                   wall_time_s=round(state["wall_time_s"], 2))
+    from rlft.plots import plot_learning_curve
+
+    plot_learning_curve(metrics.data, run.plots_dir / "learning_curve.png")
+    return metrics.data
