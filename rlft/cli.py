@@ -6,7 +6,7 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-from rlft.errors import RlftError
+from rlft.errors import AbortRun, RlftError
 
 EXIT_USER_ERROR = 2
 
@@ -18,7 +18,7 @@ def _first_line(text: str) -> str:
 def describe_config_error(exc: BaseException) -> str | None:
     """One line for Hydra/OmegaConf composition errors, or None if ``exc`` is not one."""
     from hydra.errors import HydraException, MissingConfigException
-    from omegaconf.errors import OmegaConfBaseException
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
     if isinstance(exc, MissingConfigException):
         missing = exc.missing_cfg_file or ""
@@ -33,24 +33,30 @@ def describe_config_error(exc: BaseException) -> str | None:
         message = _first_line(getattr(cause, "msg", None) or str(cause))
         if key and key not in message:
             message = f"{key}: {message}"
-        context = _first_line(str(exc)) if cause is not exc else ""
-        hint = "fix the value in the override or config file"
+        context = _first_line(str(exc)).rstrip(".") if cause is not exc else ""
+        if isinstance(cause, (ConfigKeyError, ConfigAttributeError)):
+            hint = "check the key name: python -m rlft.train --cfg job shows every key"
+        else:
+            hint = "fix the value in the override or config file"
         return f"{context}: {message} ({hint})" if context else f"{message} ({hint})"
     if isinstance(exc, HydraException):
         return _first_line(str(exc))
     return None
 
 
+def _report(exc: BaseException) -> None:
+    message = str(exc) if isinstance(exc, RlftError) else describe_config_error(exc)
+    if message is None:
+        raise exc
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(EXIT_USER_ERROR)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     try:
         yield
-    except RlftError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_USER_ERROR)
+    except AbortRun as abort:
+        _report(abort.error)
     except Exception as exc:
-        message = describe_config_error(exc)
-        if message is None:
-            raise
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(EXIT_USER_ERROR)
+        _report(exc)

@@ -16,3 +16,15 @@ class ConfigError(RlftError):
 
 class RunFolderError(RlftError):
     """A run folder is missing, incomplete or not a run (e.g. ``resume=`` of a random folder)."""
+
+
+class AbortRun(BaseException):
+    """Carries a config error out of a Hydra callback.
+
+    Hydra downgrades an ``Exception`` raised in a callback to a warning and goes on to create the
+    run folder; a ``BaseException`` passes through, and the CLI reports the wrapped error.
+    """
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error

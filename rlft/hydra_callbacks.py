@@ -7,6 +7,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from rlft.errors import AbortRun
+
 
 class ValidateBeforeRun(Callback):
     """``on_run_start`` runs before Hydra makes the output folder, so a bad config writes nothing."""
@@ -15,4 +17,7 @@ class ValidateBeforeRun(Callback):
         from rlft.config.resume import effective_config
         from rlft.config.validate import validate
 
-        validate(effective_config(config, list(config.hydra.overrides.task)))
+        try:
+            validate(effective_config(config, list(config.hydra.overrides.task)))
+        except Exception as exc:
+            raise AbortRun(exc) from exc

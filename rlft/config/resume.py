@@ -13,7 +13,7 @@ from typing import Sequence
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from rlft.config.schema import RlftConfig
+from rlft.config.schema import schema_node
 from rlft.errors import ConfigError, RunFolderError
 from rlft.runs.layout import RunFolder
 
@@ -21,7 +21,7 @@ CONFIG_GROUPS = ("env", "stage", "hparams", "champion", "curriculum", "experimen
 
 
 def _structured(saved: DictConfig) -> DictConfig:
-    merged = OmegaConf.merge(OmegaConf.structured(RlftConfig), saved)
+    merged = OmegaConf.merge(schema_node(), saved)
     OmegaConf.set_struct(merged, True)
     return merged
 

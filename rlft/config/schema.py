@@ -11,9 +11,12 @@ torch, stable-baselines3 or gymnasium.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from omegaconf import MISSING
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 NONE = "none"  # the option name that switches an optional group (champion, curriculum) off
 
@@ -185,8 +188,22 @@ class RlftConfig:
 SCHEMA_NAME = "rlft_schema"
 
 
+# Free-form dicts: any key may be added by an override (``env.kwargs={...}``,
+# ``stage_overrides.noise_sigma=0.1``) without Hydra's ``+`` prefix; their receivers validate them.
+OPEN_DICTS = ("env.kwargs", "stage.env_kwargs", "stage_overrides", "hparams.policy_kwargs")
+
+
+def schema_node() -> "DictConfig":
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.structured(RlftConfig)
+    for key in OPEN_DICTS:
+        OmegaConf.set_struct(OmegaConf.select(node, key), False)
+    return node
+
+
 def register_configs() -> None:
     """Put the schema into Hydra's ConfigStore; ``conf/config.yaml`` extends it."""
     from hydra.core.config_store import ConfigStore
 
-    ConfigStore.instance().store(name=SCHEMA_NAME, node=RlftConfig)
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=schema_node())

@@ -158,9 +158,25 @@ def validate_resume(cfg: DictConfig) -> None:
         )
 
 
+# algorithms that only handle some action spaces (gymnasium space class names)
+ACTION_SPACES = {"dqn": ("Discrete",), "stop_ppo": ("MultiDiscrete",)}
+
+
+def validate_spaces(cfg: DictConfig) -> None:
+    """Build one env (surfacing bad kwargs) and check the algorithm can act in it."""
+    from rlft.envs.factory import probe_spaces
+
+    _, action_space = probe_spaces(cfg)
+    allowed = ACTION_SPACES.get(cfg.hparams.algo)
+    if allowed and type(action_space).__name__ not in allowed:
+        raise ConfigError(f"hparams.algo={cfg.hparams.algo} needs a {' or '.join(allowed)} action space but env "
+                          f"{cfg.env.name!r} has {action_space}: pick another hparams option or env")
+
+
 def validate(cfg: DictConfig) -> None:
     """All checks that need no model: call before creating anything on disk."""
     validate_resume(cfg)
     validate_hparams(cfg)
     validate_run_settings(cfg)
     validate_env(cfg)
+    validate_spaces(cfg)

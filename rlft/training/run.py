@@ -128,6 +128,7 @@ def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecE
         callback.init_callback(model)
     summary = evaluate(cfg.eval.final_episodes).summary()
     final = {"timesteps": model.num_timesteps, **summary}
+    metrics.add_eval(final)  # the learning curve ends at the final model
     state = callback.state()
     write_model_folder(run.final_dir, model, venv, {**state, **final})
     save_checkpoint(run, model, venv, state, cfg.checkpoint.keep, cfg.checkpoint.save_replay_buffer)

@@ -265,3 +265,20 @@ def test_same_seed_same_parameters() -> None:
     first, second, other = params(1), params(1), params(2)
     assert all(th.equal(first[k], second[k]) for k in first)
     assert not all(th.equal(first[k], other[k]) for k in first)
+
+
+@pytest.mark.slow
+def test_learns_to_stop_at_the_corridor_end() -> None:
+    env = DummyVecEnv([lambda: Corridor(length=6, max_steps=20) for _ in range(4)])
+    model = StopPPO("MlpPolicy", env, n_steps=64, batch_size=128, n_epochs=4, seed=0, device="cpu", ent_coef=0.01,
+                    lambda_stop=5.0, stop_label_coef=1.0, policy_kwargs={"net_arch": [64, 64]})
+    model.learn(2048 * 6)
+    corridor, wins = Corridor(length=6, max_steps=20), 0
+    for episode in range(10):
+        obs, info = corridor.reset(seed=episode)
+        done = False
+        while not done:
+            obs, _, terminated, truncated, info = corridor.step(model.predict(obs, deterministic=True)[0])
+            done = terminated or truncated
+        wins += info["is_success"]
+    assert wins == 10

@@ -1,0 +1,42 @@
+# rlft developer commands. `make help` lists them. Everything runs inside .venv, created on demand.
+PYTHON_BOOT ?= python3.11
+VENV        := .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed
+TORCH_PIN   := torch==2.13.0
+
+.DEFAULT_GOAL := help
+.PHONY: help install test test-fast test-full train demo bench clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, pinned: the local CPU wheel (a bare `torch` would pull a multi-GB CUDA build)
+	$(PY) -m pip install --quiet $(TORCH_PIN)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install rlft with its dev tools
+
+test: $(STAMP)  ## run the test suite (slow end-to-end tests included)
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)  ## run the tests without the slow end-to-end ones
+	$(PY) -m pytest -q -m "not slow"
+
+test-full: test  ## alias of test
+
+train: $(STAMP)  ## train PPO on the default env (pass ARGS="key=value ...")
+	$(PY) -m rlft.train $(ARGS)
+
+demo: train  ## the main job (see README)
+
+bench: $(STAMP)  ## benchmarks: writes JSON under bench/results/ and prints tables
+	$(PY) bench/run_all.py
+
+clean:  ## remove run outputs and caches (keeps .venv and champions/)
+	rm -rf outputs multirun bench/results .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
