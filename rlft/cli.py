@@ -15,6 +15,10 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in str(text).splitlines() if line.strip()), "")
 
 
+def _natural(option: str) -> tuple[bool, int, str]:
+    return (not option.isdigit(), int(option) if option.isdigit() else 0, option)
+
+
 def describe_config_error(exc: BaseException) -> str | None:
     """One line for Hydra/OmegaConf composition errors, or None if ``exc`` is not one."""
     from hydra.errors import HydraException, MissingConfigException
@@ -25,7 +29,7 @@ def describe_config_error(exc: BaseException) -> str | None:
         group, _, option = missing.rpartition("/")
         if exc.options and group:
             return (f"unknown option {option!r} for config group {group!r}: "
-                    f"choose one of {', '.join(sorted(exc.options))}")
+                    f"choose one of {', '.join(sorted(exc.options, key=_natural))}")
         return _first_line(str(exc))
     cause = exc.__cause__ if isinstance(exc, HydraException) else exc
     if isinstance(cause, OmegaConfBaseException):

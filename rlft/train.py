@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import hydra
@@ -79,9 +80,28 @@ def _hydra_main(cfg: DictConfig) -> float | None:
     return run(cfg)
 
 
+NUMERIC_GROUPS = ("stage",)
+
+
+def quote_numeric_group_choices(argv: list[str]) -> list[str]:
+    """``stage=3`` -> ``stage='3'`` (also in sweeps: ``stage=1,2``).
+
+    Hydra parses ``3`` as an int and refuses an int as a config group choice; stage options are
+    named by number, so users type numbers.
+    """
+    fixed = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if sep and key.lstrip("+~") in NUMERIC_GROUPS and value and all(v.isdigit() for v in value.split(",")):
+            arg = f"{key}=" + ",".join(f"'{v}'" for v in value.split(","))
+        fixed.append(arg)
+    return fixed
+
+
 def main() -> None:
     # Let errors reach user_errors() instead of Hydra's multi-line report.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    sys.argv[1:] = quote_numeric_group_choices(sys.argv[1:])
     with user_errors():
         _hydra_main()
 

@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlft.config.resolvers import register_resolvers
 from rlft.config.schema import register_configs
+from rlft.train import quote_numeric_group_choices
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 REPO = CONF_DIR.parent
@@ -30,8 +31,9 @@ TINY = [
 
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
+    """The config ``python -m rlft.train <overrides>`` would run with (without the hydra node)."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=list(overrides))
+        cfg = compose(config_name="config", overrides=quote_numeric_group_choices(list(overrides)))
     cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
     OmegaConf.set_struct(cfg, True)
     return cfg

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 ON_POLICY = frozenset({"gamma", "max_grad_norm", "n_steps", "gae_lambda", "ent_coef", "vf_coef", "normalize_advantage"})
 PPO_ONLY = frozenset({"batch_size", "n_epochs", "clip_range", "target_kl"})
-STOP_HEAD = frozenset({"lambda_stop", "stop_label_coef"})
+STOP_HEAD = frozenset({"lambda_stop", "stop_label_coef", "stop_pos_weight"})
 OFF_POLICY = frozenset(
     {
         "gamma", "max_grad_norm", "batch_size", "buffer_size", "learning_starts", "train_freq",

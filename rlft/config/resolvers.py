@@ -39,7 +39,13 @@ def hydra_subdir(*, _root_: Any) -> str:
     return ".hydra"
 
 
+def default_experiment_name(env: str, stage: str, algo: str) -> str:
+    """``curve_trace_stage3_ppo``; the stage part is left out when no stage is chosen."""
+    return f"{env}_{algo}" if str(stage) == "none" else f"{env}_stage{stage}_{algo}"
+
+
 def register_resolvers() -> None:
-    for name, fn in (("rlft_run_dir", run_dir), ("rlft_hydra_subdir", hydra_subdir)):
+    for name, fn in (("rlft_run_dir", run_dir), ("rlft_hydra_subdir", hydra_subdir),
+                     ("rlft_name", default_experiment_name)):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn)

@@ -91,6 +91,7 @@ class HparamsConfig:
     # decoupled stop head (stop_ppo)
     lambda_stop: Optional[float] = None
     stop_label_coef: Optional[float] = None
+    stop_pos_weight: Optional[float] = None
     # off-policy (dqn)
     buffer_size: Optional[int] = None
     learning_starts: Optional[int] = None

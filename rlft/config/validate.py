@@ -47,7 +47,7 @@ def validate_hparams(cfg: DictConfig) -> None:
     hp = cfg.hparams
     algos = tuple(ALGORITHMS)
     _one_of(cfg, "hparams.algo", algos)
-    for key in ("hparams.lr", "hparams.total_timesteps", "hparams.n_steps", "hparams.batch_size",
+    for key in ("hparams.lr", "hparams.total_timesteps", "hparams.stop_pos_weight", "hparams.n_steps", "hparams.batch_size",
                 "hparams.n_epochs", "hparams.clip_range", "hparams.buffer_size", "hparams.train_freq",
                 "hparams.max_grad_norm"):
         _positive(cfg, key)

@@ -30,8 +30,23 @@ CASES = [
     (["early_stop.metric=success_rate"], "early_stop"),
 ]
 
+CURVE_TRACE_CASES = [
+    (["stage=0"], "stage"),
+    (["stage=13"], "stage"),
+    (["stage=x"], "stage"),
+    (["env.kwargs.stop_mode=decoupld"], "stop_mode"),
+    (["stage_overrides.no_such_param=1"], "no_such_param"),
+    (["stage_overrides.noise_sigma=-0.1"], "noise_sigma"),
+    (["stage_overrides.min_intensity=1.5"], "min_intensity"),
+    (["hparams=ppo_stop"], "MultiDiscrete"),
+    (["hparams.batch_size=100"], "hparams.batch_size"),
+]
 
-@pytest.mark.parametrize("overrides,key", CASES, ids=[" ".join(c[0]) for c in CASES])
+
+ALL_CASES = [(["env=cartpole", *o], k) for o, k in CASES] + [(["env=curve_trace", *o], k) for o, k in CURVE_TRACE_CASES]
+
+
+@pytest.mark.parametrize("overrides,key", ALL_CASES, ids=[" ".join(c[0]) for c in ALL_CASES])
 def test_cli_rejects_bad_input_with_one_line(overrides: list[str], key: str, tmp_path: Path) -> None:
     out = tmp_path / "outputs"
     done = run_cli([*overrides, f"paths.output_dir={out}"], cwd=tmp_path)

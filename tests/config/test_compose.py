@@ -22,18 +22,43 @@ def test_every_option_composes(group: str, option: str) -> None:
     validate_run_settings(cfg)
 
 
+def _env_for(hparams: str) -> str:
+    if "stop" in hparams or "decoupled" in hparams:
+        return "curve_trace_decoupled"
+    return "curve_trace" if "curve_trace" in hparams else "cartpole"
+
+
 @pytest.mark.parametrize("hparams", _options("hparams"))
 def test_every_hparams_option_validates_with_its_env(hparams: str) -> None:
-    env = "cartpole"
-    validate(compose_config([f"env={env}", f"hparams={hparams}"]))
+    validate(compose_config([f"env={_env_for(hparams)}", f"hparams={hparams}"]))
 
 
-def test_defaults_name_the_run_after_env_and_algo() -> None:
-    cfg = compose_config(["env=cartpole", "hparams=a2c"])
-    assert cfg.experiment_name == "cartpole_a2c"
+@pytest.mark.parametrize("env", _options("env"))
+def test_every_env_validates_with_its_default_hparams(env: str) -> None:
+    cfg = compose_config([f"env={env}"])
+    assert cfg.hparams is not None
+    validate(cfg)
+
+
+@pytest.mark.parametrize("stage", [o for o in _options("stage") if o != "none"])
+def test_every_stage_validates_on_curve_trace(stage: str) -> None:
+    cfg = compose_config(["env=curve_trace", f"stage='{stage}'"])
+    assert cfg.stage.env_kwargs.stage == int(stage)
+    validate(cfg)
+
+
+def test_defaults_name_the_run_after_env_stage_and_algo() -> None:
+    assert compose_config(["env=cartpole", "hparams=a2c"]).experiment_name == "cartpole_a2c"
+    assert compose_config(["stage='3'"]).experiment_name == "curve_trace_stage3_ppo"
+
+
+def test_curve_trace_is_the_default_env_with_its_tuned_hparams() -> None:
+    cfg = compose_config()
+    assert cfg.env.name == "curve_trace" and cfg.hparams.policy == "CnnPolicy"
+    assert compose_config(["env=curve_trace_decoupled"]).hparams.algo == "stop_ppo"
 
 
 def test_open_dicts_accept_new_keys_without_plus() -> None:
-    cfg = compose_config(["env.kwargs={sutton_barto_reward: true}", "stage_overrides.foo=1"])
+    cfg = compose_config(["env=cartpole", "env.kwargs={sutton_barto_reward: true}", "stage_overrides.foo=1"])
     assert cfg.env.kwargs.sutton_barto_reward is True
     assert cfg.stage_overrides.foo == 1

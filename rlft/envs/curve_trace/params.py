@@ -215,3 +215,12 @@ def from_json(path: str | Path) -> CurveParams:
     if missing:
         raise ConfigError(f"curve_config={str(path)!r} lacks parameter(s) {', '.join(missing)}")
     return make_params(CurveParams(), doc["params"])
+
+
+def resolve_params(stage: int | None, curve_config: str | Path | None, overrides: dict[str, Any]) -> CurveParams:
+    """The env's parameters: ``curve_config`` (a JSON file) or ``stage`` (default 1), plus overrides."""
+    if curve_config is not None:
+        if stage is not None:
+            raise ConfigError(f"give stage={stage!r} or curve_config={str(curve_config)!r}, not both")
+        return make_params(from_json(curve_config), overrides)
+    return stage_params(1 if stage is None else stage, **overrides)

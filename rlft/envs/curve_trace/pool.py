@@ -28,7 +28,7 @@ class EpisodePool:
     """
 
     def __init__(self, params: CurveParams, seed: int, size: int = 256, initial: int = 16,
-                 refresh: float = 0.1) -> None:
+                 refresh: float = 0.005) -> None:
         check_pool(size, refresh)
         self.params = params
         self.seed = seed
