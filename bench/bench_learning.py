@@ -18,6 +18,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from bench.common import REPO, print_table, python_env, row, write_result
 
 ARCHS = {"standard": "curve_trace", "decoupled": "curve_trace_decoupled"}
