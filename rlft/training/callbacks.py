@@ -81,8 +81,10 @@ class RunCallback(BaseCallback):
             s.next_checkpoint = Schedule._next(s.checkpoint_every, steps)
             self.checkpoint_now()
 
-    def _on_step(self) -> bool:
+    def _on_rollout_end(self) -> None:
         self.progress.update(self.model.num_timesteps)
+
+    def _on_step(self) -> bool:
         return self.stop_reason is None
 
     # -- actions -----------------------------------------------------------------------------

@@ -110,7 +110,9 @@ def run_training(cfg: DictConfig, run: RunFolder, *, resume: bool = False) -> di
         if start < total and callback.stop_reason is None:
             model.learn(total - start, callback=callback, reset_num_timesteps=start == 0, log_interval=1)
         progress.close(model.num_timesteps)
+        train_time_s = wall_before + time.monotonic() - t0  # before the final evaluation and saves
         final = _finish(cfg, run, model, venv, callback, metrics, evaluate, total)
+        metrics.update(train_time_s=round(train_time_s, 2))
     except BaseException as exc:  # record why the run ended, then let the error surface
         progress.close(model.num_timesteps)
         metrics.update(status=FAILED, message=f"{type(exc).__name__}: {exc}", total_timesteps=model.num_timesteps)
