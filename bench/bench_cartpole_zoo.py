@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m rlft.train " + " ".join(a for a in command[2:] if not a.startswith("paths.")),
         "status": metrics["status"], "message": metrics["message"], "total_timesteps": metrics["total_timesteps"],
         "wall_time_s": metrics["wall_time_s"], "process_s": round(process_s, 2),
-        "curve": [[e["timesteps"], e["mean_reward"]] for e in periodic], "final": final,
+        "curve_steps_reward_evaltime": [[e["timesteps"], e["mean_reward"], e.get("eval_time_s")] for e in periodic],
+        "final": final,
     }
     write_result(NAME, rows, details, quick=args.quick)
     print_table(rows)
