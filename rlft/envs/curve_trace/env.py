@@ -17,6 +17,18 @@ from rlft.envs.curve_trace.pool import EpisodePool, check_pool, episode_from_see
 _SEED_BOUND = 2**63
 
 
+def apply_settings(target: Any, stage: int | None, stop_mode: str, render_mode: str | None,
+                   curve_config: str | Path | None, pool_size: int, pool_refresh: float,
+                   overrides: dict[str, Any]) -> None:
+    """Validate and store the settings the single env and the batched env share."""
+    target.params = resolve_params(stage, curve_config, overrides)
+    target.stage = stage
+    target.stop_mode = core.check_stop_mode(stop_mode)
+    target.render_mode = core.check_render_mode(render_mode)
+    check_pool(pool_size, pool_refresh)
+    target.pool_size, target.pool_refresh = pool_size, pool_refresh
+
+
 class CurveTraceEnv(gym.Env):
     """One agent on one image. See ``CURVE_TRACE.md`` for the task.
 
@@ -43,12 +55,7 @@ class CurveTraceEnv(gym.Env):
     def __init__(self, stage: int | None = None, stop_mode: str = "standard", render_mode: str | None = None,
                  curve_config: str | Path | None = None, pool_size: int = 256, pool_refresh: float = 0.005,
                  **overrides: Any) -> None:
-        self.params: CurveParams = resolve_params(stage, curve_config, overrides)
-        self.stage = stage
-        self.stop_mode = core.check_stop_mode(stop_mode)
-        self.render_mode = core.check_render_mode(render_mode)
-        check_pool(pool_size, pool_refresh)
-        self.pool_size, self.pool_refresh = pool_size, pool_refresh
+        apply_settings(self, stage, stop_mode, render_mode, curve_config, pool_size, pool_refresh, overrides)
         self.observation_space = core.observation_space()
         self.action_space = core.action_space(stop_mode)
         self._pool: EpisodePool | None = None

@@ -16,8 +16,9 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices,
 
 from rlft.envs.curve_trace import core
 from rlft.envs.curve_trace.generator import OUTSIDE, PAD, PATCH, START_INDEX, VISITED, Episode
-from rlft.envs.curve_trace.params import CurveParams, resolve_params, to_json
-from rlft.envs.curve_trace.pool import EpisodePool, check_pool, episode_from_seed
+from rlft.envs.curve_trace.env import apply_settings
+from rlft.envs.curve_trace.params import CurveParams, to_json
+from rlft.envs.curve_trace.pool import EpisodePool, episode_from_seed
 from rlft.errors import ConfigError
 
 _SEED_BOUND = 2**63
@@ -44,12 +45,8 @@ class CurveTraceVecEnv(VecEnv):
                  pool_size: int = 256, pool_refresh: float = 0.005, **overrides: Any) -> None:
         if isinstance(n_envs, bool) or not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
             raise ConfigError(f"n_envs={n_envs!r} is out of range: must be an integer >= 1")
-        self.params: CurveParams = resolve_params(stage, curve_config, overrides)
-        self.stage = stage
-        self.stop_mode = core.check_stop_mode(stop_mode)
-        self.render_mode = core.check_render_mode(render_mode)
-        check_pool(pool_size, pool_refresh)
-        self.pool_size, self.pool_refresh = pool_size, pool_refresh
+        self.params: CurveParams
+        apply_settings(self, stage, stop_mode, render_mode, curve_config, pool_size, pool_refresh, overrides)
         super().__init__(n_envs, core.observation_space(), core.action_space(stop_mode))
         self._pool_seed = int(np.random.default_rng(seed).integers(_SEED_BOUND)) if seed is None else int(seed)
         self._pool: EpisodePool | None = None
