@@ -11,7 +11,7 @@ import numpy as np
 
 from rlft.envs.curve_trace import core
 from rlft.envs.curve_trace.generator import OUTSIDE, PAD, PATCH, START_INDEX, VISITED, Episode
-from rlft.envs.curve_trace.params import CurveParams, resolve_params, to_json
+from rlft.envs.curve_trace.params import resolve_params, to_json
 from rlft.envs.curve_trace.pool import EpisodePool, check_pool, episode_from_seed
 
 _SEED_BOUND = 2**63
