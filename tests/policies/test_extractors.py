@@ -42,12 +42,26 @@ def test_output_shape() -> None:
     assert (out >= 0).all()
 
 
-def test_defaults_match_the_documented_network() -> None:
+def test_defaults_keep_full_resolution_then_halve() -> None:
     extractor = SmallCNN(OBS_SPACE)
     assert extractor.features_dim == 128
     convs = [m for m in extractor.cnn if isinstance(m, th.nn.Conv2d)]
-    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [(2, 32, (3, 3)), (32, 32, (3, 3))]
+    assert [(c.in_channels, c.out_channels, c.stride) for c in convs] == [(2, 16, (1, 1)), (16, 32, (2, 2))]
+    assert extractor.linear[0].in_features == 32 * 8 * 8
+
+
+def test_prototype_network_from_arguments() -> None:
+    extractor = SmallCNN(OBS_SPACE, channels=32, strides=[1, 1])
+    convs = [m for m in extractor.cnn if isinstance(m, th.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(2, 32), (32, 32)]
     assert extractor.linear[0].in_features == 32 * 15 * 15
+
+
+@pytest.mark.parametrize("kwargs", [{"channels": [16, 32], "strides": [1]}, {"channels": [0, 8]},
+                                    {"features_dim": 0}, {"strides": [1, 0]}])
+def test_bad_sizes_are_config_errors(kwargs: dict) -> None:
+    with pytest.raises(ConfigError, match="SmallCNN"):
+        SmallCNN(OBS_SPACE, **kwargs)
 
 
 def test_flat_observation_is_a_config_error() -> None:
