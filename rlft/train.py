@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from rlft.cli import user_errors
 from rlft.config.resolvers import register_resolvers
 from rlft.config.resume import effective_config
-from rlft.config.run_kind import TRAIN, run_kind
+from rlft.config.run_kind import CURRICULUM, TRAIN, run_kind
 from rlft.config.schema import register_configs
 from rlft.config.validate import validate
 from rlft.errors import ConfigError
@@ -59,15 +59,21 @@ def run(cfg: DictConfig) -> float | None:
     cfg = effective_config(cfg, list(HydraConfig.get().overrides.task))
     validate(cfg)  # again: sweep jobs do not pass through ValidateBeforeRun
     kind = run_kind(cfg)
-    if kind != TRAIN:
-        raise ConfigError(f"{kind} runs are not available in this version: set champion=none curriculum=none")
+    if kind not in (TRAIN, CURRICULUM):
+        raise ConfigError(f"{kind} runs are not available in this version: set champion=none")
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     _record_provenance(cfg, run_dir)
 
     from rlft.runs.layout import RunFolder
-    from rlft.training.run import run_training
 
-    metrics = run_training(cfg, RunFolder(run_dir), resume=bool(cfg.resume))
+    if kind == CURRICULUM:
+        from rlft.curriculum.runner import run_curriculum
+
+        metrics = run_curriculum(cfg, RunFolder(run_dir), resume=bool(cfg.resume))
+    else:
+        from rlft.training.run import RunOptions, run_training
+
+        metrics = run_training(cfg, RunFolder(run_dir), RunOptions(resume=bool(cfg.resume)))
     final = metrics.get("final") or {}
     shown = ", ".join(f"{k}={v:.4g}" for k, v in final.items() if isinstance(v, float))
     log.info("%s: %s (%s)", metrics["status"], metrics["message"], shown)
@@ -81,6 +87,7 @@ def _hydra_main(cfg: DictConfig) -> float | None:
 
 
 NUMERIC_GROUPS = ("stage",)
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 def quote_numeric_group_choices(argv: list[str]) -> list[str]:
@@ -98,10 +105,25 @@ def quote_numeric_group_choices(argv: list[str]) -> list[str]:
     return fixed
 
 
+def add_default_curriculum(argv: list[str]) -> list[str]:
+    """``stage=all`` without ``curriculum=...`` runs the env's own curriculum (``conf/curriculum/<env>.yaml``).
+
+    Hydra cannot switch one group from inside another group's option, so this happens on the
+    command line; when the env has no curriculum, validation asks for ``curriculum=<name>``.
+    """
+    if "stage=all" not in argv or any(a.lstrip("+").startswith("curriculum=") for a in argv):
+        return argv
+    env = next((a.split("=", 1)[1] for a in argv if a.lstrip("+").startswith("env=")), "curve_trace")
+    if (CONF_DIR / "curriculum" / f"{env}.yaml").is_file():
+        at = argv.index("stage=all") + 1
+        return [*argv[:at], f"curriculum={env}", *argv[at:]]
+    return argv
+
+
 def main() -> None:
     # Let errors reach user_errors() instead of Hydra's multi-line report.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
-    sys.argv[1:] = quote_numeric_group_choices(sys.argv[1:])
+    sys.argv[1:] = add_default_curriculum(quote_numeric_group_choices(sys.argv[1:]))
     with user_errors():
         _hydra_main()
 

@@ -39,9 +39,12 @@ def hydra_subdir(*, _root_: Any) -> str:
     return ".hydra"
 
 
-def default_experiment_name(env: str, stage: str, algo: str) -> str:
-    """``curve_trace_stage3_ppo``; the stage part is left out when no stage is chosen."""
-    return f"{env}_{algo}" if str(stage) == "none" else f"{env}_stage{stage}_{algo}"
+def default_experiment_name(env: str, stage: str, algo: str, curriculum: str = "none") -> str:
+    """``curve_trace_stage3_ppo``; the stage part is left out when no stage is chosen; a curriculum
+    run is named after its curriculum (``curve_trace_short_ppo``)."""
+    if str(curriculum) != "none":
+        return f"{curriculum}_{algo}"
+    return f"{env}_{algo}" if str(stage) in ("none", "all") else f"{env}_stage{stage}_{algo}"
 
 
 def register_resolvers() -> None:

@@ -112,11 +112,40 @@ class ChampionConfig:
 
 
 @dataclass
+class PromotionConfig:
+    """When a curriculum stage is good enough to move on: ``metric`` (``mode`` max: >=, min: <=)
+    ``threshold`` on a deterministic evaluation of at least ``episodes`` episodes.
+
+    ``early``: end the stage at the first periodic evaluation that meets the rule (the stage's
+    evaluations then use at least ``episodes`` episodes); otherwise train the stage's whole budget
+    and decide on the final evaluation.
+    """
+
+    metric: str = "success_rate"
+    mode: str = "max"
+    threshold: float = 0.9
+    episodes: int = 100
+    early: bool = True
+
+
+@dataclass
 class CurriculumConfig:
-    """An ordered list of stages (filled by the curriculum feature)."""
+    """Ordered stages, each starting from the previous stage's model (``rlft.curriculum``).
+
+    ``stages`` entries (see ``rlft.curriculum.plan`` for the keys and the classic per-stage
+    layout it also accepts) carry their own budget, hparams overrides, promotion rule and early
+    stopping; ``promotion`` is the default rule of entries that name none.
+    """
 
     name: str = NONE
     stages: List[Any] = field(default_factory=list)
+    promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    handoff: str = "final"  # final | best: which model of a stage the next stage starts from
+    on_fail: str = "stop"  # stop | continue: what a stage that misses its promotion rule does
+    start: Optional[str] = None  # first stage to run (a stage name from the list); null = the first
+    stop: Optional[str] = None  # last stage to run (inclusive); null = the last
+    init: Optional[str] = None  # a run folder or model folder whose model starts the first stage
+    max_timesteps_per_stage: Optional[int] = None  # caps every stage's budget (smoke tests)
 
 
 @dataclass

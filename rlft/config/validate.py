@@ -173,10 +173,37 @@ def validate_spaces(cfg: DictConfig) -> None:
                           f"{cfg.env.name!r} has {action_space}: pick another hparams option or env")
 
 
+def validate_curriculum(cfg: DictConfig) -> None:
+    """Every selected stage's own config passes the single-run checks, and its env builds."""
+    from rlft.curriculum.handoff import HANDOFFS, resolve_init
+    from rlft.curriculum.plan import plan_curriculum, stage_config
+
+    _one_of(cfg, "curriculum.handoff", HANDOFFS)
+    _one_of(cfg, "curriculum.on_fail", ("stop", "continue"))
+    _positive(cfg, "curriculum.max_timesteps_per_stage")
+    if cfg.curriculum.init and not cfg.resume:
+        resolve_init(cfg.curriculum.init, cfg.curriculum.handoff)
+    for plan in plan_curriculum(cfg):
+        stage_cfg = stage_config(cfg, plan)
+        try:
+            validate_hparams(stage_cfg)
+            validate_run_settings(stage_cfg)
+            validate_spaces(stage_cfg)
+        except ConfigError as exc:
+            raise ConfigError(f"curriculum stage {plan.id}: {exc}") from None
+
+
 def validate(cfg: DictConfig) -> None:
     """All checks that need no model: call before creating anything on disk."""
+    from rlft.config.run_kind import CURRICULUM, run_kind
+
     validate_resume(cfg)
     validate_hparams(cfg)
     validate_run_settings(cfg)
     validate_env(cfg)
+    if run_kind(cfg) == CURRICULUM:
+        validate_curriculum(cfg)
+        return
+    _require(cfg.stage.name != "all", "stage=all runs a whole curriculum: choose one with curriculum=<name> "
+                                      "(conf/curriculum/), e.g. curriculum=curve_trace")
     validate_spaces(cfg)

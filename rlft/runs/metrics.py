@@ -8,6 +8,7 @@ from typing import Any
 from rlft.io import atomic_write_json, read_json
 
 RUNNING, COMPLETED, EARLY_STOPPED, FAILED = "running", "completed", "early_stopped", "failed"
+NOT_PROMOTED = "not_promoted"  # a curriculum that stopped at a stage which missed its promotion rule
 
 
 class MetricsFile:

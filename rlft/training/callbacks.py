@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from stable_baselines3.common.callbacks import BaseCallback
 
@@ -36,6 +36,10 @@ class Schedule:
         return cls(eval_every, checkpoint_every, cls._next(eval_every, steps), cls._next(checkpoint_every, steps))
 
 
+# A stop rule sees each evaluation entry (timesteps + summary) and returns why to stop, or None.
+StopRule = Callable[[dict[str, Any]], "str | None"]
+
+
 def best_metric_name(preference: str, summary: dict[str, Any]) -> str:
     if preference == "auto":
         return "success_rate" if summary.get("success_rate") is not None else "mean_reward"
@@ -56,6 +60,7 @@ class RunCallback(BaseCallback):
         checkpoint_keep: int,
         save_replay_buffer: bool,
         extra_state: Callable[[], dict[str, Any]],
+        stop_rules: Sequence[StopRule] = (),
     ) -> None:
         super().__init__(verbose=0)
         self.run = run
@@ -68,6 +73,7 @@ class RunCallback(BaseCallback):
         self.checkpoint_keep = checkpoint_keep
         self.save_replay_buffer = save_replay_buffer
         self.extra_state = extra_state
+        self.stop_rules = tuple(stop_rules)
         self.stop_reason: str | None = None
 
     # -- SB3 hooks ---------------------------------------------------------------------------
@@ -93,15 +99,17 @@ class RunCallback(BaseCallback):
         summary = self.evaluate_fn().summary()
         entry = {"timesteps": self.model.num_timesteps, **summary, "eval_time_s": round(time.monotonic() - t0, 3)}
         self.metrics.add_eval(entry)
-        self._log_eval(summary)
+        self.log_eval(summary)
         self.progress.set_eval(summary)
         self._maybe_save_best(entry)
         reason = self.early_stopper.update(summary)
+        for rule in self.stop_rules:
+            reason = reason or rule(entry)
         if reason is not None:
             self.stop_reason = reason
         return summary
 
-    def _log_eval(self, summary: dict[str, Any]) -> None:
+    def log_eval(self, summary: dict[str, Any]) -> None:
         self.logger.record("eval/mean_reward", summary["mean_reward"])
         self.logger.record("eval/mean_ep_length", summary["mean_length"])
         if summary.get("success_rate") is not None:

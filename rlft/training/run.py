@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,14 +13,16 @@ from omegaconf import DictConfig
 from rlft.algos.factory import algorithm_class, build_model, model_kwargs
 from rlft.envs.factory import env_factory, make_vec_env
 from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
+from rlft.errors import ConfigError
 from rlft.evaluation import EpisodeRunner
 from rlft.io import read_json
 from rlft.runs.layout import RunFolder
 from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, MetricsFile
-from rlft.training.callbacks import RunCallback, Schedule
+from rlft.training.callbacks import RunCallback, Schedule, StopRule
 from rlft.training.checkpoints import MODEL_FILE, REPLAY_FILE, STATE_FILE, save_checkpoint, write_model_folder
 from rlft.training.early_stop import EarlyStopper
 from rlft.training.progress import Progress
+from rlft.training.tensorboard import TensorBoardTarget
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -59,10 +62,55 @@ def _restore(cfg: DictConfig, checkpoint: Path, venv: "VecEnv") -> "BaseAlgorith
     return model
 
 
-def run_training(cfg: DictConfig, run: RunFolder, *, resume: bool = False) -> dict[str, Any]:
-    """Train until ``hparams.total_timesteps`` (or early stop); return the metrics dict."""
-    from stable_baselines3.common.logger import configure as configure_logger
+def load_weights(model: "BaseAlgorithm", venv: "VecEnv", folder: Path) -> None:
+    """Start ``model`` from the policy (and normalisation stats) of another run's model folder.
 
+    Only the weights and optimizer state move; the hyperparameters, step counter and schedules are
+    ``model``'s own, so a new stage or fine-tune can change ``n_steps``, ``n_envs`` or the LR.
+    """
+    try:
+        model.set_parameters(str(folder / MODEL_FILE), exact_match=True, device=model.device)
+    except (ValueError, RuntimeError, KeyError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"the model in {folder} does not fit this run's network ({first_line}): "
+                          "keep hparams.policy and hparams.policy_kwargs as they were") from None
+    norm = find_vecnormalize(venv)
+    if norm is not None and has_normalization(folder):
+        load_normalization_into(norm, folder)
+
+
+@dataclass
+class RunOptions:
+    """How a run starts and reports, beyond its config.
+
+    :param resume: continue from the run folder's latest checkpoint.
+    :param init_from: a model folder whose weights start a new run (curriculum handoff).
+    :param tensorboard: where scalars go; default the run folder's ``tb/`` at the run's own steps.
+    :param stop_rules: extra rules fed every evaluation (after early stopping), e.g. promotion.
+    :param metrics_fields: extra fields of a new ``metrics.json``.
+    """
+
+    resume: bool = False
+    init_from: Path | None = None
+    tensorboard: TensorBoardTarget | None = None
+    stop_rules: tuple[StopRule, ...] = ()
+    metrics_fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _start_model(cfg: DictConfig, venv: "VecEnv", latest: tuple[int, Path] | None,
+                 init_from: Path | None) -> "BaseAlgorithm":
+    if latest:
+        return _restore(cfg, latest[1], venv)
+    model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
+    if init_from is not None:
+        load_weights(model, venv, init_from)
+    return model
+
+
+def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = None) -> dict[str, Any]:
+    """Train until ``hparams.total_timesteps`` (or early stop); return the metrics dict."""
+    options = options or RunOptions()
+    resume = options.resume
     configure_torch(cfg.torch_threads)
     total = int(cfg.hparams.total_timesteps)
     latest = run.latest_checkpoint() if resume else None
@@ -70,8 +118,12 @@ def run_training(cfg: DictConfig, run: RunFolder, *, resume: bool = False) -> di
     state: dict[str, Any] = read_json(latest[1] / STATE_FILE) if latest else {}
 
     venv = _wrap_normalization(cfg, make_vec_env(cfg, cfg.env.n_envs, cfg.seed + start))
-    model = _restore(cfg, latest[1], venv) if latest else build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
-    model.set_logger(configure_logger(str(run.tb_dir), ["tensorboard"]))
+    try:
+        model = _start_model(cfg, venv, latest, options.init_from)
+    except BaseException:
+        venv.close()
+        raise
+    model.set_logger((options.tensorboard or TensorBoardTarget(run.tb_dir)).make_logger())
 
     if resume and run.metrics_file.is_file():
         metrics = MetricsFile.load(run.metrics_file)
@@ -79,8 +131,8 @@ def run_training(cfg: DictConfig, run: RunFolder, *, resume: bool = False) -> di
         metrics.update(status=RUNNING, message=f"resumed from step {start}", total_timesteps=start,
                        target_timesteps=total, resumes=metrics.data.get("resumes", 0) + 1)
     else:
-        metrics = MetricsFile.create(run.metrics_file, kind="train", experiment_name=cfg.experiment_name,
-                                     seed=cfg.seed, target_timesteps=total)
+        metrics = MetricsFile.create(run.metrics_file, **{"kind": "train", **options.metrics_fields},
+                                     experiment_name=cfg.experiment_name, seed=cfg.seed, target_timesteps=total)
     if start >= total:
         log.info("run already at %d of %d steps: nothing to train", start, total)
 
@@ -104,6 +156,7 @@ def run_training(cfg: DictConfig, run: RunFolder, *, resume: bool = False) -> di
         checkpoint_keep=cfg.checkpoint.keep,
         save_replay_buffer=cfg.checkpoint.save_replay_buffer,
         extra_state=lambda: {"wall_time_s": wall_before + time.monotonic() - t0},
+        stop_rules=options.stop_rules,
     )
     callback.stop_reason = state.get("stop_reason")
     try:
@@ -118,6 +171,7 @@ def run_training(cfg: DictConfig, run: RunFolder, *, resume: bool = False) -> di
         metrics.update(status=FAILED, message=f"{type(exc).__name__}: {exc}", total_timesteps=model.num_timesteps)
         raise
     finally:
+        model.logger.close()  # flushes TensorBoard's event file
         eval_envs.close()
         venv.close()
     return final
@@ -129,6 +183,7 @@ def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecE
     if callback.model is None:  # nothing was left to learn
         callback.init_callback(model)
     summary = evaluate(cfg.eval.final_episodes).summary()
+    callback.log_eval(summary)
     final = {"timesteps": model.num_timesteps, **summary}
     metrics.add_eval(final)  # the learning curve ends at the final model
     state = callback.state()

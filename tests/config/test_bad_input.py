@@ -42,8 +42,22 @@ CURVE_TRACE_CASES = [
     (["hparams.batch_size=100"], "hparams.batch_size"),
 ]
 
+CURRICULUM_CASES = [
+    (["curriculum=curve_trace", "curriculum.start=13"], "curriculum.start"),
+    (["curriculum=curve_trace", "stage=13"], "stage"),
+    (["curriculum=curve_trace", "curriculum.on_fail=retry"], "curriculum.on_fail"),
+    (["curriculum=curve_trace", "curriculum.init=/no/such/run"], "curriculum.init"),
+    (["curriculum=curve_trace", "curriculum.stages=[{stage: 2, timesteps: 100, hparams: {batch_size: 100}}]"],
+     "hparams.batch_size"),
+    (["curriculum=curve_trace", "curriculum.stages=[{stage: 2, timesteps: 100, env_kwargs: {noise_sigma: -1}}]"],
+     "noise_sigma"),
+    (["curriculum=nonexistent"], "curriculum"),
+    (["env=cartpole", "stage=all"], "curriculum="),
+]
 
-ALL_CASES = [(["env=cartpole", *o], k) for o, k in CASES] + [(["env=curve_trace", *o], k) for o, k in CURVE_TRACE_CASES]
+
+ALL_CASES = ([(["env=cartpole", *o], k) for o, k in CASES] + [(["env=curve_trace", *o], k) for o, k in CURVE_TRACE_CASES]
+             + CURRICULUM_CASES)
 
 
 @pytest.mark.parametrize("overrides,key", ALL_CASES, ids=[" ".join(c[0]) for c in ALL_CASES])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rlft.config.validate import validate, validate_hparams, validate_run_settings
+from rlft.errors import ConfigError
 from tests.conftest import CONF_DIR, compose_config
 
 GROUPS = ["env", "stage", "hparams", "champion", "curriculum"]
@@ -40,7 +41,7 @@ def test_every_env_validates_with_its_default_hparams(env: str) -> None:
     validate(cfg)
 
 
-@pytest.mark.parametrize("stage", [o for o in _options("stage") if o != "none"])
+@pytest.mark.parametrize("stage", [o for o in _options("stage") if o not in ("none", "all")])
 def test_every_stage_validates_on_curve_trace(stage: str) -> None:
     cfg = compose_config(["env=curve_trace", f"stage='{stage}'"])
     assert cfg.stage.env_kwargs.stage == int(stage)
@@ -50,6 +51,17 @@ def test_every_stage_validates_on_curve_trace(stage: str) -> None:
 def test_defaults_name_the_run_after_env_stage_and_algo() -> None:
     assert compose_config(["env=cartpole", "hparams=a2c"]).experiment_name == "cartpole_a2c"
     assert compose_config(["stage='3'"]).experiment_name == "curve_trace_stage3_ppo"
+    assert compose_config(["curriculum=curve_trace_short"]).experiment_name == "curve_trace_short_ppo"
+
+
+@pytest.mark.parametrize("curriculum", [o for o in _options("curriculum") if o != "none"])
+def test_every_curriculum_validates(curriculum: str) -> None:
+    validate(compose_config([f"curriculum={curriculum}"]))
+
+
+def test_stage_all_without_a_curriculum_is_refused() -> None:
+    with pytest.raises(ConfigError, match="stage=all runs a whole curriculum"):
+        validate(compose_config(["env=cartpole", "stage=all"]))
 
 
 def test_curve_trace_is_the_default_env_with_its_tuned_hparams() -> None:

@@ -10,14 +10,14 @@ from stable_baselines3 import PPO
 
 from rlft.runs.layout import RunFolder
 from rlft.training.callbacks import RunCallback
-from rlft.training.run import run_training
+from rlft.training.run import RunOptions, run_training
 from tests.conftest import TINY, compose_config
 
 
 def _train(tmp_path: Path, *extra: str, name: str = "run", resume: bool = False) -> tuple[RunFolder, dict]:
     run = RunFolder(tmp_path / name)
     run.root.mkdir(exist_ok=True)
-    return run, run_training(compose_config([*TINY, *extra]), run, resume=resume)
+    return run, run_training(compose_config([*TINY, *extra]), run, RunOptions(resume=resume))
 
 
 def _evals(metrics: dict) -> list[dict]:

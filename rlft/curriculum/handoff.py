@@ -1,0 +1,39 @@
+"""Which model folder a stage starts from: the previous stage's, or ``curriculum.init``'s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rlft.errors import ConfigError
+from rlft.io import read_json
+from rlft.runs.layout import RunFolder
+from rlft.training.checkpoints import MODEL_FILE
+
+HANDOFFS = ("final", "best")
+
+
+def stage_model(run: RunFolder, handoff: str) -> Path:
+    """``final/`` or ``best/`` of a finished run (best falls back to final when absent)."""
+    chosen = run.best_dir if handoff == "best" else run.final_dir
+    return chosen if (chosen / MODEL_FILE).is_file() else run.final_dir
+
+
+def resolve_init(value: str, handoff: str) -> Path:
+    """``curriculum.init``: a model folder (with model.zip), a run folder, or a curriculum run folder.
+
+    Raises a ConfigError saying what was expected when the path holds no model.
+    """
+    path = Path(value).expanduser()
+    if (path / MODEL_FILE).is_file():
+        return path
+    run = RunFolder(path)
+    if run.metrics_file.is_file():
+        stages = read_json(run.metrics_file).get("stages") or []
+        finished = [s for s in stages if s.get("run_folder")]
+        if finished:  # a curriculum run: its last finished stage
+            run = RunFolder(path / finished[-1]["run_folder"])
+        model = stage_model(run, handoff)
+        if (model / MODEL_FILE).is_file():
+            return model
+    raise ConfigError(f"curriculum.init={value!r} holds no model: give a run folder with final/{MODEL_FILE}, "
+                      f"a model folder (final/, best/, checkpoints/step_N/) or a finished curriculum run")

@@ -1,0 +1,93 @@
+"""Curriculum configs -> stage plans: both layouts, selection, caps, per-stage configs, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlft.curriculum.plan import plan_curriculum, stage_config
+from rlft.errors import ConfigError
+from tests.conftest import compose_config
+
+
+def _plans(*overrides: str):
+    cfg = compose_config(["curriculum=curve_trace", *overrides])
+    return cfg, plan_curriculum(cfg)
+
+
+def test_shipped_curricula_plan_all_stages() -> None:
+    _, plans = _plans()
+    assert [p.id for p in plans] == [str(k) for k in range(1, 13)]
+    assert plans[0].promotion.threshold == 0.9 and plans[-1].promotion.threshold < 0.9
+    _, short = _plans("curriculum=curve_trace_short")
+    assert [p.id for p in short] == ["1", "2", "3"]
+    assert all(p.max_timesteps >= p.timesteps for p in short)
+
+
+def test_start_stop_and_stage_select_a_subset() -> None:
+    _, plans = _plans("curriculum.start=3", "curriculum.stop=6")
+    assert [p.id for p in plans] == ["3", "4", "5", "6"]
+    _, plans = _plans("stage=5")
+    assert [p.id for p in plans] == ["5"]
+    _, plans = _plans("stage=all")
+    assert len(plans) == 12
+
+
+def test_cap_limits_every_stage_budget() -> None:
+    _, plans = _plans("curriculum.max_timesteps_per_stage=1000")
+    assert {(p.timesteps, p.max_timesteps) for p in plans} == {(1000, 1000)}
+
+
+def test_stage_config_applies_the_entry() -> None:
+    cfg, plans = _plans("curriculum=curve_trace_short", "eval.episodes=20", "eval.final_episodes=50")
+    stage2 = stage_config(cfg, plans[1])
+    assert stage2.stage.name == "2" and stage2.stage.env_kwargs.stage == 2
+    assert stage2.hparams.lr == 2.0e-4 and stage2.hparams.total_timesteps == plans[1].max_timesteps
+    assert stage2.hparams.n_epochs == cfg.hparams.n_epochs  # untouched fields carry over
+    # promotion over 100 episodes: the evaluations that decide it use 100 episodes on fixed seeds
+    assert stage2.eval.episodes == 100 and stage2.eval.final_episodes == 100
+    assert stage2.curriculum.name == "none"
+
+
+CLASSIC = ("curriculum.stages=[{name: 2, environment: {noise_sigma: 0.01}, ppo: {learning_rate: 1.0e-4, "
+           "ent_coef: 0.02, n_envs: 4}, total_timesteps: 5000, ess_threshold: 0.95, ess_patience: 2}]")
+
+
+def test_classic_layout_maps_key_by_key() -> None:
+    cfg, plans = _plans(CLASSIC)
+    (plan,) = plans
+    assert (plan.stage, plan.timesteps, plan.n_envs) == ("2", 5000, 4)
+    assert plan.hparams == {"lr": 1.0e-4, "ent_coef": 0.02}
+    assert plan.env_kwargs == {"noise_sigma": 0.01}
+    assert plan.early_stop == {"metric": "success_rate", "threshold": 0.95, "patience": 2}
+    stage = stage_config(cfg, plan)
+    assert stage.env.n_envs == 4 and stage.stage_overrides.noise_sigma == 0.01
+    assert stage.early_stop.threshold == 0.95 and stage.early_stop.patience == 2
+
+
+def test_classic_environment_stage_names_the_stage() -> None:
+    _, (plan,) = _plans("curriculum.stages=[{environment: {stage: 3}, total_timesteps: 100}]")
+    assert plan.stage == "3"
+
+
+def test_a_repeated_stage_gets_its_own_id() -> None:
+    _, plans = _plans("curriculum.stages=[{stage: 1, timesteps: 10}, {stage: 1, timesteps: 10}]")
+    assert [p.id for p in plans] == ["1", "1-2"]
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (("curriculum.stages=[{stage: 1, timesteps: 10, hparams: {ent_cof: 0.1}}]",), "did you mean ent_coef"),
+    (("curriculum.stages=[{stage: 1, timesteps: 10, hparams: {policy: MlpPolicy}}]",), "carry over"),
+    (("curriculum.stages=[{stage: 1, timesteps: 0}]",), "timesteps=0 must be a positive integer"),
+    (("curriculum.stages=[{stage: 1, timesteps: 10, max_timesteps: 5}]",), "below its timesteps"),
+    (("curriculum.stages=[{timesteps: 10}]",), "names no stage"),
+    (("curriculum.stages=[{stage: 99, timesteps: 10}]",), "'99' is not a stage option"),
+    (("curriculum.stages=[{stage: 1, timesteps: 10, promotion: {episodes: 0}}]",), "episodes=0"),
+    (("curriculum.stages=[{stage: 1, timestep: 10}]",), "did you mean timesteps"),
+    (("curriculum.stages=[{name: 1, stage: 1, timesteps: 10}]",), "either name or stage"),
+    (("curriculum.stages=[]",), "has no stages"),
+    (("curriculum.start=9", "curriculum.stop=2"), "comes after"),
+    (("stage=3", "curriculum.start=1"), "drop curriculum.start/stop"),
+])
+def test_bad_entries_name_the_problem(overrides: tuple[str, ...], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _plans(*overrides)
