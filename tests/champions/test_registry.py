@@ -1,0 +1,185 @@
+"""The champion registry: gate, immutability, versions, checksums, pickle-free loading, locking."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+import torch as th
+from stable_baselines3 import PPO
+
+from rlft.champions.registry import Registry, TamperedChampion
+from rlft.errors import ConfigError, RunFolderError
+from rlft.runs.layout import RunFolder
+from rlft.training.run import run_training
+from tests.conftest import compose_config, run_cli
+
+TINY_CURVE = [
+    "env.n_envs=2", "hparams.n_steps=64", "hparams.batch_size=64", "hparams.n_epochs=1",
+    "hparams.total_timesteps=128", "hparams.policy_kwargs.features_extractor_kwargs.features_dim=16",
+    "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]", "hparams.policy_kwargs.net_arch=[8]",
+    "eval.every=64", "eval.episodes=2", "eval.final_episodes=2", "eval.n_envs=2", "progress=none",
+]
+
+
+def _tiny_run(root: Path, *extra: str) -> RunFolder:
+    """A finished CurveTrace run with its config saved like the CLI does."""
+    from omegaconf import OmegaConf
+
+    run = RunFolder(root)
+    cfg = compose_config([*TINY_CURVE, *extra])
+    run.hydra_dir.mkdir(parents=True)
+    run.config_file.write_text(OmegaConf.to_yaml(cfg))
+    run_training(cfg, run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> RunFolder:
+    return _tiny_run(tmp_path_factory.mktemp("runs") / "standard")
+
+
+def _with_success(run: RunFolder, tmp_path: Path, value: float) -> Path:
+    """A copy of ``run`` whose best model claims ``value`` success (the gate reads metrics.json)."""
+    copy = tmp_path / f"run_{value}"
+    shutil.copytree(run.root, copy)
+    metrics = json.loads((copy / "metrics.json").read_text())
+    metrics["best"] = {"timesteps": metrics["best"]["timesteps"], "metric": "success_rate", "value": value}
+    (copy / "metrics.json").write_text(json.dumps(metrics))
+    return copy
+
+
+def test_below_the_gate_is_refused_with_the_figure(trained: RunFolder, tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "champions")
+    with pytest.raises(ConfigError, match=r"success rate 0\.500 is below the gate 0\.9.*--force"):
+        registry.register(_with_success(trained, tmp_path, 0.5), "weak")
+    assert registry.champions() == []
+
+
+def test_register_verify_and_load_without_pickle(trained: RunFolder, tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "champions")
+    champion = registry.register(_with_success(trained, tmp_path, 0.95), "best_std")
+    m = champion.manifest
+    assert (champion.ref, m["architecture"], m["gate"]["forced"]) == ("best_std@v1", "standard", False)
+    assert m["action_space"] == {"type": "Discrete", "n": 9}
+    assert m["observation_space"]["shape"] == [2, 15, 15] and m["stage"]["name"] == "none"
+    assert set(m["files"]) == {"policy.safetensors", "model.zip"} and m["metrics"]["success_rate"] == 0.95
+    registry.verify("best_std")
+
+    from rlft.envs.factory import make_vec_env
+
+    venv = make_vec_env(compose_config(TINY_CURVE), 1, seed=0)
+    model, loaded = registry.load_model("best_std", venv)
+    reference = PPO.load(trained.best_dir / "model.zip", device="cpu")
+    for name, tensor in reference.policy.state_dict().items():
+        th.testing.assert_close(model.policy.state_dict()[name], tensor)
+    assert loaded.ref == "best_std@v1"
+    venv.close()
+
+
+def test_force_is_recorded_and_names_get_versions(trained: RunFolder, tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "champions")
+    first = registry.register(trained.root, "c", force=True)
+    second = registry.register(trained.root, "c", force=True, source="final")
+    assert (first.ref, second.ref) == ("c@v1", "c@v2")
+    assert first.manifest["gate"]["forced"] and second.manifest["metrics"]["source"] == "final"
+    assert registry.get("c").version == 2 and registry.get("c@v1").folder.name == "c"
+    assert registry.get("c@v2").folder.name == "c@v2"
+    with pytest.raises(ConfigError, match="version 7 of champion 'c'"):
+        registry.get("c@v7")
+    with pytest.raises(ConfigError, match="registered: c"):
+        registry.get("nope")
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "a@v2", "", ".hidden", "x" * 65])
+def test_bad_names_are_refused(trained: RunFolder, tmp_path: Path, name: str) -> None:
+    with pytest.raises(ConfigError, match="not valid"):
+        Registry(tmp_path / "champions").register(trained.root, name, force=True)
+
+
+def test_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
+    with pytest.raises(RunFolderError, match="not an rlft run folder"):
+        Registry(tmp_path / "champions").register(tmp_path, "x", force=True)
+
+
+def _tamper(path: Path, data: bytes) -> None:
+    path.chmod(0o644)
+    with open(path, "r+b") as handle:
+        handle.seek(100)
+        handle.write(data)
+
+
+def test_tampered_weights_or_manifest_are_refused(trained: RunFolder, tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "champions")
+    champion = registry.register(trained.root, "t", force=True)
+    _tamper(champion.folder / "policy.safetensors", b"\x00\x01\x02")
+    with pytest.raises(TamperedChampion, match="policy.safetensors fails its sha256"):
+        registry.verify("t")
+    with pytest.raises(TamperedChampion):
+        registry.load_model("t", env=None)  # refused before any model is built
+
+    other = registry.register(trained.root, "u", force=True)
+    manifest = json.loads((other.folder / "manifest.json").read_text())
+    manifest["hparams"]["policy_kwargs"]["features_extractor_class"] = "os.system"
+    (other.folder / "manifest.json").chmod(0o644)
+    (other.folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(TamperedChampion, match="manifest.json does not match"):
+        registry.verify("u")
+    # even with a matching checksum, a class outside the allowlist is never imported
+    from rlft.champions.manifest import sha256
+
+    (other.folder / "manifest.sha256").chmod(0o644)
+    (other.folder / "manifest.sha256").write_text(sha256(other.folder / "manifest.json"))
+    with pytest.raises(ConfigError, match="outside the allowed packages"):
+        registry.verify("u")
+
+
+def test_files_are_read_only(trained: RunFolder, tmp_path: Path) -> None:
+    champion = Registry(tmp_path / "champions").register(trained.root, "ro", force=True)
+    assert all(p.stat().st_mode & 0o222 == 0 for p in champion.folder.iterdir())
+
+
+def test_a_decoupled_env_does_not_fit_a_standard_champion(trained: RunFolder, tmp_path: Path) -> None:
+    from rlft.envs.factory import make_vec_env
+
+    registry = Registry(tmp_path / "champions")
+    registry.register(trained.root, "std", force=True)
+    venv = make_vec_env(compose_config(["env=curve_trace_decoupled", *TINY_CURVE]), 1, seed=0)
+    with pytest.raises(ConfigError, match="action_space.*env=curve_trace_decoupled"):
+        registry.load_model("std", venv)
+    venv.close()
+
+
+def _register(args: tuple[str, str]) -> str:
+    root, run = args
+    return Registry(root).register(run, "race", force=True).ref
+
+
+def test_parallel_registrations_get_distinct_versions(trained: RunFolder, tmp_path: Path) -> None:
+    root = str(tmp_path / "champions")
+    with ProcessPoolExecutor(max_workers=3) as pool:
+        refs = list(pool.map(_register, [(root, str(trained.root))] * 3))
+    assert sorted(refs) == ["race@v1", "race@v2", "race@v3"]
+    registry = Registry(root)
+    for ref in refs:
+        registry.verify(ref)
+    assert not [p for p in Path(root).iterdir() if p.name.startswith(".staging")]
+
+
+def test_command_lines(trained: RunFolder, tmp_path: Path) -> None:
+    registry = str(tmp_path / "champions")
+    done = run_cli([str(trained.root), "--name", "cli", "--registry", registry], cwd=tmp_path, module="rlft.register")
+    assert done.returncode == 2 and done.stderr.startswith("error: ") and "below the gate" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    done = run_cli([str(trained.root), "--name", "cli", "--force", "--registry", registry], cwd=tmp_path,
+                   module="rlft.register")
+    assert done.returncode == 0 and "registered cli@v1" in done.stdout
+    for args, expected in ((["list"], "cli@v1"), (["show", "cli"], '"architecture": "standard"'),
+                           (["verify", "cli"], "match their sha256")):
+        done = run_cli(["--registry", registry, *args], cwd=tmp_path, module="rlft.champions")
+        assert done.returncode == 0 and expected in done.stdout, done.stderr
+    done = run_cli(["--registry", registry, "verify", "nope"], cwd=tmp_path, module="rlft.champions")
+    assert done.returncode == 2 and "not in the registry" in done.stderr
