@@ -19,10 +19,9 @@ from omegaconf import DictConfig, OmegaConf
 from rlft.cli import user_errors
 from rlft.config.resolvers import register_resolvers
 from rlft.config.resume import effective_config
-from rlft.config.run_kind import CURRICULUM, TRAIN, run_kind
+from rlft.config.run_kind import CURRICULUM, FINETUNE, run_kind
 from rlft.config.schema import register_configs
 from rlft.config.validate import validate
-from rlft.errors import ConfigError
 
 log = logging.getLogger("rlft")
 
@@ -46,6 +45,11 @@ def _record_provenance(cfg: DictConfig, run_dir: Path) -> None:
     else:
         atomic_write_text(run.command_file, command_line() + "\n")
         atomic_write_json(run.environment_file, record)
+        if run_kind(cfg) == FINETUNE:  # what ran: the config completed from the champion (resume reads it)
+            composed = hydra_out / "config.yaml"
+            if composed.is_file():
+                atomic_write_text(hydra_out / "composed_config.yaml", composed.read_text(encoding="utf-8"))
+            atomic_write_text(composed, OmegaConf.to_yaml(cfg))
 
 
 def _objective(metrics: dict) -> float | None:
@@ -59,8 +63,6 @@ def run(cfg: DictConfig) -> float | None:
     cfg = effective_config(cfg, list(HydraConfig.get().overrides.task))
     validate(cfg)  # again: sweep jobs do not pass through ValidateBeforeRun
     kind = run_kind(cfg)
-    if kind not in (TRAIN, CURRICULUM):
-        raise ConfigError(f"{kind} runs are not available in this version: set champion=none")
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     _record_provenance(cfg, run_dir)
 
@@ -70,6 +72,10 @@ def run(cfg: DictConfig) -> float | None:
         from rlft.curriculum.runner import run_curriculum
 
         metrics = run_curriculum(cfg, RunFolder(run_dir), resume=bool(cfg.resume))
+    elif kind == FINETUNE:
+        from rlft.finetune.run import run_finetune
+
+        metrics = run_finetune(cfg, RunFolder(run_dir))
     else:
         from rlft.training.run import RunOptions, run_training
 
@@ -105,6 +111,19 @@ def quote_numeric_group_choices(argv: list[str]) -> list[str]:
     return fixed
 
 
+def champion_choice_as_name(argv: list[str]) -> list[str]:
+    """``champion=best_stop`` -> ``champion.name=best_stop``: registered champions live in the
+    registry, not in conf/champion/, so the choice becomes the name the registry resolves
+    (sweeps too: ``champion=a,b``). Options that do exist in conf/champion/ stay group choices."""
+    fixed = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if sep and key == "champion" and value and not (CONF_DIR / "champion" / f"{value}.yaml").is_file():
+            arg = f"champion.name={value}"
+        fixed.append(arg)
+    return fixed
+
+
 def add_default_curriculum(argv: list[str]) -> list[str]:
     """``stage=all`` without ``curriculum=...`` runs the env's own curriculum (``conf/curriculum/<env>.yaml``).
 
@@ -123,7 +142,7 @@ def add_default_curriculum(argv: list[str]) -> list[str]:
 def main() -> None:
     # Let errors reach user_errors() instead of Hydra's multi-line report.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
-    sys.argv[1:] = add_default_curriculum(quote_numeric_group_choices(sys.argv[1:]))
+    sys.argv[1:] = champion_choice_as_name(add_default_curriculum(quote_numeric_group_choices(sys.argv[1:])))
     with user_errors():
         _hydra_main()
 

@@ -243,15 +243,15 @@ class Registry:
         saved = OmegaConf.merge(schema_node().hparams, champion.manifest["hparams"])
         chosen = saved if hparams is None else OmegaConf.merge(hparams, {
             key: saved[key] for key in ("algo", "policy", "policy_kwargs")})
-        check_fits(champion, env)
+        check_fits(champion, env.observation_space, env.action_space)
         model = build_model(chosen, env, seed=0, device=device)
         load_model(model.policy, str(champion.folder / mf.WEIGHTS), device=str(model.device))
         return model, champion
 
 
-def check_fits(champion: Champion, env: Any) -> None:
+def check_fits(champion: Champion, observation_space: Any, action_space: Any) -> None:
     """The env's spaces must be the champion's (e.g. a decoupled champion on a standard env fails)."""
-    for key, space in (("observation_space", env.observation_space), ("action_space", env.action_space)):
+    for key, space in (("observation_space", observation_space), ("action_space", action_space)):
         spec = mf.space_spec(space)
         if spec != champion.manifest[key]:
             raise ConfigError(f"champion {champion.ref} ({champion.manifest.get('architecture')}) was trained with "

@@ -39,9 +39,13 @@ def hydra_subdir(*, _root_: Any) -> str:
     return ".hydra"
 
 
-def default_experiment_name(env: str, stage: str, algo: str, curriculum: str = "none") -> str:
+def default_experiment_name(env: str, stage: str, algo: str, curriculum: str = "none", champion: str = "none") -> str:
     """``curve_trace_stage3_ppo``; the stage part is left out when no stage is chosen; a curriculum
-    run is named after its curriculum (``curve_trace_short_ppo``)."""
+    run is named after its curriculum (``curve_trace_short_ppo``), a fine-tune after its champion
+    and stage (``best_stop_stage11``, in ``FT_best_stop_stage11_<time>``)."""
+    if str(champion) != "none":
+        name = str(champion).replace("@", "-")
+        return name if str(stage) in ("none", "all") else f"{name}_stage{stage}"
     if str(curriculum) != "none":
         return f"{curriculum}_{algo}"
     return f"{env}_{algo}" if str(stage) in ("none", "all") else f"{env}_stage{stage}_{algo}"

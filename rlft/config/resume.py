@@ -51,5 +51,12 @@ def resume_config(cfg: DictConfig, overrides: Sequence[str]) -> DictConfig:
 
 
 def effective_config(cfg: DictConfig, overrides: Sequence[str]) -> DictConfig:
-    """The config a run will use: the composed one, or the resumed run's config plus overrides."""
-    return resume_config(cfg, overrides) if cfg.resume else cfg
+    """The config a run will use: the resumed run's config plus overrides, a fine-tune's
+    (completed from its champion), or the composed one."""
+    if cfg.resume:
+        return resume_config(cfg, overrides)
+    if cfg.champion.name != "none":
+        from rlft.finetune.config import finetune_config
+
+        return finetune_config(cfg, overrides)
+    return cfg

@@ -193,9 +193,18 @@ def validate_curriculum(cfg: DictConfig) -> None:
             raise ConfigError(f"curriculum stage {plan.id}: {exc}") from None
 
 
+def validate_champion(cfg: DictConfig) -> None:
+    """The champion verifies (checksums, allowlist) and the env's spaces are the ones it was trained on."""
+    from rlft.champions.registry import Registry, check_fits
+    from rlft.envs.factory import probe_spaces
+
+    champion = Registry(cfg.paths.registry).verify(cfg.champion.name)
+    check_fits(champion, *probe_spaces(cfg))
+
+
 def validate(cfg: DictConfig) -> None:
     """All checks that need no model: call before creating anything on disk."""
-    from rlft.config.run_kind import CURRICULUM, run_kind
+    from rlft.config.run_kind import CURRICULUM, FINETUNE, run_kind
 
     validate_resume(cfg)
     validate_hparams(cfg)
@@ -206,4 +215,6 @@ def validate(cfg: DictConfig) -> None:
         return
     _require(cfg.stage.name != "all", "stage=all runs a whole curriculum: choose one with curriculum=<name> "
                                       "(conf/curriculum/), e.g. curriculum=curve_trace")
+    if run_kind(cfg) == FINETUNE:
+        validate_champion(cfg)
     validate_spaces(cfg)

@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from omegaconf import DictConfig
 
@@ -86,6 +86,8 @@ class RunOptions:
     :param resume: continue from the run folder's latest checkpoint.
     :param init_from: a model folder whose weights start a new run (curriculum handoff).
     :param tensorboard: where scalars go; default the run folder's ``tb/`` at the run's own steps.
+    :param model_factory: builds the starting model for the training VecEnv instead of
+        ``build_model`` (a fine-tune loads its champion); ignored when resuming from a checkpoint.
     :param stop_rules: extra rules fed every evaluation (after early stopping), e.g. promotion.
     :param metrics_fields: extra fields of a new ``metrics.json``.
     """
@@ -93,17 +95,20 @@ class RunOptions:
     resume: bool = False
     init_from: Path | None = None
     tensorboard: TensorBoardTarget | None = None
+    model_factory: Callable[["VecEnv"], "BaseAlgorithm"] | None = None
     stop_rules: tuple[StopRule, ...] = ()
     metrics_fields: dict[str, Any] = field(default_factory=dict)
 
 
 def _start_model(cfg: DictConfig, venv: "VecEnv", latest: tuple[int, Path] | None,
-                 init_from: Path | None) -> "BaseAlgorithm":
+                 options: RunOptions) -> "BaseAlgorithm":
     if latest:
         return _restore(cfg, latest[1], venv)
+    if options.model_factory is not None:
+        return options.model_factory(venv)
     model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
-    if init_from is not None:
-        load_weights(model, venv, init_from)
+    if options.init_from is not None:
+        load_weights(model, venv, options.init_from)
     return model
 
 
@@ -119,7 +124,7 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
 
     venv = _wrap_normalization(cfg, make_vec_env(cfg, cfg.env.n_envs, cfg.seed + start))
     try:
-        model = _start_model(cfg, venv, latest, options.init_from)
+        model = _start_model(cfg, venv, latest, options)
     except BaseException:
         venv.close()
         raise
