@@ -71,3 +71,31 @@ def plot_curriculum(metrics: dict[str, Any], path: Path) -> Path | None:
     ax.legend(fontsize=7, loc="lower right", ncol=2)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_pre_post(pre_post: dict[str, Any], path: Path, title: str = "") -> Path | None:
+    """Before / after bars per stage (target, original) with 95% intervals."""
+    stages = [key for key in ("target", "original") if key in pre_post]
+    if not stages:
+        return None
+    plt = _pyplot()
+    metric = pre_post[stages[0]]["change"]["metric"]
+    fig, ax = plt.subplots(figsize=(5.5, 3.5), dpi=110)
+    width = 0.38
+    for offset, (when, colour) in enumerate((("before", "#9aa5b1"), ("after", "#2b7bba"))):
+        values = [pre_post[s][when][metric] for s in stages]
+        intervals = [pre_post[s][when].get("success_ci95") for s in stages]
+        errors = None
+        if all(intervals):
+            errors = [[v - lo for v, (lo, _) in zip(values, intervals)], [hi - v for v, (_, hi) in zip(values, intervals)]]
+        ax.bar([i + (offset - 0.5) * width for i in range(len(stages))], values, width, yerr=errors, capsize=4,
+               color=colour, label=when)
+    ax.set_xticks(range(len(stages)), [f"{s}\n{pre_post[s]['stage']}" for s in stages])
+    if metric == "success_rate":
+        ax.set_ylim(0, 1.05)
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_title(title or "fine-tune: before / after", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)

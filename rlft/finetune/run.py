@@ -4,11 +4,16 @@ is only read."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig
 
 from rlft.champions.registry import Registry
+from rlft.finetune import pre_post
+from rlft.io import read_json
+from rlft.plots import plot_pre_post
+from rlft.runs.metrics import MetricsFile
 from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
 from rlft.runs.layout import RunFolder
 from rlft.training.run import RunOptions, run_training
@@ -18,7 +23,30 @@ if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
 
 
+log = logging.getLogger("rlft")
+
+
+def _champion_before(cfg: DictConfig, registry: Registry, ref: str) -> dict[str, Any]:
+    """The champion's own results on the target and original stages (before any training)."""
+    from rlft.envs.factory import make_vec_env
+
+    venv = make_vec_env(cfg, 1, cfg.seed)
+    try:
+        model, champion = registry.load_model(ref, venv, device=cfg.device)
+    finally:
+        venv.close()
+    return pre_post.evaluate_stages(cfg, champion.manifest, model, champion.folder, cfg.eval.final_episodes)
+
+
+def _after(cfg: DictConfig, run: RunFolder, manifest: dict[str, Any]) -> dict[str, Any]:
+    from rlft.algos.factory import algorithm_class
+
+    model = algorithm_class(cfg.hparams.algo).load(run.final_dir / "model.zip", device=cfg.device)  # our own run
+    return pre_post.evaluate_stages(cfg, manifest, model, run.final_dir, cfg.eval.final_episodes)
+
+
 def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
+    """Evaluate the champion, fine-tune, evaluate the result: ``metrics.json`` gets ``pre_post``."""
     registry = Registry(cfg.paths.registry)
     ref = cfg.champion.name
 
@@ -31,7 +59,16 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
         return model
 
     champion = registry.get(ref)
+    previous = read_json(run.metrics_file) if cfg.resume and run.metrics_file.is_file() else {}
+    before = previous.get("before") or _champion_before(cfg, registry, ref)
     options = RunOptions(resume=bool(cfg.resume), model_factory=champion_model,
-                         metrics_fields={"kind": "finetune", "champion": champion.ref,
+                         metrics_fields={"kind": "finetune", "champion": champion.ref, "before": before,
                                          "champion_success": champion.manifest["metrics"]["success_rate"]})
-    return run_training(cfg, run, options)
+    metrics = run_training(cfg, run, options)
+    result = pre_post.assemble(cfg, champion.manifest, before, _after(cfg, run, champion.manifest))
+    file = MetricsFile.load(run.metrics_file)
+    file.update(pre_post=result)
+    plot_pre_post(result, run.plots_dir / "pre_post.png", title=f"{cfg.experiment_name} from {champion.ref}")
+    log.info("fine-tune of %s over %d fixed-seed episodes:\n%s", champion.ref, result["episodes"],
+             pre_post.table(result))
+    return file.data

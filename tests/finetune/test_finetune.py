@@ -70,6 +70,18 @@ def test_fine_tune_run_leaves_the_champion_byte_identical(registry: Registry, tm
     assert "base@v1" in (run / ".hydra" / "config.yaml").read_text()
     assert _digest(champion.folder) == before
     registry.verify("base")
+    # before/after on the target (3) and the champion's original stage (2), paired seeds, intervals
+    pre_post = metrics["pre_post"]
+    assert pre_post["target"]["stage"] == "3" and pre_post["original"]["stage"] == "2"
+    for part in ("target", "original"):
+        for when in ("before", "after"):
+            low, high = pre_post[part][when]["success_ci95"]
+            assert 0.0 <= low <= pre_post[part][when]["success_rate"] <= high <= 1.0
+        assert pre_post[part]["change"]["metric"] == "success_rate"
+    assert metrics["before"]["target"] == pre_post["target"]["before"]
+    assert set(pre_post["verdict"]) == {"improved", "forgot", "summary"}
+    assert (run / "plots" / "pre_post.png").is_file()
+    assert "target 3" in done.stdout and "original 2" in done.stdout  # the printed table
 
 
 @pytest.mark.parametrize("args,message", [
@@ -97,3 +109,21 @@ def test_a_tampered_champion_is_refused(registry: Registry, tmp_path: Path) -> N
     out = tmp_path / "outputs"
     done = run_cli(["champion=base", f"paths.registry={root}", f"paths.output_dir={out}"], cwd=tmp_path)
     assert done.returncode == 2 and "sha256" in done.stderr and not out.exists()
+
+
+def test_verdict_reads_the_paired_intervals() -> None:
+    from rlft.finetune.pre_post import compare, verdict
+
+    def summary(successes: list[int]) -> dict:
+        return {"success_rate": sum(successes) / len(successes), "successes": successes,
+                "mean_reward": 0.0, "rewards": [0.0] * len(successes)}
+
+    before, better = summary([0] * 50 + [1] * 50), summary([0] * 10 + [1] * 90)
+    worse = summary([0] * 80 + [1] * 20)
+    change = compare(before, better)
+    assert change["delta"] == pytest.approx(0.4) and change["delta_ci95"][0] > 0
+    assert change["retention"] == pytest.approx(1.8)
+    result = verdict({"target": {"change": change}, "original": {"change": compare(before, worse)}})
+    assert result["improved"] and result["forgot"]
+    same = verdict({"target": {"change": compare(before, before)}})
+    assert not same["improved"] and not same["forgot"]

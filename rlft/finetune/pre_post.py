@@ -1,0 +1,121 @@
+"""Did the fine-tune help, and what did it forget? Paired evaluation before and after.
+
+The champion (before) and the fine-tuned model (after) play the same fixed-seed episodes on the
+target stage (the fine-tune's env settings) and on the champion's original stage (its manifest's
+env, stage and stage overrides). Success rates get Wilson intervals, the paired per-episode
+differences a bootstrap interval; retention = after / before on the original stage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from rlft.config.schema import schema_node
+from rlft.envs.factory import env_factory, env_kwargs
+from rlft.envs.normalization import ObservationNormalizer, has_normalization
+from rlft.evaluation import EpisodeRunner, EvalResult, Policy
+from rlft.stats import bootstrap_mean, wilson
+
+TARGET, ORIGINAL = "target", "original"
+FORGET_TOLERANCE = 0.05  # DESIGN.md section 5: an original stage may not drop more than this
+
+
+def original_config(cfg: DictConfig, manifest: dict[str, Any]) -> DictConfig:
+    """``cfg`` with the env, stage and stage overrides the champion was trained on."""
+    original = OmegaConf.to_container(cfg, resolve=True)
+    original.update(env=manifest["env"], stage=manifest["stage"], stage_overrides=manifest["stage_overrides"])
+    return OmegaConf.merge(schema_node(), original)
+
+
+def evaluate_on(cfg: DictConfig, policy: Policy, model_dir: Path, episodes: int) -> EvalResult:
+    runner = EpisodeRunner(env_factory(cfg), cfg.eval.n_envs)
+    transform = ObservationNormalizer(model_dir) if has_normalization(model_dir) else None
+    try:
+        return runner.evaluate(policy, range(cfg.eval.seed, cfg.eval.seed + episodes),
+                               deterministic=cfg.eval.deterministic, obs_transform=transform)
+    finally:
+        runner.close()
+
+
+def describe(result: EvalResult) -> dict[str, Any]:
+    summary = result.summary()
+    if result.successes is not None:
+        summary["success_ci95"] = list(wilson(sum(result.successes), result.episodes))
+    summary["successes"] = None if result.successes is None else [int(s) for s in result.successes]
+    summary["rewards"] = [round(r, 4) for r in result.rewards]
+    return summary
+
+
+def stage_label(cfg: DictConfig) -> str:
+    overrides = OmegaConf.to_container(cfg.stage_overrides, resolve=True)
+    return f"{cfg.stage.name}" + ("+overrides" if overrides else "")
+
+
+def evaluate_stages(cfg: DictConfig, manifest: dict[str, Any], policy: Policy, model_dir: Path,
+                    episodes: int) -> dict[str, dict[str, Any]]:
+    """Summaries on the target stage and, when it differs, on the champion's original stage."""
+    results = {TARGET: describe(evaluate_on(cfg, policy, model_dir, episodes))}
+    original = original_config(cfg, manifest)
+    if env_kwargs(original) != env_kwargs(cfg) or original.env.id != cfg.env.id:
+        results[ORIGINAL] = describe(evaluate_on(original, policy, model_dir, episodes))
+    return results
+
+
+def assemble(cfg: DictConfig, manifest: dict[str, Any], before: dict, after: dict) -> dict[str, Any]:
+    stages = {TARGET: stage_label(cfg), ORIGINAL: stage_label(original_config(cfg, manifest))}
+    pre_post: dict[str, Any] = {
+        key: {"stage": stages[key], "before": before[key], "after": after[key],
+              "change": compare(before[key], after[key])}
+        for key in before if key in after
+    }
+    pre_post["episodes"] = before[TARGET]["episodes"]
+    pre_post["verdict"] = verdict(pre_post)
+    return pre_post
+
+
+def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Paired change of one stage: the same seeds in the same order, so per-episode differences."""
+    if before.get("successes") is None or after.get("successes") is None:
+        delta = [a - b for a, b in zip(after.get("rewards", []), before.get("rewards", []))]
+        return {"metric": "mean_reward", "delta": after["mean_reward"] - before["mean_reward"],
+                "delta_ci95": list(bootstrap_mean(delta)) if delta else None}
+    diffs = [a - b for a, b in zip(after["successes"], before["successes"])]
+    rate_before, rate_after = before["success_rate"], after["success_rate"]
+    return {
+        "metric": "success_rate", "delta": rate_after - rate_before, "delta_ci95": list(bootstrap_mean(diffs)),
+        "retention": rate_after / rate_before if rate_before else None,
+    }
+
+
+def verdict(pre_post: dict[str, Any]) -> dict[str, Any]:
+    target, original = pre_post[TARGET]["change"], pre_post.get(ORIGINAL, {}).get("change")
+    improved = target["delta_ci95"] is not None and target["delta_ci95"][0] > 0
+    forgot = original is not None and original["delta"] < -FORGET_TOLERANCE
+    return {"improved": improved, "forgot": forgot,
+            "summary": ("improved" if improved else "no clear improvement") + " on the target stage; "
+                       + ("forgot on the original stage" if forgot else "kept the original stage")
+                       + (f" (tolerance {FORGET_TOLERANCE})" if original is not None else "")}
+
+
+def table(pre_post: dict[str, Any]) -> str:
+    """The verdict table printed at the end of a fine-tune."""
+    lines = [f"{'stage':<10}{'before':>18}{'after':>18}{'change [95% CI]':>28}"]
+    for key in (TARGET, ORIGINAL):
+        if key not in pre_post:
+            continue
+        part = pre_post[key]
+        before, after, change = part["before"], part["after"], part["change"]
+        metric = change["metric"]
+
+        def cell(summary: dict[str, Any]) -> str:
+            ci = summary.get("success_ci95")
+            return f"{summary[metric]:.3f}" + (f" [{ci[0]:.2f},{ci[1]:.2f}]" if ci else "")
+
+        ci = change["delta_ci95"]
+        shown = f"{change['delta']:+.3f}" + (f" [{ci[0]:+.2f},{ci[1]:+.2f}]" if ci else "")
+        lines.append(f"{key + ' ' + part['stage']:<10}{cell(before):>18}{cell(after):>18}{shown:>28}")
+    lines.append(pre_post["verdict"]["summary"])
+    return "\n".join(lines)
