@@ -182,7 +182,7 @@ def validate_curriculum(cfg: DictConfig) -> None:
     _one_of(cfg, "curriculum.on_fail", ("stop", "continue"))
     _positive(cfg, "curriculum.max_timesteps_per_stage")
     if cfg.curriculum.init and not cfg.resume:
-        resolve_init(cfg.curriculum.init, cfg.curriculum.handoff)
+        resolve_init(cfg.curriculum.init, cfg.curriculum.handoff, cfg.paths.registry)
     for plan in plan_curriculum(cfg):
         stage_cfg = stage_config(cfg, plan)
         try:

@@ -18,12 +18,17 @@ def stage_model(run: RunFolder, handoff: str) -> Path:
     return chosen if (chosen / MODEL_FILE).is_file() else run.final_dir
 
 
-def resolve_init(value: str, handoff: str) -> Path:
-    """``curriculum.init``: a model folder (with model.zip), a run folder, or a curriculum run folder.
+def resolve_init(value: str, handoff: str, registry: str | None = None) -> Path:
+    """``curriculum.init``: a model folder (with model.zip), a run folder, a curriculum run folder,
+    or the name of a registered champion (its verified folder; weights from its safetensors).
 
     Raises a ConfigError saying what was expected when the path holds no model.
     """
     path = Path(value).expanduser()
+    if registry is not None and not path.exists() and "/" not in value:
+        from rlft.champions.registry import Registry
+
+        return Registry(registry).verify(value).folder
     if (path / MODEL_FILE).is_file():
         return path
     run = RunFolder(path)
@@ -36,4 +41,5 @@ def resolve_init(value: str, handoff: str) -> Path:
         if (model / MODEL_FILE).is_file():
             return model
     raise ConfigError(f"curriculum.init={value!r} holds no model: give a run folder with final/{MODEL_FILE}, "
-                      f"a model folder (final/, best/, checkpoints/step_N/) or a finished curriculum run")
+                      f"a model folder (final/, best/, checkpoints/step_N/), a finished curriculum run or a "
+                      f"champion name")

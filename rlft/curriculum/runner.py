@@ -84,7 +84,7 @@ class CurriculumRun:
 
     def run(self) -> dict[str, Any]:
         curriculum = self.cfg.curriculum
-        handoff = resolve_init(curriculum.init, curriculum.handoff) if curriculum.init else None
+        handoff = resolve_init(curriculum.init, curriculum.handoff, self.cfg.paths.registry) if curriculum.init else None
         offset, index, done = 0, 0, self.finished()
         try:
             for index, plan in enumerate(self.plans):

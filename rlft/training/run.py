@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from omegaconf import DictConfig
 
 from rlft.algos.factory import algorithm_class, build_model, model_kwargs
+from rlft.champions.manifest import WEIGHTS as CHAMPION_WEIGHTS
 from rlft.envs.factory import env_factory, make_vec_env
 from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
 from rlft.errors import ConfigError
@@ -69,7 +70,12 @@ def load_weights(model: "BaseAlgorithm", venv: "VecEnv", folder: Path) -> None:
     ``model``'s own, so a new stage or fine-tune can change ``n_steps``, ``n_envs`` or the LR.
     """
     try:
-        model.set_parameters(str(folder / MODEL_FILE), exact_match=True, device=model.device)
+        if (folder / CHAMPION_WEIGHTS).is_file():  # a champion: its safetensors, never its zip
+            from safetensors.torch import load_model
+
+            load_model(model.policy, str(folder / CHAMPION_WEIGHTS), device=str(model.device))
+        else:
+            model.set_parameters(str(folder / MODEL_FILE), exact_match=True, device=model.device)
     except (ValueError, RuntimeError, KeyError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"the model in {folder} does not fit this run's network ({first_line}): "

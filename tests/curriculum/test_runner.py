@@ -162,3 +162,15 @@ def test_curriculum_from_the_command_line_then_extended_by_resume(tmp_path: Path
     metrics = json.loads((root / "metrics.json").read_text())
     assert [s["id"] for s in metrics["stages"]] == ["1", "2"] and metrics["status"] == "completed"
     assert (root / "environment.json").is_file() and "resume=" in (root / "command.txt").read_text()
+
+
+def test_init_from_a_registered_champion(tmp_path: Path) -> None:
+    from rlft.champions.registry import Registry
+
+    first, _ = _run(tmp_path / "a", "curriculum.promotion.threshold=0", "curriculum.stop=1")
+    registry = Registry(tmp_path / "champions")
+    champion = registry.register(first.root, "stage1", force=True)
+    root, metrics = _run(tmp_path / "b", "curriculum.promotion.threshold=0", "curriculum.start=2",
+                         "curriculum.init=stage1", f"paths.registry={registry.root}")
+    stage2 = json.loads((root.root / "stages/2/metrics.json").read_text())
+    assert stage2["init_from"] == str(champion.folder) and metrics["status"] == "completed"
