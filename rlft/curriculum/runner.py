@@ -130,8 +130,8 @@ class CurriculumRun:
         stage_metrics = run_training(stage_cfg, folder, options)
         promoted = plan.promotion.met(stage_metrics.get("final") or {})
         summary = _stage_summary(plan, stage_metrics, offset, promoted)
-        log.info("stage %s: %s, %s after %d steps (%.0f s)", plan.id, "promoted" if promoted else "NOT promoted",
-                 summary["message"], summary["steps"], time.monotonic() - t0)
+        log.info("stage %s %s after %d steps (%.0f s): %s", plan.id, "PROMOTED" if promoted else "NOT promoted",
+                 summary["steps"], time.monotonic() - t0, summary["message"])
         history = [{**e, "timesteps": e["timesteps"] + offset, "stage_timesteps": e["timesteps"], "stage": plan.id}
                    for e in stage_metrics["eval"]]
         data = self.metrics.data
