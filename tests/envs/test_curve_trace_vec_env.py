@@ -92,3 +92,20 @@ def test_single_and_vec_env_agree_on_the_same_episode(stop_mode):
 def test_vec_env_validates_like_the_single_env(kwargs, name):
     with pytest.raises(ConfigError, match=name):
         CurveTraceVecEnv(**{"n_envs": 2, **kwargs})
+
+
+def test_atlas_slots_stay_right_while_the_pool_turns_over():
+    """Episodes live once in a shared atlas; with a tiny pool refreshed on every reset, slots are
+    reclaimed constantly and each env must still see its own episode's image and maps."""
+    from rlft.envs.curve_trace.generator import PATCH
+
+    venv = CurveTraceVecEnv(6, stage=2, seed=3, pool_size=3, pool_refresh=1.0)
+    obs = venv.reset()
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        for i, ep in enumerate(venv.episodes):
+            y, x = int(venv._y[i]), int(venv._x[i])
+            assert np.array_equal(obs[i, 0], ep.image[y:y + PATCH, x:x + PATCH])
+            assert np.array_equal(venv._zone[venv._slot[i]], ep.zone_map)
+        obs, *_ = venv.step(rng.integers(0, 9, 6))
+    assert len(venv._slot_of) <= venv.pool_size + venv.num_envs

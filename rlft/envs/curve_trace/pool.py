@@ -37,6 +37,8 @@ class EpisodePool:
         self._rng = np.random.default_rng(seed)
         self._credit = 0.0
         self._oldest = 0
+        self._uniform = np.empty(0)  # pre-drawn uniforms: one Generator call per 1024 draws, not per draw
+        self._next_uniform = 0
         self.episodes: list[Episode] = [self._fresh() for _ in range(min(size, max(initial, 1)))]
 
     def _fresh(self) -> Episode:
@@ -52,7 +54,11 @@ class EpisodePool:
             else:
                 self.episodes[self._oldest] = self._fresh()
                 self._oldest = (self._oldest + 1) % self.size
-        return self.episodes[int(self._rng.integers(len(self.episodes)))]
+        if self._next_uniform >= len(self._uniform):
+            self._uniform, self._next_uniform = self._rng.random(1024), 0
+        u = self._uniform[self._next_uniform]
+        self._next_uniform += 1
+        return self.episodes[int(u * len(self.episodes))]
 
 
 __all__ = ["EpisodePool", "check_pool", "episode_from_seed"]

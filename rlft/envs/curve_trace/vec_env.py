@@ -51,10 +51,17 @@ class CurveTraceVecEnv(VecEnv):
         self._pool_seed = int(np.random.default_rng(seed).integers(_SEED_BOUND)) if seed is None else int(seed)
         self._pool: EpisodePool | None = None
         H, Hp, n = self.params.H, self.params.H + 2 * PAD, n_envs
-        self._image = np.zeros((n, Hp, Hp), dtype=np.uint8)
+        # The maps of every episode in play live once in an atlas; each env points at a slot, so a
+        # reset copies only the (mutable) visited mask, not the image and the maps.
+        capacity = self.pool_size + n + 1
+        self._image = np.zeros((capacity, Hp, Hp), dtype=np.uint8)
         self._visited = np.zeros((n, Hp, Hp), dtype=np.uint8)
-        self._zone = np.full((n, H, H), OUTSIDE, dtype=np.int8)
-        self._idx = np.full((n, H, H), -1, dtype=np.int16)
+        self._zone = np.full((capacity, H, H), OUTSIDE, dtype=np.int8)
+        self._idx = np.full((capacity, H, H), -1, dtype=np.int16)
+        self._slot = np.zeros(n, dtype=np.int64)  # atlas slot of each env's episode
+        self._slot_of: dict[int, int] = {}  # id(episode) -> slot; the episode is kept alive below
+        self._in_slot: list[Episode | None] = [None] * capacity
+        self._free_slots = list(range(capacity - 1, -1, -1))
         self._image_win = sliding_window_view(self._image, (PATCH, PATCH), axis=(1, 2))
         self._visited_win = sliding_window_view(self._visited, (PATCH, PATCH), axis=(1, 2))
         self._ar = np.arange(n)
@@ -69,23 +76,43 @@ class CurveTraceVecEnv(VecEnv):
         self._actions: np.ndarray | None = None
 
     # --- episodes -------------------------------------------------------------------------------
-    def _load(self, i: int, ep: Episode) -> None:
-        self.episodes[i] = ep
-        self._image[i] = ep.image
-        self._visited[i] = ep.visited
-        self._zone[i] = ep.zone_map
-        self._idx[i] = ep.idx_map
-        self._y[i], self._x[i] = ep.start
-        self._best[i] = START_INDEX
-        self._t[i] = 0
-        self._length[i] = ep.length
-        self._max_steps[i] = self.params.max_steps(ep.length)
-        self._end[i] = ep.end
+    def _atlas_slot(self, ep: Episode) -> int:
+        """The atlas slot holding ``ep``'s maps, copying them in on first use."""
+        slot = self._slot_of.get(id(ep))
+        if slot is not None:
+            return slot
+        if not self._free_slots:  # reclaim slots of episodes neither in the pool nor in play
+            live = {id(e) for e in self._pool.episodes} | {id(e) for e in self.episodes}
+            for k, held in enumerate(self._in_slot):
+                if held is not None and id(held) not in live:
+                    del self._slot_of[id(held)]
+                    self._in_slot[k] = None
+                    self._free_slots.append(k)
+        slot = self._free_slots.pop()
+        self._image[slot], self._zone[slot], self._idx[slot] = ep.image, ep.zone_map, ep.idx_map
+        self._slot_of[id(ep)], self._in_slot[slot] = slot, ep
+        return slot
+
+    def _load(self, rows: list[int], eps: list[Episode]) -> None:
+        """Start episode ``eps[k]`` in env ``rows[k]``: point at its atlas slot, copy its visited mask."""
+        for i, ep in zip(rows, eps):
+            self.episodes[i] = ep
+            self._slot[i] = self._atlas_slot(ep)
+            self._visited[i] = ep.visited
+        starts = [ep.start for ep in eps]
+        self._y[rows] = [s[0] for s in starts]
+        self._x[rows] = [s[1] for s in starts]
+        self._best[rows] = START_INDEX
+        self._t[rows] = 0
+        lengths = [ep.length for ep in eps]
+        self._length[rows] = lengths
+        self._max_steps[rows] = [self.params.max_steps(n) for n in lengths]
+        self._end[rows] = [ep.end for ep in eps]
 
     def _observe(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         ar, y, x = self._ar[rows], self._y[rows], self._x[rows]
         obs = np.empty((len(ar), 2, PATCH, PATCH), dtype=np.uint8)
-        obs[:, 0] = self._image_win[ar, y, x]
+        obs[:, 0] = self._image_win[self._slot[rows], y, x]
         obs[:, 1] = self._visited_win[ar, y, x]
         return obs
 
@@ -102,9 +129,9 @@ class CurveTraceVecEnv(VecEnv):
         if self._pool is None or self._pool.seed != self._pool_seed:
             self._pool = EpisodePool(self.params, self._pool_seed, self.pool_size,
                                      initial=self.pool_size, refresh=self.pool_refresh)
-        for i in range(self.num_envs):
-            ep_seed = self._options[i].get("episode_seed")
-            self._load(i, self._pool.draw() if ep_seed is None else episode_from_seed(self.params, int(ep_seed)))
+        seeds = [self._options[i].get("episode_seed") for i in range(self.num_envs)]
+        self._load(list(range(self.num_envs)),
+                   [self._pool.draw() if k is None else episode_from_seed(self.params, int(k)) for k in seeds])
         self._reset_seeds()
         self._reset_options()
         label, cov, err = self._status()
@@ -142,11 +169,12 @@ class CurveTraceVecEnv(VecEnv):
         y = np.minimum(np.maximum(ny, 0), top)
         x = np.minimum(np.maximum(nx, 0), top)
         oob = (y != ny) | (x != nx)
-        zone = self._zone[ar, y, x]
+        slot = self._slot
+        zone = self._zone[slot, y, x]
         py, px = y + PAD, x + PAD
         seen = self._visited[ar, py, px] != 0
         self._visited[ar, py, px] = VISITED
-        r_move, gain = core.move_outcome(zone, self._idx[ar, y, x].astype(np.int64), self._best, seen | oob, p)
+        r_move, gain = core.move_outcome(zone, self._idx[slot, y, x].astype(np.int64), self._best, seen | oob, p)
         self._best += gain * ~stop
         self._y, self._x = y, x
         self._t += 1
@@ -162,16 +190,16 @@ class CurveTraceVecEnv(VecEnv):
                  for s, c, e in zip(label.tolist(), cov.tolist(), end_error.tolist())]
         if dones.any():
             done_idx = np.flatnonzero(dones)
-            for i in done_idx.tolist():
+            rows = done_idx.tolist()
+            for i, was_truncated, succeeded in zip(rows, truncated[done_idx].tolist(), success[done_idx].tolist()):
                 info = infos[i]
                 info["terminal_observation"] = obs[i].copy()
-                info["TimeLimit.truncated"] = bool(truncated[i])
-                info["is_success"] = bool(success[i])
-                info["achievements"] = core.achievements(info["coverage"], info["is_success"],
-                                                         info["endpoint_error"], p)
-                self._load(i, self._pool.draw())
+                info["TimeLimit.truncated"] = was_truncated
+                info["is_success"] = succeeded
+                info["achievements"] = core.achievements(info["coverage"], succeeded, info["endpoint_error"], p)
                 # a new episode starts 4 px into its curve, never at the end: no stop label
                 self.reset_infos[i] = {"stop_label": False}
+            self._load(rows, [self._pool.draw() for _ in rows])
             obs[done_idx] = self._observe(done_idx)
         return obs, rewards, dones, infos
 
