@@ -18,9 +18,13 @@ def algorithm_class(algo: str) -> type["BaseAlgorithm"]:
     return import_object(ALGORITHMS[algo][0])
 
 
-def _schedule(kind: str, start: float, end: float) -> Any:
+def _schedule(kind: str, start: float, end: float, cycles: int = 1) -> Any:
     from stable_baselines3.common.utils import LinearSchedule
 
+    from rlft.algos.schedules import CyclicalSchedule
+
+    if kind == "cyclical":
+        return CyclicalSchedule(start, end, cycles)
     return float(start) if kind == "constant" else LinearSchedule(float(start), float(end), 1.0)
 
 
@@ -40,10 +44,16 @@ def model_kwargs(hp: DictConfig) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         name: hp[name] for name in sorted(accepted) if hp[name] is not None
     }
-    kwargs["learning_rate"] = _schedule(hp.lr_schedule, hp.lr, hp.lr_end)
+    kwargs["learning_rate"] = _schedule(hp.lr_schedule, hp.lr, hp.lr_end, hp.lr_cycles)
     if "clip_range" in kwargs:
         kwargs["clip_range"] = _schedule(hp.clip_schedule, hp.clip_range, 0.0)
-    kwargs["policy_kwargs"] = _resolve_class_paths(OmegaConf.to_container(hp.policy_kwargs, resolve=True))
+    policy_kwargs = _resolve_class_paths(OmegaConf.to_container(hp.policy_kwargs, resolve=True))
+    if hp.weight_decay is not None:
+        import torch
+
+        policy_kwargs["optimizer_class"] = torch.optim.AdamW
+        policy_kwargs["optimizer_kwargs"] = {**policy_kwargs.get("optimizer_kwargs", {}), "weight_decay": hp.weight_decay}
+    kwargs["policy_kwargs"] = policy_kwargs
     return kwargs
 
 

@@ -72,8 +72,10 @@ class HparamsConfig:
     policy_kwargs: Dict[str, Any] = field(default_factory=dict)
     total_timesteps: int = 100_000
     lr: float = 3e-4
-    lr_schedule: str = "constant"  # constant | linear (from lr to lr_end)
+    lr_schedule: str = "constant"  # constant | linear (lr to lr_end) | cyclical (lr to lr_end, lr_cycles times)
     lr_end: float = 0.0
+    lr_cycles: int = 4  # cyclical only: warm restarts over the run
+    weight_decay: Optional[float] = None  # set: AdamW with this decoupled weight decay instead of Adam
     gamma: Optional[float] = None
     batch_size: Optional[int] = None
     max_grad_norm: Optional[float] = None

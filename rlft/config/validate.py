@@ -52,7 +52,12 @@ def validate_hparams(cfg: DictConfig) -> None:
                 "hparams.max_grad_norm"):
         _positive(cfg, key)
     _require(hp.lr_end >= 0, f"hparams.lr_end={hp.lr_end} must be >= 0")
-    _one_of(cfg, "hparams.lr_schedule", ("constant", "linear"))
+    _one_of(cfg, "hparams.lr_schedule", ("constant", "linear", "cyclical"))
+    _require(hp.lr_cycles >= 1, f"hparams.lr_cycles={hp.lr_cycles} must be >= 1")
+    _require(hp.weight_decay is None or hp.weight_decay >= 0, f"hparams.weight_decay={hp.weight_decay} must be >= 0")
+    if hp.weight_decay is not None and "optimizer_class" in hp.policy_kwargs:
+        raise ConfigError("hparams.weight_decay picks AdamW: drop hparams.policy_kwargs.optimizer_class, or "
+                          "set weight_decay through policy_kwargs.optimizer_kwargs yourself")
     _one_of(cfg, "hparams.clip_schedule", ("constant", "linear"))
     for key in ("hparams.gamma", "hparams.gae_lambda"):
         _in_unit_interval(cfg, key, low_open=True)
