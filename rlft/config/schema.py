@@ -76,6 +76,7 @@ class HparamsConfig:
     lr_end: float = 0.0
     lr_cycles: int = 4  # cyclical only: warm restarts over the run
     weight_decay: Optional[float] = None  # set: AdamW with this decoupled weight decay instead of Adam
+    freeze: List[str] = field(default_factory=list)  # module-name prefixes kept fixed, e.g. [features_extractor]
     gamma: Optional[float] = None
     batch_size: Optional[int] = None
     max_grad_norm: Optional[float] = None

@@ -54,6 +54,9 @@ def validate_hparams(cfg: DictConfig) -> None:
     _require(hp.lr_end >= 0, f"hparams.lr_end={hp.lr_end} must be >= 0")
     _one_of(cfg, "hparams.lr_schedule", ("constant", "linear", "cyclical"))
     _require(hp.lr_cycles >= 1, f"hparams.lr_cycles={hp.lr_cycles} must be >= 1")
+    from rlft.training.freeze import check_prefixes
+
+    check_prefixes(hp.freeze)
     _require(hp.weight_decay is None or hp.weight_decay >= 0, f"hparams.weight_decay={hp.weight_decay} must be >= 0")
     if hp.weight_decay is not None and "optimizer_class" in hp.policy_kwargs:
         raise ConfigError("hparams.weight_decay picks AdamW: drop hparams.policy_kwargs.optimizer_class, or "

@@ -22,6 +22,7 @@ from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, Metrics
 from rlft.training.callbacks import RunCallback, Schedule, StopRule
 from rlft.training.checkpoints import MODEL_FILE, REPLAY_FILE, STATE_FILE, save_checkpoint, write_model_folder
 from rlft.training.early_stop import EarlyStopper
+from rlft.training.freeze import apply_freeze
 from rlft.training.progress import Progress
 from rlft.training.tensorboard import TensorBoardTarget
 
@@ -134,6 +135,13 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
     except BaseException:
         venv.close()
         raise
+    try:
+        frozen = apply_freeze(model, list(cfg.hparams.freeze))  # again after every load: not saved
+    except BaseException:
+        venv.close()
+        raise
+    if frozen:
+        log.info("frozen: %d parameter tensors under %s", len(frozen), ", ".join(cfg.hparams.freeze))
     model.set_logger((options.tensorboard or TensorBoardTarget(run.tb_dir)).make_logger())
 
     if resume and run.metrics_file.is_file():
