@@ -196,6 +196,18 @@ class PathsConfig:
 
 
 @dataclass
+class FinetuneConfig:
+    """How a fine-tune keeps what the champion knew (only with ``champion=...``).
+
+    ``anchor: l2sp`` adds ``anchor_coef / 2 * ||w - w_champion||^2`` to the objective (L2-SP), so
+    the weights stay near the champion's unless the new stage pays for moving them.
+    """
+
+    anchor: str = "none"  # none | l2sp
+    anchor_coef: float = 0.0
+
+
+@dataclass
 class RlftConfig:
     """The whole composed configuration of ``python -m rlft.train``."""
 
@@ -209,6 +221,7 @@ class RlftConfig:
     early_stop: EarlyStopConfig = field(default_factory=EarlyStopConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     stage_overrides: Dict[str, Any] = field(default_factory=dict)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     experiment_name: str = MISSING
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N

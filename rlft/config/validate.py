@@ -201,6 +201,15 @@ def validate_curriculum(cfg: DictConfig) -> None:
             raise ConfigError(f"curriculum stage {plan.id}: {exc}") from None
 
 
+def validate_finetune_settings(cfg: DictConfig) -> None:
+    _one_of(cfg, "finetune.anchor", ("none", "l2sp"))
+    _require(cfg.finetune.anchor_coef >= 0, f"finetune.anchor_coef={cfg.finetune.anchor_coef} must be >= 0")
+    if cfg.finetune.anchor != "none":
+        _require(cfg.champion.name != "none", f"finetune.anchor={cfg.finetune.anchor} anchors to a champion: "
+                                              "add champion=<name>, or set finetune.anchor=none")
+        _require(cfg.finetune.anchor_coef > 0, f"finetune.anchor={cfg.finetune.anchor} needs finetune.anchor_coef > 0")
+
+
 def validate_champion(cfg: DictConfig) -> None:
     """The champion verifies (checksums, allowlist) and the env's spaces are the ones it was trained on."""
     from rlft.champions.registry import Registry, check_fits
@@ -217,6 +226,7 @@ def validate(cfg: DictConfig) -> None:
     validate_resume(cfg)
     validate_hparams(cfg)
     validate_run_settings(cfg)
+    validate_finetune_settings(cfg)
     validate_env(cfg)
     if run_kind(cfg) == CURRICULUM:
         validate_curriculum(cfg)

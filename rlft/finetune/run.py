@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 
 from rlft.champions.registry import Registry
 from rlft.finetune import pre_post
+from rlft.finetune.anchor import anchor_weights, attach_l2sp, l2_distance
 from rlft.io import read_json
 from rlft.plots import plot_pre_post
 from rlft.runs.metrics import MetricsFile
@@ -58,16 +59,27 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
         model.set_random_seed(cfg.seed)
         return model
 
+    trained: dict[str, Any] = {}
+
+    def attach_anchor(model: "BaseAlgorithm") -> None:
+        base, _ = registry.load_model(ref, model.get_env(), device=cfg.device)
+        trained.update(model=model, anchor=anchor_weights(base))
+        if cfg.finetune.anchor == "l2sp":
+            attach_l2sp(model, trained["anchor"], cfg.finetune.anchor_coef)
+            log.info("L2-SP anchoring to %s with coefficient %g", ref, cfg.finetune.anchor_coef)
+
     champion = registry.get(ref)
     previous = read_json(run.metrics_file) if cfg.resume and run.metrics_file.is_file() else {}
     before = previous.get("before") or _champion_before(cfg, registry, ref)
-    options = RunOptions(resume=bool(cfg.resume), model_factory=champion_model,
+    options = RunOptions(resume=bool(cfg.resume), model_factory=champion_model, prepare=attach_anchor,
                          metrics_fields={"kind": "finetune", "champion": champion.ref, "before": before,
                                          "champion_success": champion.manifest["metrics"]["success_rate"]})
     metrics = run_training(cfg, run, options)
     result = pre_post.assemble(cfg, champion.manifest, before, _after(cfg, run, champion.manifest))
     file = MetricsFile.load(run.metrics_file)
-    file.update(pre_post=result)
+    file.update(pre_post=result, finetune={
+        "anchor": cfg.finetune.anchor, "anchor_coef": cfg.finetune.anchor_coef,
+        "distance_to_champion": round(l2_distance(trained["model"], trained["anchor"]), 6)})
     plot_pre_post(result, run.plots_dir / "pre_post.png", title=f"{cfg.experiment_name} from {champion.ref}")
     log.info("fine-tune of %s over %d fixed-seed episodes:\n%s", champion.ref, result["episodes"],
              pre_post.table(result))

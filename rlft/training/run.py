@@ -95,6 +95,8 @@ class RunOptions:
     :param tensorboard: where scalars go; default the run folder's ``tb/`` at the run's own steps.
     :param model_factory: builds the starting model for the training VecEnv instead of
         ``build_model`` (a fine-tune loads its champion); ignored when resuming from a checkpoint.
+    :param prepare: called with the model once it is built or restored (after ``hparams.freeze``),
+        for runtime state a checkpoint does not hold, e.g. a fine-tune's anchoring hook.
     :param stop_rules: extra rules fed every evaluation (after early stopping), e.g. promotion.
     :param metrics_fields: extra fields of a new ``metrics.json``.
     """
@@ -103,6 +105,7 @@ class RunOptions:
     init_from: Path | None = None
     tensorboard: TensorBoardTarget | None = None
     model_factory: Callable[["VecEnv"], "BaseAlgorithm"] | None = None
+    prepare: Callable[["BaseAlgorithm"], None] | None = None
     stop_rules: tuple[StopRule, ...] = ()
     metrics_fields: dict[str, Any] = field(default_factory=dict)
 
@@ -137,6 +140,8 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
         raise
     try:
         frozen = apply_freeze(model, list(cfg.hparams.freeze))  # again after every load: not saved
+        if options.prepare is not None:
+            options.prepare(model)
     except BaseException:
         venv.close()
         raise
