@@ -201,10 +201,13 @@ class FinetuneConfig:
 
     ``anchor: l2sp`` adds ``anchor_coef / 2 * ||w - w_champion||^2`` to the objective (L2-SP), so
     the weights stay near the champion's unless the new stage pays for moving them.
+    ``rehearsal``: a share of the envs keeps playing the champion's original stage, so every
+    rollout still holds the old task.
     """
 
     anchor: str = "none"  # none | l2sp
     anchor_coef: float = 0.0
+    rehearsal: float = 0.0  # share of the training envs on the champion's original stage (0 = none)
 
 
 @dataclass

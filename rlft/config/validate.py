@@ -204,6 +204,16 @@ def validate_curriculum(cfg: DictConfig) -> None:
 def validate_finetune_settings(cfg: DictConfig) -> None:
     _one_of(cfg, "finetune.anchor", ("none", "l2sp"))
     _require(cfg.finetune.anchor_coef >= 0, f"finetune.anchor_coef={cfg.finetune.anchor_coef} must be >= 0")
+    share = cfg.finetune.rehearsal
+    _require(0 <= share < 1, f"finetune.rehearsal={share} must be in [0, 1): the share of envs on the original stage")
+    if share > 0:
+        from rlft.envs.factory import rehearsal_split
+
+        _require(cfg.champion.name != "none", "finetune.rehearsal replays a champion's original stage: add "
+                                              "champion=<name>, or set finetune.rehearsal=0")
+        k = rehearsal_split(cfg.env.n_envs, share)
+        _require(k < cfg.env.n_envs, f"finetune.rehearsal={share} with env.n_envs={cfg.env.n_envs} leaves no env on "
+                                     "the target stage: lower the share or raise env.n_envs")
     if cfg.finetune.anchor != "none":
         _require(cfg.champion.name != "none", f"finetune.anchor={cfg.finetune.anchor} anchors to a champion: "
                                               "add champion=<name>, or set finetune.anchor=none")

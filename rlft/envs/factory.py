@@ -59,16 +59,38 @@ def env_factory(cfg: DictConfig) -> Callable[[], "gymnasium.Env"]:
     return partial(make_env, cfg.env, env_kwargs(cfg))
 
 
-def make_vec_env(cfg: DictConfig, n_envs: int, seed: int) -> "VecEnv":
-    """The training VecEnv with episode statistics (VecMonitor), seeded for the first reset."""
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
+def _plain_vec_env(cfg: DictConfig, n_envs: int, seed: int) -> "VecEnv":
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     kind = cfg.env.vec_env
     if kind in ("dummy", "subproc"):
         factories = [env_factory(cfg) for _ in range(n_envs)]
-        venv: VecEnv = DummyVecEnv(factories) if kind == "dummy" else SubprocVecEnv(factories)
+        return DummyVecEnv(factories) if kind == "dummy" else SubprocVecEnv(factories)
+    return import_object(kind)(n_envs=n_envs, seed=seed, **env_kwargs(cfg))
+
+
+def rehearsal_split(n_envs: int, share: float) -> int:
+    """How many of ``n_envs`` rehearse: ``round(share * n_envs)``, at least 1 when ``share > 0``."""
+    return max(1, round(share * n_envs)) if share > 0 else 0
+
+
+def make_vec_env(cfg: DictConfig, n_envs: int, seed: int,
+                 rehearse: tuple[DictConfig, float] | None = None) -> "VecEnv":
+    """The training VecEnv with episode statistics (VecMonitor), seeded for the first reset.
+
+    ``rehearse=(other_cfg, share)``: that share of the envs (at least one) runs ``other_cfg``'s
+    env settings (a fine-tune's original stage), side by side with the rest in every rollout.
+    """
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    if rehearse is None:
+        venv = _plain_vec_env(cfg, n_envs, seed)
     else:
-        venv = import_object(kind)(n_envs=n_envs, seed=seed, **env_kwargs(cfg))
+        from rlft.envs.concat import ConcatVecEnv
+
+        other, share = rehearse
+        k = rehearsal_split(n_envs, share)
+        venv = ConcatVecEnv([_plain_vec_env(cfg, n_envs - k, seed), _plain_vec_env(other, k, seed + n_envs)])
     venv.seed(seed)
     return VecMonitor(venv)
 

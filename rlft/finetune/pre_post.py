@@ -93,7 +93,7 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 def verdict(pre_post: dict[str, Any]) -> dict[str, Any]:
     target, original = pre_post[TARGET]["change"], pre_post.get(ORIGINAL, {}).get("change")
     improved = target["delta_ci95"] is not None and target["delta_ci95"][0] > 0
-    forgot = original is not None and original["delta"] < -FORGET_TOLERANCE
+    forgot = original is not None and original["delta"] < -FORGET_TOLERANCE - 1e-9  # float dust at the edge
     return {"improved": improved, "forgot": forgot,
             "summary": ("improved" if improved else "no clear improvement") + " on the target stage; "
                        + ("forgot on the original stage" if forgot else "kept the original stage")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig
 
 from rlft.champions.registry import Registry
+from rlft.envs.factory import make_vec_env, rehearsal_split
 from rlft.finetune import pre_post
 from rlft.finetune.anchor import anchor_weights, attach_l2sp, l2_distance
 from rlft.io import read_json
@@ -29,8 +30,6 @@ log = logging.getLogger("rlft")
 
 def _champion_before(cfg: DictConfig, registry: Registry, ref: str) -> dict[str, Any]:
     """The champion's own results on the target and original stages (before any training)."""
-    from rlft.envs.factory import make_vec_env
-
     venv = make_vec_env(cfg, 1, cfg.seed)
     try:
         model, champion = registry.load_model(ref, venv, device=cfg.device)
@@ -71,14 +70,24 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     champion = registry.get(ref)
     previous = read_json(run.metrics_file) if cfg.resume and run.metrics_file.is_file() else {}
     before = previous.get("before") or _champion_before(cfg, registry, ref)
+    original = pre_post.original_config(cfg, champion.manifest)
+
+    def rehearsing_venv(n_envs: int, seed: int) -> "VecEnv":
+        return make_vec_env(cfg, n_envs, seed, rehearse=(original, cfg.finetune.rehearsal))
+
+    venv_factory = rehearsing_venv if cfg.finetune.rehearsal > 0 else None
+    if venv_factory is not None:
+        log.info("rehearsal: %d of %d envs on the original stage %s", rehearsal_split(cfg.env.n_envs, cfg.finetune.rehearsal),
+                 cfg.env.n_envs, pre_post.stage_label(original))
     options = RunOptions(resume=bool(cfg.resume), model_factory=champion_model, prepare=attach_anchor,
+                         venv_factory=venv_factory,
                          metrics_fields={"kind": "finetune", "champion": champion.ref, "before": before,
                                          "champion_success": champion.manifest["metrics"]["success_rate"]})
     metrics = run_training(cfg, run, options)
     result = pre_post.assemble(cfg, champion.manifest, before, _after(cfg, run, champion.manifest))
     file = MetricsFile.load(run.metrics_file)
     file.update(pre_post=result, finetune={
-        "anchor": cfg.finetune.anchor, "anchor_coef": cfg.finetune.anchor_coef,
+        "anchor": cfg.finetune.anchor, "anchor_coef": cfg.finetune.anchor_coef, "rehearsal": cfg.finetune.rehearsal,
         "distance_to_champion": round(l2_distance(trained["model"], trained["anchor"]), 6)})
     plot_pre_post(result, run.plots_dir / "pre_post.png", title=f"{cfg.experiment_name} from {champion.ref}")
     log.info("fine-tune of %s over %d fixed-seed episodes:\n%s", champion.ref, result["episodes"],

@@ -97,6 +97,7 @@ class RunOptions:
         ``build_model`` (a fine-tune loads its champion); ignored when resuming from a checkpoint.
     :param prepare: called with the model once it is built or restored (after ``hparams.freeze``),
         for runtime state a checkpoint does not hold, e.g. a fine-tune's anchoring hook.
+    :param venv_factory: builds the training VecEnv from (n_envs, seed), e.g. with rehearsal envs.
     :param stop_rules: extra rules fed every evaluation (after early stopping), e.g. promotion.
     :param metrics_fields: extra fields of a new ``metrics.json``.
     """
@@ -106,6 +107,7 @@ class RunOptions:
     tensorboard: TensorBoardTarget | None = None
     model_factory: Callable[["VecEnv"], "BaseAlgorithm"] | None = None
     prepare: Callable[["BaseAlgorithm"], None] | None = None
+    venv_factory: Callable[[int, int], "VecEnv"] | None = None  # (n_envs, seed) -> VecEnv; default make_vec_env
     stop_rules: tuple[StopRule, ...] = ()
     metrics_fields: dict[str, Any] = field(default_factory=dict)
 
@@ -132,7 +134,8 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
     start = latest[0] if latest else 0
     state: dict[str, Any] = read_json(latest[1] / STATE_FILE) if latest else {}
 
-    venv = _wrap_normalization(cfg, make_vec_env(cfg, cfg.env.n_envs, cfg.seed + start))
+    make = options.venv_factory or (lambda n, seed: make_vec_env(cfg, n, seed))
+    venv = _wrap_normalization(cfg, make(cfg.env.n_envs, cfg.seed + start))
     try:
         model = _start_model(cfg, venv, latest, options)
     except BaseException:

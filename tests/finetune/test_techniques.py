@@ -1,4 +1,4 @@
-"""L2-SP anchoring: the optimizer pulls weights towards the champion's; a config switch with checks."""
+"""Fine-tune techniques as config switches: L2-SP anchoring, rehearsal on the original stage."""
 
 from __future__ import annotations
 
@@ -36,15 +36,19 @@ def test_the_pull_moves_weights_towards_the_anchor() -> None:
     assert l2_distance(model, anchor) < 0.9 * before
 
 
-def _distance(registry: Registry, tmp_path: Path, *anchor: str) -> float:  # noqa: F811
+def _fine_tune(registry: Registry, tmp_path: Path, *extra: str) -> tuple[dict, str]:  # noqa: F811
     tmp_path.mkdir(parents=True)
     out = tmp_path / "outputs"
     done = run_cli(["champion=base", "stage=3", "hparams.lr=3e-3", "hparams.total_timesteps=512",
-                    *anchor, f"paths.registry={registry.root}", f"paths.output_dir={out}", *TINY_CURVE],
+                    *extra, f"paths.registry={registry.root}", f"paths.output_dir={out}", *TINY_CURVE],
                    cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     (run,) = (out / "finetune").iterdir()
-    return json.loads((run / "metrics.json").read_text())["finetune"]["distance_to_champion"]
+    return json.loads((run / "metrics.json").read_text()), done.stdout + done.stderr
+
+
+def _distance(registry: Registry, tmp_path: Path, *anchor: str) -> float:  # noqa: F811
+    return _fine_tune(registry, tmp_path, *anchor)[0]["finetune"]["distance_to_champion"]
 
 
 def test_anchored_fine_tune_stays_closer_to_the_champion(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
@@ -53,7 +57,15 @@ def test_anchored_fine_tune_stays_closer_to_the_champion(registry: Registry, tmp
     assert free > 0 and anchored < 0.5 * free
 
 
+def test_rehearsal_runs_a_share_of_envs_on_the_original_stage(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
+    metrics, log = _fine_tune(registry, tmp_path / "run", "finetune.rehearsal=0.5")
+    assert metrics["finetune"]["rehearsal"] == 0.5 and metrics["status"] == "completed"
+    assert "rehearsal: 1 of 2 envs on the original stage 2" in log
+
+
 @pytest.mark.parametrize("overrides,message", [
+    (["finetune.rehearsal=0.5"], "replays a champion"),
+    (["finetune.rehearsal=1.0"], r"\[0, 1\)"),
     (["finetune.anchor=l2sp", "finetune.anchor_coef=1"], "anchors to a champion"),
     (["finetune.anchor=ewc2"], "finetune.anchor"),
     (["finetune.anchor_coef=-1"], "anchor_coef"),
