@@ -17,6 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.cli import user_errors
+from rlft.config.options import has_option
 from rlft.config.resolvers import register_resolvers
 from rlft.config.resume import effective_config
 from rlft.config.run_kind import CURRICULUM, FINETUNE, run_kind
@@ -68,18 +69,19 @@ def run(cfg: DictConfig) -> float | None:
 
     from rlft.runs.layout import RunFolder
 
+    folder = RunFolder(run_dir)
     if kind == CURRICULUM:
         from rlft.curriculum.runner import run_curriculum
 
-        metrics = run_curriculum(cfg, RunFolder(run_dir), resume=bool(cfg.resume))
+        metrics = run_curriculum(cfg, folder, resume=bool(cfg.resume))
     elif kind == FINETUNE:
         from rlft.finetune.run import run_finetune
 
-        metrics = run_finetune(cfg, RunFolder(run_dir))
+        metrics = run_finetune(cfg, folder)
     else:
         from rlft.training.run import RunOptions, run_training
 
-        metrics = run_training(cfg, RunFolder(run_dir), RunOptions(resume=bool(cfg.resume)))
+        metrics = run_training(cfg, folder, RunOptions(resume=bool(cfg.resume)))
     final = metrics.get("final") or {}
     shown = ", ".join(f"{k}={v:.4g}" for k, v in final.items() if isinstance(v, float))
     log.info("%s: %s (%s)", metrics["status"], metrics["message"], shown)
@@ -93,7 +95,6 @@ def _hydra_main(cfg: DictConfig) -> float | None:
 
 
 NUMERIC_GROUPS = ("stage",)
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 def quote_numeric_group_choices(argv: list[str]) -> list[str]:
@@ -118,7 +119,7 @@ def champion_choice_as_name(argv: list[str]) -> list[str]:
     fixed = []
     for arg in argv:
         key, sep, value = arg.partition("=")
-        if sep and key == "champion" and value and not (CONF_DIR / "champion" / f"{value}.yaml").is_file():
+        if sep and key == "champion" and value and not has_option("champion", value):
             arg = f"champion.name={value}"
         fixed.append(arg)
     return fixed
@@ -133,7 +134,7 @@ def add_default_curriculum(argv: list[str]) -> list[str]:
     if "stage=all" not in argv or any(a.lstrip("+").startswith("curriculum=") for a in argv):
         return argv
     env = next((a.split("=", 1)[1] for a in argv if a.lstrip("+").startswith("env=")), "curve_trace")
-    if (CONF_DIR / "curriculum" / f"{env}.yaml").is_file():
+    if has_option("curriculum", env):
         at = argv.index("stage=all") + 1
         return [*argv[:at], f"curriculum={env}", *argv[at:]]
     return argv

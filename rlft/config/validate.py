@@ -238,11 +238,12 @@ def validate(cfg: DictConfig) -> None:
     validate_run_settings(cfg)
     validate_finetune_settings(cfg)
     validate_env(cfg)
-    if run_kind(cfg) == CURRICULUM:
+    kind = run_kind(cfg)
+    if kind == CURRICULUM:
         validate_curriculum(cfg)
         return
     _require(cfg.stage.name != "all", "stage=all runs a whole curriculum: choose one with curriculum=<name> "
                                       "(conf/curriculum/), e.g. curriculum=curve_trace")
-    if run_kind(cfg) == FINETUNE:
+    if kind == FINETUNE:
         validate_champion(cfg)
     validate_spaces(cfg)

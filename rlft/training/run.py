@@ -138,10 +138,6 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
     venv = _wrap_normalization(cfg, make(cfg.env.n_envs, cfg.seed + start))
     try:
         model = _start_model(cfg, venv, latest, options)
-    except BaseException:
-        venv.close()
-        raise
-    try:
         frozen = apply_freeze(model, list(cfg.hparams.freeze))  # again after every load: not saved
         if options.prepare is not None:
             options.prepare(model)
