@@ -228,23 +228,17 @@ class Registry:
         return Champion(name, version, target, manifest)
 
     # -- load ---------------------------------------------------------------------------------
-    def load_model(self, ref: str, env: "VecEnv", *, device: str = "cpu",
-                   hparams: DictConfig | None = None) -> tuple["BaseAlgorithm", Champion]:
-        """Verify, then build the champion's model for ``env`` from its manifest and safetensors.
-
-        ``hparams`` (e.g. a fine-tune's) replace the saved training settings; the network
-        (algo, policy, policy_kwargs) is always the champion's.
-        """
+    def load_model(self, ref: str, env: "VecEnv", *, device: str = "cpu") -> tuple["BaseAlgorithm", Champion]:
+        """Verify, then build the champion's model for ``env`` from its manifest and safetensors
+        (a fine-tune copies these weights into a model built with its own hyperparameters)."""
         from safetensors.torch import load_model
 
         from rlft.algos.factory import build_model
 
         champion = self.verify(ref)
-        saved = OmegaConf.merge(schema_node().hparams, champion.manifest["hparams"])
-        chosen = saved if hparams is None else OmegaConf.merge(hparams, {
-            key: saved[key] for key in ("algo", "policy", "policy_kwargs")})
         check_fits(champion, env.observation_space, env.action_space)
-        model = build_model(chosen, env, seed=0, device=device)
+        hparams = OmegaConf.merge(schema_node().hparams, champion.manifest["hparams"])
+        model = build_model(hparams, env, seed=0, device=device)
         load_model(model.policy, str(champion.folder / mf.WEIGHTS), device=str(model.device))
         return model, champion
 

@@ -9,15 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig
 
-from rlft.champions.registry import Registry
+from rlft.algos.factory import algorithm_class, build_model
+from rlft.champions.registry import Champion, Registry
 from rlft.envs.factory import make_vec_env, rehearsal_split
+from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
 from rlft.finetune import pre_post
 from rlft.finetune.anchor import anchor_weights, attach_l2sp, l2_distance
 from rlft.io import read_json
 from rlft.plots import plot_pre_post
-from rlft.runs.metrics import MetricsFile
-from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
 from rlft.runs.layout import RunFolder
+from rlft.runs.metrics import MetricsFile
+from rlft.training.checkpoints import MODEL_FILE
 from rlft.training.run import RunOptions, run_training
 
 if TYPE_CHECKING:
@@ -28,20 +30,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("rlft")
 
 
-def _champion_before(cfg: DictConfig, registry: Registry, ref: str) -> dict[str, Any]:
-    """The champion's own results on the target and original stages (before any training)."""
+def _load_champion(cfg: DictConfig, registry: Registry, ref: str) -> tuple["BaseAlgorithm", Champion]:
+    """The champion as registered (its own hparams), for the before evaluation and the anchor."""
     venv = make_vec_env(cfg, 1, cfg.seed)
     try:
-        model, champion = registry.load_model(ref, venv, device=cfg.device)
+        return registry.load_model(ref, venv, device=cfg.device)
     finally:
         venv.close()
-    return pre_post.evaluate_stages(cfg, champion.manifest, model, champion.folder, cfg.eval.final_episodes)
 
 
 def _after(cfg: DictConfig, run: RunFolder, manifest: dict[str, Any]) -> dict[str, Any]:
-    from rlft.algos.factory import algorithm_class
-
-    model = algorithm_class(cfg.hparams.algo).load(run.final_dir / "model.zip", device=cfg.device)  # our own run
+    model = algorithm_class(cfg.hparams.algo).load(run.final_dir / MODEL_FILE, device=cfg.device)  # our own run
     return pre_post.evaluate_stages(cfg, manifest, model, run.final_dir, cfg.eval.final_episodes)
 
 
@@ -50,26 +49,30 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     registry = Registry(cfg.paths.registry)
     ref = cfg.champion.name
 
+    base, champion = _load_champion(cfg, registry, ref)
+
     def champion_model(venv: "VecEnv") -> "BaseAlgorithm":
-        model, champion = registry.load_model(ref, venv, device=cfg.device, hparams=cfg.hparams)
+        """The fine-tune's own hparams (the champion's network: finetune_config pins it), the
+        champion's weights and normalisation stats, a fresh optimizer."""
+        model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
+        model.policy.load_state_dict(base.policy.state_dict())
         norm = find_vecnormalize(venv)
         if norm is not None and has_normalization(champion.folder):
             load_normalization_into(norm, champion.folder)
-        model.set_random_seed(cfg.seed)
         return model
 
+    anchor = anchor_weights(base)
     trained: dict[str, Any] = {}
 
     def attach_anchor(model: "BaseAlgorithm") -> None:
-        base, _ = registry.load_model(ref, model.get_env(), device=cfg.device)
-        trained.update(model=model, anchor=anchor_weights(base))
+        trained["model"] = model
         if cfg.finetune.anchor == "l2sp":
-            attach_l2sp(model, trained["anchor"], cfg.finetune.anchor_coef)
+            attach_l2sp(model, anchor, cfg.finetune.anchor_coef)
             log.info("L2-SP anchoring to %s with coefficient %g", ref, cfg.finetune.anchor_coef)
 
-    champion = registry.get(ref)
     previous = read_json(run.metrics_file) if cfg.resume and run.metrics_file.is_file() else {}
-    before = previous.get("before") or _champion_before(cfg, registry, ref)
+    before = previous.get("before") or pre_post.evaluate_stages(cfg, champion.manifest, base, champion.folder,
+                                                                cfg.eval.final_episodes)
     original = pre_post.original_config(cfg, champion.manifest)
 
     def rehearsing_venv(n_envs: int, seed: int) -> "VecEnv":
@@ -83,12 +86,12 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
                          venv_factory=venv_factory,
                          metrics_fields={"kind": "finetune", "champion": champion.ref, "before": before,
                                          "champion_success": champion.manifest["metrics"]["success_rate"]})
-    metrics = run_training(cfg, run, options)
+    run_training(cfg, run, options)
     result = pre_post.assemble(cfg, champion.manifest, before, _after(cfg, run, champion.manifest))
     file = MetricsFile.load(run.metrics_file)
     file.update(pre_post=result, finetune={
         "anchor": cfg.finetune.anchor, "anchor_coef": cfg.finetune.anchor_coef, "rehearsal": cfg.finetune.rehearsal,
-        "distance_to_champion": round(l2_distance(trained["model"], trained["anchor"]), 6)})
+        "distance_to_champion": round(l2_distance(trained["model"], anchor), 6)})
     plot_pre_post(result, run.plots_dir / "pre_post.png", title=f"{cfg.experiment_name} from {champion.ref}")
     log.info("fine-tune of %s over %d fixed-seed episodes:\n%s", champion.ref, result["episodes"],
              pre_post.table(result))
