@@ -64,12 +64,11 @@ def run_config(run: RunFolder) -> DictConfig:
 
 def _registered_run(path: Path) -> RunFolder:
     """A run folder with a model; a curriculum folder means its last finished stage."""
-    run = RunFolder(path)
-    if not run.metrics_file.is_file():
+    from rlft.curriculum.handoff import last_stage_run
+
+    if not RunFolder(path).metrics_file.is_file():
         raise RunFolderError(f"{path} is not an rlft run folder (no metrics.json): pass a folder under outputs/")
-    stages = read_json(run.metrics_file).get("stages") or []
-    if stages:
-        run = RunFolder(path / stages[-1]["run_folder"])
+    run = last_stage_run(RunFolder(path))
     if not run.config_file.is_file():
         raise RunFolderError(f"{run.root} has no .hydra/config.yaml: it is not a complete rlft run")
     return run

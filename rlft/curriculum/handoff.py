@@ -12,6 +12,12 @@ from rlft.training.checkpoints import MODEL_FILE
 HANDOFFS = ("final", "best")
 
 
+def last_stage_run(run: RunFolder) -> RunFolder:
+    """``run`` itself, or for a curriculum run folder the run folder of its last finished stage."""
+    stages = (read_json(run.metrics_file).get("stages") or []) if run.metrics_file.is_file() else []
+    return RunFolder(run.root / stages[-1]["run_folder"]) if stages else run
+
+
 def stage_model(run: RunFolder, handoff: str) -> Path:
     """``final/`` or ``best/`` of a finished run (best falls back to final when absent)."""
     chosen = run.best_dir if handoff == "best" else run.final_dir
@@ -31,13 +37,8 @@ def resolve_init(value: str, handoff: str, registry: str | None = None) -> Path:
         return Registry(registry).verify(value).folder
     if (path / MODEL_FILE).is_file():
         return path
-    run = RunFolder(path)
-    if run.metrics_file.is_file():
-        stages = read_json(run.metrics_file).get("stages") or []
-        finished = [s for s in stages if s.get("run_folder")]
-        if finished:  # a curriculum run: its last finished stage
-            run = RunFolder(path / finished[-1]["run_folder"])
-        model = stage_model(run, handoff)
+    if RunFolder(path).metrics_file.is_file():
+        model = stage_model(last_stage_run(RunFolder(path)), handoff)
         if (model / MODEL_FILE).is_file():
             return model
     raise ConfigError(f"curriculum.init={value!r} holds no model: give a run folder with final/{MODEL_FILE}, "
