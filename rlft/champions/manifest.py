@@ -20,6 +20,7 @@ FORMAT = "rlft.champion/1"
 MANIFEST = "manifest.json"
 MANIFEST_CHECKSUM = "manifest.sha256"
 WEIGHTS = "policy.safetensors"
+OPTIMIZER = "optimizer.safetensors"  # the optimizer's per-parameter state (Adam moments), for optimizer=kept
 SB3_ZIP = "model.zip"
 POLICIES = ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")
 CLASS_PREFIXES = ("rlft.", "torch.nn.", "stable_baselines3.")

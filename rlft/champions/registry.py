@@ -5,7 +5,8 @@ under a file lock, so concurrent registrations (sweep jobs) never see or make ha
 Folders are never overwritten: registering an existing name creates the next version
 (``name@v2``, ``name@v3``, ...); ``name`` alone means the latest version.
 
-Files: ``policy.safetensors`` (weights), ``manifest.json`` (what to build and where it came from,
+Files: ``policy.safetensors`` (weights), ``optimizer.safetensors`` (the optimizer's moments, for a
+fine-tune with ``finetune.optimizer=kept``), ``manifest.json`` (what to build and where it came from,
 with the sha256 of every other file), ``manifest.sha256``, ``model.zip`` (for plain SB3 users;
 never read by rlft) and ``vecnormalize.npz`` / ``.json`` when the run normalised observations.
 """
@@ -182,6 +183,8 @@ class Registry:
             _, params, _ = load_from_zip_file(model_dir / mf.SB3_ZIP, load_data=False, device="cpu")
             model.policy.load_state_dict(params["policy"])  # tensors only: nothing unpickled
             save_model(model.policy, str(folder / mf.WEIGHTS))
+            if "policy.optimizer" in params:
+                save_optimizer_state(params["policy.optimizer"], folder / mf.OPTIMIZER)
             observation, action = mf.space_spec(venv.observation_space), mf.space_spec(venv.action_space)
         finally:
             venv.close()
@@ -240,6 +243,36 @@ class Registry:
         model = build_model(hparams, env, seed=0, device=device)
         load_model(model.policy, str(champion.folder / mf.WEIGHTS), device=str(model.device))
         return model, champion
+
+
+def save_optimizer_state(state_dict: dict[str, Any], path: Path) -> None:
+    """The optimizer's tensors as safetensors (``<param index>.<name>``); hyperparameters are not
+    kept: a fine-tune sets its own LR and betas."""
+    import torch
+    from safetensors.torch import save_file
+
+    tensors = {f"{index}.{key}": (value if torch.is_tensor(value) else torch.tensor(float(value))).contiguous()
+               for index, entry in state_dict["state"].items() for key, value in entry.items()}
+    save_file(tensors, str(path))
+
+
+def load_optimizer_state(champion: Champion, model: "BaseAlgorithm") -> None:
+    """Start ``model``'s optimizer from the champion's moments (``finetune.optimizer=kept``)."""
+    from safetensors.torch import load_file
+
+    path = champion.folder / mf.OPTIMIZER
+    if not path.is_file():
+        raise ConfigError(f"champion {champion.ref} has no saved optimizer state: use finetune.optimizer=fresh")
+    state: dict[int, dict[str, Any]] = {}
+    for key, tensor in load_file(str(path), device=str(model.device)).items():
+        index, _, name = key.partition(".")
+        state.setdefault(int(index), {})[name] = tensor
+    optimizer = model.policy.optimizer
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
+    except (ValueError, RuntimeError, KeyError) as exc:
+        raise ConfigError(f"champion {champion.ref}'s optimizer state does not fit this optimizer ({exc}): "
+                          "use finetune.optimizer=fresh") from None
 
 
 def check_fits(champion: Champion, observation_space: Any, action_space: Any) -> None:

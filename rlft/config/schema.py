@@ -71,6 +71,7 @@ class HparamsConfig:
     policy: str = "MlpPolicy"
     policy_kwargs: Dict[str, Any] = field(default_factory=dict)
     total_timesteps: int = 100_000
+    episodes: Optional[int] = None  # set: also end after this many training episodes (timesteps stays the cap)
     lr: float = 3e-4
     lr_schedule: str = "constant"  # constant | linear (lr to lr_end) | cyclical (lr to lr_end, lr_cycles times)
     lr_end: float = 0.0
@@ -195,19 +196,32 @@ class PathsConfig:
     registry: str = "${oc.env:RLFT_REGISTRY,champions}"
 
 
+FINETUNE_ANCHORS = ("none", "l2sp", "ewc", "kl")
+ANCHORS_ON_CHAMPION_STATES = ("ewc", "kl")  # they play the champion on its original stage first
+
+
 @dataclass
 class FinetuneConfig:
     """How a fine-tune keeps what the champion knew (only with ``champion=...``).
 
-    ``anchor: l2sp`` adds ``anchor_coef / 2 * ||w - w_champion||^2`` to the objective (L2-SP), so
-    the weights stay near the champion's unless the new stage pays for moving them.
+    ``anchor`` pulls the fine-tune towards the champion with strength ``anchor_coef``:
+    ``l2sp`` adds ``coef / 2 * ||w - w_champion||^2`` (L2-SP); ``ewc`` weighs that pull per weight
+    by the champion's diagonal Fisher (normalised to mean 1, so coefficients compare with L2-SP);
+    ``kl`` adds ``coef * KL(champion || policy)`` on states of the champion's original stage.
+    EWC and KL play the champion on its original stage for ``anchor_samples`` states first.
     ``rehearsal``: a share of the envs keeps playing the champion's original stage, so every
-    rollout still holds the old task.
+    rollout still holds the old task. ``phases``: a progressive schedule, a list of
+    ``{timesteps: N, mix: {<stage>: share, ...}}`` (stage: ``target``, ``original`` or a stage
+    option such as ``"2"``); the budget is then the phases' sum. ``optimizer: kept`` starts from the
+    champion's Adam moments (saved with the champion) instead of a fresh optimizer.
     """
 
-    anchor: str = "none"  # none | l2sp
+    anchor: str = "none"  # none | l2sp | ewc | kl
     anchor_coef: float = 0.0
+    anchor_samples: int = 2048  # ewc / kl: champion states collected on its original stage
     rehearsal: float = 0.0  # share of the training envs on the champion's original stage (0 = none)
+    phases: List[Any] = field(default_factory=list)  # [{timesteps: N, mix: {target: 0.7, original: 0.3}}, ...]
+    optimizer: str = "fresh"  # fresh | kept
 
 
 @dataclass

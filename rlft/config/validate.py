@@ -47,7 +47,7 @@ def validate_hparams(cfg: DictConfig) -> None:
     hp = cfg.hparams
     algos = tuple(ALGORITHMS)
     _one_of(cfg, "hparams.algo", algos)
-    for key in ("hparams.lr", "hparams.total_timesteps", "hparams.stop_pos_weight", "hparams.n_steps", "hparams.batch_size",
+    for key in ("hparams.lr", "hparams.total_timesteps", "hparams.episodes", "hparams.stop_pos_weight", "hparams.n_steps", "hparams.batch_size",
                 "hparams.n_epochs", "hparams.clip_range", "hparams.buffer_size", "hparams.train_freq",
                 "hparams.max_grad_norm"):
         _positive(cfg, key)
@@ -202,22 +202,40 @@ def validate_curriculum(cfg: DictConfig) -> None:
 
 
 def validate_finetune_settings(cfg: DictConfig) -> None:
-    _one_of(cfg, "finetune.anchor", ("none", "l2sp"))
-    _require(cfg.finetune.anchor_coef >= 0, f"finetune.anchor_coef={cfg.finetune.anchor_coef} must be >= 0")
-    share = cfg.finetune.rehearsal
+    from rlft.config.schema import ANCHORS_ON_CHAMPION_STATES, FINETUNE_ANCHORS
+
+    ft = cfg.finetune
+    _one_of(cfg, "finetune.anchor", FINETUNE_ANCHORS)
+    _one_of(cfg, "finetune.optimizer", ("fresh", "kept"))
+    _require(ft.anchor_coef >= 0, f"finetune.anchor_coef={ft.anchor_coef} must be >= 0")
+    _require(ft.anchor_samples > 0, f"finetune.anchor_samples={ft.anchor_samples} must be > 0")
+    share = ft.rehearsal
     _require(0 <= share < 1, f"finetune.rehearsal={share} must be in [0, 1): the share of envs on the original stage")
+    for switch, active, what in (("finetune.rehearsal", share > 0, "replays a champion's original stage"),
+                                 ("finetune.anchor", ft.anchor != "none", "anchors to a champion"),
+                                 ("finetune.phases", bool(ft.phases), "mixes stages of a fine-tune"),
+                                 ("finetune.optimizer", ft.optimizer == "kept", "keeps a champion's optimizer")):
+        _require(not active or cfg.champion.name != "none",
+                 f"{switch} {what}: add champion=<name>, or leave {switch} at its default")
     if share > 0:
         from rlft.envs.factory import rehearsal_split
 
-        _require(cfg.champion.name != "none", "finetune.rehearsal replays a champion's original stage: add "
-                                              "champion=<name>, or set finetune.rehearsal=0")
         k = rehearsal_split(cfg.env.n_envs, share)
         _require(k < cfg.env.n_envs, f"finetune.rehearsal={share} with env.n_envs={cfg.env.n_envs} leaves no env on "
                                      "the target stage: lower the share or raise env.n_envs")
-    if cfg.finetune.anchor != "none":
-        _require(cfg.champion.name != "none", f"finetune.anchor={cfg.finetune.anchor} anchors to a champion: "
-                                              "add champion=<name>, or set finetune.anchor=none")
-        _require(cfg.finetune.anchor_coef > 0, f"finetune.anchor={cfg.finetune.anchor} needs finetune.anchor_coef > 0")
+    if ft.anchor != "none":
+        _require(ft.anchor_coef > 0, f"finetune.anchor={ft.anchor} needs finetune.anchor_coef > 0")
+    if ft.anchor in ANCHORS_ON_CHAMPION_STATES:
+        _require(cfg.hparams.algo != "dqn", f"finetune.anchor={ft.anchor} needs a stochastic policy (ppo, stop_ppo, "
+                                            "a2c), not dqn: use finetune.anchor=l2sp")
+    if ft.phases:
+        from rlft.finetune.phases import parse_phases
+
+        _require(share == 0, "finetune.phases and finetune.rehearsal both mix stages: put the original stage "
+                             "in each phase's mix (original: 0.25) and set finetune.rehearsal=0")
+        for i, phase in enumerate(parse_phases(cfg)):
+            _require(len(phase.mix) <= cfg.env.n_envs, f"finetune.phases[{i}] mixes {len(phase.mix)} stages but "
+                                                        f"env.n_envs={cfg.env.n_envs}: raise env.n_envs")
 
 
 def validate_champion(cfg: DictConfig) -> None:
@@ -225,8 +243,13 @@ def validate_champion(cfg: DictConfig) -> None:
     from rlft.champions.registry import Registry, check_fits
     from rlft.envs.factory import probe_spaces
 
+    from rlft.champions.manifest import OPTIMIZER
+
     champion = Registry(cfg.paths.registry).verify(cfg.champion.name)
     check_fits(champion, *probe_spaces(cfg))
+    _require(cfg.finetune.optimizer == "fresh" or (champion.folder / OPTIMIZER).is_file(),
+             f"champion {champion.ref} has no saved optimizer state (registered before rlft kept it): "
+             "use finetune.optimizer=fresh")
 
 
 def validate(cfg: DictConfig) -> None:

@@ -26,6 +26,19 @@ class ConcatVecEnv(VecEnv):
         self.bounds = np.cumsum([0] + [p.num_envs for p in self.parts])
         super().__init__(int(self.bounds[-1]), first.observation_space, first.action_space)
 
+    def replace_parts(self, parts: Sequence[VecEnv]) -> None:
+        """Swap in new parts (a progressive fine-tune's next phase) and close the old ones. The env
+        count and spaces stay, so the model and wrappers above keep working; reset next."""
+        replacement = ConcatVecEnv(parts)
+        if (replacement.num_envs, replacement.observation_space, replacement.action_space) != (
+                self.num_envs, self.observation_space, self.action_space):
+            replacement.close()
+            raise ConfigError(f"ConcatVecEnv: new parts ({replacement.num_envs} envs) must match the old "
+                              f"({self.num_envs} envs) in env count and spaces")
+        old, self.parts, self.bounds = self.parts, replacement.parts, replacement.bounds
+        for part in old:
+            part.close()
+
     def _locate(self, indices: VecEnvIndices) -> list[tuple[VecEnv, list[int]]]:
         chosen = list(self._get_indices(indices))
         routed = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -75,24 +75,44 @@ def rehearsal_split(n_envs: int, share: float) -> int:
 
 
 def make_vec_env(cfg: DictConfig, n_envs: int, seed: int,
-                 rehearse: tuple[DictConfig, float] | None = None) -> "VecEnv":
+                 mix: Sequence[tuple[DictConfig, int]] | None = None) -> "VecEnv":
     """The training VecEnv with episode statistics (VecMonitor), seeded for the first reset.
 
-    ``rehearse=(other_cfg, share)``: that share of the envs (at least one) runs ``other_cfg``'s
-    env settings (a fine-tune's original stage), side by side with the rest in every rollout.
+    ``mix=[(cfg_a, n_a), (cfg_b, n_b), ...]``: side by side, ``n_a`` envs with ``cfg_a``'s env
+    settings, ``n_b`` with ``cfg_b``'s, ... (a fine-tune's rehearsal or progressive phases), in one
+    :class:`~rlft.envs.concat.ConcatVecEnv` (``n_envs`` is then their sum).
     """
     from stable_baselines3.common.vec_env import VecMonitor
 
-    if rehearse is None:
-        venv = _plain_vec_env(cfg, n_envs, seed)
-    else:
-        from rlft.envs.concat import ConcatVecEnv
-
-        other, share = rehearse
-        k = rehearsal_split(n_envs, share)
-        venv = ConcatVecEnv([_plain_vec_env(cfg, n_envs - k, seed), _plain_vec_env(other, k, seed + n_envs)])
+    venv = _plain_vec_env(cfg, n_envs, seed) if mix is None else mixed_vec_env(mix, seed)
     venv.seed(seed)
     return VecMonitor(venv)
+
+
+def mixed_vec_env(mix: Sequence[tuple[DictConfig, int]], seed: int) -> "VecEnv":
+    """The parts of ``mix`` (parts with no envs left out) in one ConcatVecEnv, seeded apart."""
+    from rlft.envs.concat import ConcatVecEnv
+
+    parts, offset = [], 0
+    for part_cfg, n in mix:
+        if n > 0:
+            parts.append(_plain_vec_env(part_cfg, n, seed + offset))
+            offset += n
+    return ConcatVecEnv(parts)
+
+
+def split_envs(n_envs: int, shares: Sequence[float]) -> list[int]:
+    """``n_envs`` split by ``shares`` (largest remainder), at least one env per positive share."""
+    total = sum(shares)
+    exact = [n_envs * s / total for s in shares]
+    counts = [max(1, int(e)) if s > 0 else 0 for e, s in zip(exact, shares)]
+    by_remainder = sorted(range(len(shares)), key=lambda i: exact[i] - int(exact[i]), reverse=True)
+    for i in by_remainder:
+        if sum(counts) >= n_envs:
+            break
+        if shares[i] > 0:
+            counts[i] += 1
+    return counts
 
 
 def probe_spaces(cfg: DictConfig) -> tuple[Any, Any]:

@@ -8,7 +8,8 @@ defaults list); then every key the user set under them (``hparams.lr=...`` on th
 ``hparams: {lr: ...}`` in the experiment file) is put back on top. A chosen env without a chosen
 stage does not inherit the champion's stage (it may not exist there). The network (``algo``,
 ``policy``, ``policy_kwargs``) is always the champion's. The resolved version (``name@vN``) is
-pinned in ``champion.name`` so a resume loads the same one.
+pinned in ``champion.name`` so a resume loads the same one. With ``finetune.phases`` the budget
+(``hparams.total_timesteps``) is the phases' sum.
 """
 
 from __future__ import annotations
@@ -73,5 +74,9 @@ def finetune_config(cfg: DictConfig, overrides: Sequence[str]) -> DictConfig:
         OmegaConf.update(merged, key, OmegaConf.select(cfg, key), merge=False)
     for key in NETWORK_KEYS:
         merged.hparams[key] = manifest["hparams"][key]
+    if merged.finetune.phases:  # a progressive fine-tune's budget is its phases' sum
+        from rlft.finetune.phases import parse_phases
+
+        merged.hparams.total_timesteps = sum(phase.timesteps for phase in parse_phases(merged))
     OmegaConf.set_struct(merged, True)
     return merged

@@ -61,6 +61,8 @@ class RunCallback(BaseCallback):
         save_replay_buffer: bool,
         extra_state: Callable[[], dict[str, Any]],
         stop_rules: Sequence[StopRule] = (),
+        max_episodes: int | None = None,
+        episodes_done: int = 0,
     ) -> None:
         super().__init__(verbose=0)
         self.run = run
@@ -75,6 +77,12 @@ class RunCallback(BaseCallback):
         self.extra_state = extra_state
         self.stop_rules = tuple(stop_rules)
         self.stop_reason: str | None = None
+        self.max_episodes = max_episodes  # hparams.episodes: a budget in training episodes
+        self.episodes_done = episodes_done
+
+    @property
+    def episode_budget_spent(self) -> bool:
+        return self.max_episodes is not None and self.episodes_done >= self.max_episodes
 
     # -- SB3 hooks ---------------------------------------------------------------------------
     def _on_rollout_start(self) -> None:
@@ -91,7 +99,10 @@ class RunCallback(BaseCallback):
         self.progress.update(self.model.num_timesteps)
 
     def _on_step(self) -> bool:
-        return self.stop_reason is None
+        dones = self.locals.get("dones")
+        if dones is not None:
+            self.episodes_done += int(dones.sum())
+        return self.stop_reason is None and not self.episode_budget_spent
 
     # -- actions -----------------------------------------------------------------------------
     def evaluate_now(self) -> dict[str, Any]:
@@ -131,6 +142,7 @@ class RunCallback(BaseCallback):
             "num_timesteps": self.model.num_timesteps,
             "early_stop": self.early_stopper.state_dict(),
             "stop_reason": self.stop_reason,
+            "episodes_done": self.episodes_done,
             **self.extra_state(),
         }
 

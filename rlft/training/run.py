@@ -28,6 +28,7 @@ from rlft.training.tensorboard import TensorBoardTarget
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import VecEnv
 
 log = logging.getLogger("rlft")
@@ -100,6 +101,7 @@ class RunOptions:
     :param venv_factory: builds the training VecEnv from (n_envs, seed), e.g. with rehearsal envs.
     :param stop_rules: extra rules fed every evaluation (after early stopping), e.g. promotion.
     :param metrics_fields: extra fields of a new ``metrics.json``.
+    :param callbacks: more SB3 callbacks after the run's own (e.g. a fine-tune's phase switcher).
     """
 
     resume: bool = False
@@ -110,6 +112,7 @@ class RunOptions:
     venv_factory: Callable[[int, int], "VecEnv"] | None = None  # (n_envs, seed) -> VecEnv; default make_vec_env
     stop_rules: tuple[StopRule, ...] = ()
     metrics_fields: dict[str, Any] = field(default_factory=dict)
+    callbacks: tuple["BaseCallback", ...] = ()
 
 
 def _start_model(cfg: DictConfig, venv: "VecEnv", latest: tuple[int, Path] | None,
@@ -180,11 +183,16 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
         save_replay_buffer=cfg.checkpoint.save_replay_buffer,
         extra_state=lambda: {"wall_time_s": wall_before + time.monotonic() - t0},
         stop_rules=options.stop_rules,
+        max_episodes=cfg.hparams.episodes,
+        episodes_done=int(state.get("episodes_done", 0)),
     )
     callback.stop_reason = state.get("stop_reason")
+    from stable_baselines3.common.callbacks import CallbackList
+
+    callbacks = CallbackList([callback, *options.callbacks]) if options.callbacks else callback
     try:
-        if start < total and callback.stop_reason is None:
-            model.learn(total - start, callback=callback, reset_num_timesteps=start == 0, log_interval=1)
+        if start < total and callback.stop_reason is None and not callback.episode_budget_spent:
+            model.learn(total - start, callback=callbacks, reset_num_timesteps=start == 0, log_interval=1)
         progress.close(model.num_timesteps)
         train_time_s = wall_before + time.monotonic() - t0  # before the final evaluation and saves
         final = _finish(cfg, run, model, venv, callback, metrics, evaluate, total)
@@ -217,7 +225,11 @@ def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecE
         metrics.data["best"] = {"timesteps": model.num_timesteps, "metric": "final", "value": None}
     status = EARLY_STOPPED if callback.stop_reason else COMPLETED
     message = callback.stop_reason or f"trained {model.num_timesteps} of {total} steps"
+    if callback.episode_budget_spent and not callback.stop_reason:
+        message = f"trained {callback.episodes_done} episodes (hparams.episodes={callback.max_episodes}) in " \
+                  f"{model.num_timesteps} steps"
     metrics.update(status=status, message=message, total_timesteps=model.num_timesteps, final=final,
+                   training_episodes=callback.episodes_done,
                    wall_time_s=round(state["wall_time_s"], 2))
     from rlft.plots import plot_learning_curve
 

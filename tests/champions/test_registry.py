@@ -66,7 +66,7 @@ def test_register_verify_and_load_without_pickle(trained: RunFolder, tmp_path: P
     assert (champion.ref, m["architecture"], m["gate"]["forced"]) == ("best_std@v1", "standard", False)
     assert m["action_space"] == {"type": "Discrete", "n": 9}
     assert m["observation_space"]["shape"] == [2, 15, 15] and m["stage"]["name"] == "none"
-    assert set(m["files"]) == {"policy.safetensors", "model.zip"} and m["metrics"]["success_rate"] == 0.95
+    assert set(m["files"]) == {"policy.safetensors", "optimizer.safetensors", "model.zip"} and m["metrics"]["success_rate"] == 0.95
     registry.verify("best_std")
 
     from rlft.envs.factory import make_vec_env

@@ -8,7 +8,7 @@ from stable_baselines3 import PPO
 
 from rlft.envs.concat import ConcatVecEnv
 from rlft.envs.curve_trace.vec_env import CurveTraceVecEnv
-from rlft.envs.factory import make_vec_env, rehearsal_split
+from rlft.envs.factory import make_vec_env, rehearsal_split, split_envs
 from rlft.errors import ConfigError
 from tests.conftest import compose_config
 
@@ -32,12 +32,19 @@ def test_parts_must_share_spaces() -> None:
         ConcatVecEnv([CurveTraceVecEnv(1, stage=1), CurveTraceVecEnv(1, stage=1, stop_mode="decoupled")])
 
 
-def test_rehearsal_split_and_a_short_training_run() -> None:
+def test_splitting_envs_by_shares() -> None:
     assert [rehearsal_split(8, s) for s in (0.0, 0.01, 0.25, 0.5)] == [0, 1, 2, 4]
+    assert split_envs(8, [0.75, 0.25]) == [6, 2]
+    assert split_envs(8, [1, 1, 1]) == [3, 3, 2]
+    assert split_envs(4, [0.99, 0.01]) == [3, 1]  # a positive share always gets an env
+    assert split_envs(5, [1.0, 0.0]) == [5, 0]
+
+
+def test_a_mixed_vec_env_trains() -> None:
     target = compose_config(["stage=3", "env.n_envs=4", "hparams.n_steps=32", "hparams.batch_size=64",
                              "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]"])
     original = compose_config(["stage=1"])
-    venv = make_vec_env(target, 4, seed=0, rehearse=(original, 0.25))
+    venv = make_vec_env(target, 4, seed=0, mix=[(target, 3), (original, 1)])
     parts = venv.venv.parts  # inside VecMonitor
     assert [p.num_envs for p in parts] == [3, 1] and [p.stage for p in parts] == [3, 1]
     from rlft.algos.factory import build_model

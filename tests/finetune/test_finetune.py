@@ -51,6 +51,15 @@ def test_experiment_file_settings_win_over_the_champion(registry: Registry) -> N
     assert cfg.hparams.n_steps == 64, "keys the experiment does not set stay the champion's"
 
 
+def test_the_progressive_example_composes_and_validates(registry: Registry) -> None:
+    from rlft.config.validate import validate_finetune_settings
+
+    cfg = _effective(registry, "experiment=finetune_progressive_stage3", "champion.name=base")
+    assert cfg.hparams.total_timesteps == 100_000, "the budget is the phases' sum"
+    assert (cfg.finetune.anchor, cfg.finetune.optimizer, len(cfg.finetune.phases)) == ("ewc", "kept", 2)
+    validate_finetune_settings(cfg)
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
