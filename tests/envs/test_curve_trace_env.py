@@ -55,6 +55,33 @@ def test_info_keys_every_step_and_success_at_the_end():
     _, _, term, _, info = env.step(8)  # STOP at the start: a failed episode
     assert term and INFO_KEYS | {"is_success", "achievements"} <= set(info)
     assert info["is_success"] is False and isinstance(info["stop_label"], bool)
+    assert (info["early_stop"], info["late_stop"]) == (1, 0), "STOP before the curve was covered"
+
+
+def test_oracle_episodes_report_how_they_ended_in_both_envs():
+    """A scripted oracle's failures on stage 12 are early or late stops, the same in the single and
+    the batched env (the same seeds play the same episodes)."""
+    from rlft.envs.curve_trace.oracle import RayBridgeOracle
+    from rlft.envs.curve_trace.vec_env import CurveTraceVecEnv
+    from rlft.evaluation import evaluate
+
+    oracle = RayBridgeOracle()
+    single = evaluate(oracle, lambda: CurveTraceEnv(stage=12), range(40))
+    venv = CurveTraceVecEnv(40, pool_size=1, stage=12)
+    venv.set_options({"episode_seed": 0})
+    obs, ended = venv.reset(), {}
+    while len(ended) < 40:
+        actions, _ = oracle.predict(obs)
+        obs, _, dones, infos = venv.step(actions)
+        for i in np.flatnonzero(dones):
+            ended.setdefault(int(i), infos[i])
+    batched = [ended[i] for i in range(40)]
+    assert single.successes == [info["is_success"] for info in batched]
+    assert single.info_means["mean_early_stop"] == np.mean([info["early_stop"] for info in batched])
+    assert single.info_means["mean_late_stop"] == np.mean([info["late_stop"] for info in batched])
+    failures = sum(not s for s in single.successes)
+    timed = round(40 * (single.info_means["mean_early_stop"] + single.info_means["mean_late_stop"]))
+    assert 0 < timed <= failures, "stage 12 fails the oracle; early and late stops are failures"
 
 
 def test_override_changes_the_episode():

@@ -71,6 +71,13 @@ def move_outcome(zone: Any, idx: Any, best: Any, penalised: Any, p: CurveParams)
     return reward, gain
 
 
+def stop_timing(stopped: bool, success: bool, cov: float, p: CurveParams) -> dict[str, int]:
+    """How a failed episode missed the end: ``early_stop`` (STOP before the curve was covered) or
+    ``late_stop`` (the curve was covered, but no STOP at its end: past it, off it or out of time)."""
+    return {"early_stop": int(stopped and not success and cov < p.min_coverage),
+            "late_stop": int(not success and cov >= p.min_coverage)}
+
+
 def achievements(cov: float, success: bool, end_error: float, p: CurveParams) -> tuple[str, ...]:
     """Milestones reached by the end of an episode (sorted names), for curricula and traces."""
     names = [f"coverage_{int(q * 100)}" for q in (0.25, 0.5, 0.75, 0.9) if cov >= q]

@@ -36,8 +36,8 @@ class CurveTraceVecEnv(VecEnv):
     ``set_options({"episode_seed": k})`` (or a list, one dict per env) makes the next ``reset()``
     play the episode of seed ``k`` (+ the env index for a single dict), exactly the episode of
     ``CurveTraceEnv.reset(seed=k)``. Infos: ``stop_label``, ``coverage``, ``endpoint_error`` every
-    step; at the end of an episode ``is_success``, ``achievements``, ``TimeLimit.truncated`` and
-    ``terminal_observation``.
+    step; at the end of an episode ``is_success``, ``achievements``, ``early_stop``, ``late_stop``,
+    ``TimeLimit.truncated`` and ``terminal_observation``.
     """
 
     def __init__(self, n_envs: int = 8, stage: int | None = None, stop_mode: str = "standard",
@@ -191,12 +191,14 @@ class CurveTraceVecEnv(VecEnv):
         if dones.any():
             done_idx = np.flatnonzero(dones)
             rows = done_idx.tolist()
-            for i, was_truncated, succeeded in zip(rows, truncated[done_idx].tolist(), success[done_idx].tolist()):
+            for i, was_truncated, succeeded, stopped in zip(rows, truncated[done_idx].tolist(),
+                                                             success[done_idx].tolist(), stop[done_idx].tolist()):
                 info = infos[i]
                 info["terminal_observation"] = obs[i].copy()
                 info["TimeLimit.truncated"] = was_truncated
                 info["is_success"] = succeeded
                 info["achievements"] = core.achievements(info["coverage"], succeeded, info["endpoint_error"], p)
+                info.update(core.stop_timing(stopped, succeeded, info["coverage"], p))
                 # a new episode starts 4 px into its curve, never at the end: no stop label
                 self.reset_infos[i] = {"stop_label": False}
             self._load(rows, [self._pool.draw() for _ in rows])
