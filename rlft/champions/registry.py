@@ -145,7 +145,9 @@ class Registry:
 
     # -- register -----------------------------------------------------------------------------
     def register(self, run_dir: str | os.PathLike[str], name: str, *, min_success: float = DEFAULT_GATE,
-                 force: bool = False, source: str = "best") -> Champion:
+                 force: bool = False, source: str = "best", promotion: dict[str, Any] | None = None) -> Champion:
+        """Bank a run's model. ``promotion``: the checks a fine-tune passed to become the next
+        version of its parent (``rlft.promote``); they replace the success gate and are recorded."""
         check_name(name)
         if source not in ("best", "final"):
             raise ConfigError(f"--from {source!r} is not valid: use best or final")
@@ -155,7 +157,7 @@ class Registry:
         if not (model_dir / mf.SB3_ZIP).is_file():
             raise RunFolderError(f"{model_dir} holds no {mf.SB3_ZIP}: the run has no {source} model yet")
         success = _gate_figure(metrics, source)
-        if not force and (success is None or success < min_success):
+        if promotion is None and not force and (success is None or success < min_success):
             shown = "no success rate recorded" if success is None else f"success rate {success:.3f}"
             raise ConfigError(f"{run.root} ({source}): {shown} is below the gate {min_success}: train further, "
                               "or register anyway with --force (recorded in the manifest)")
@@ -164,6 +166,8 @@ class Registry:
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
         try:
             manifest = self._fill(staging, run, cfg, metrics, model_dir, success, source, force, min_success)
+            if promotion is not None:
+                manifest.update(gate={"promotion": promotion, "forced": False})
             return self._publish(staging, name, manifest)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
