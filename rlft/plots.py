@@ -99,3 +99,54 @@ def plot_pre_post(pre_post: dict[str, Any], path: Path, title: str = "") -> Path
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_stage_bars(models: dict[str, list[dict[str, Any]]], path: Path, title: str = "") -> Path | None:
+    """Grouped bars: per stage, one bar per model (success rate with its Wilson interval, else mean
+    reward with its bootstrap interval)."""
+    if not models:
+        return None
+    plt = _pyplot()
+    first = next(iter(models.values()))
+    stages = [s["stage"] for s in first]
+    metric = "success_rate" if all(s.get("success_rate") is not None for m in models.values() for s in m) \
+        else "mean_reward"
+    interval = "success_ci95" if metric == "success_rate" else "mean_reward_ci95"
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.2 * len(stages) * max(1, len(models)) ** 0.5 + 2), 3.6), dpi=110)
+    width = 0.8 / len(models)
+    for k, (label, results) in enumerate(models.items()):
+        values = [s[metric] for s in results]
+        errors = [[v - s[interval][0] for v, s in zip(values, results)],
+                  [s[interval][1] - v for v, s in zip(values, results)]]
+        ax.bar([i + (k - (len(models) - 1) / 2) * width for i in range(len(stages))], values, width, yerr=errors,
+               capsize=3, label=label)
+    ax.set_xticks(range(len(stages)), [f"stage {s}" for s in stages])
+    if metric == "success_rate":
+        ax.set_ylim(0, 1.05)
+    ax.set_ylabel(metric.replace("_", " ") + " (95% CI)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_learning_curves(curves: dict[str, list[dict[str, Any]]], path: Path, title: str = "") -> Path | None:
+    """Evaluation histories of several runs on one axis (success rate, else mean reward)."""
+    curves = {label: c for label, c in curves.items() if c}
+    if not curves:
+        return None
+    plt = _pyplot()
+    key = "success_rate" if all(e.get("success_rate") is not None for c in curves.values() for e in c) else "mean_reward"
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=110)
+    for label, curve in curves.items():
+        ax.plot([e["timesteps"] for e in curve], [e[key] for e in curve], marker="o", markersize=3, label=label)
+    if key == "success_rate":
+        ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("timesteps")
+    ax.set_ylabel(f"eval {key.replace('_', ' ')}")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -27,12 +27,23 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     return (low, high)
 
 
+def _bootstrap_means(values: Sequence[float], samples: int, seed: int) -> np.ndarray:
+    data = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    return data[rng.integers(0, data.size, size=(samples, data.size))].mean(axis=1)
+
+
 def bootstrap_mean(values: Sequence[float], *, samples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of the mean of ``values`` (e.g. paired differences)."""
-    data = np.asarray(values, dtype=float)
-    if data.size == 0:
+    if len(values) == 0:
         return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    means = data[rng.integers(0, data.size, size=(samples, data.size))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
+    low, high = np.percentile(_bootstrap_means(values, samples, seed), [2.5, 97.5])
     return (float(low), float(high))
+
+
+def probability_of_improvement(differences: Sequence[float], *, samples: int = 2000, seed: int = 0) -> float:
+    """Bootstrap probability that the mean paired difference (B - A) is above 0 (ties count half)."""
+    if len(differences) == 0:
+        return float("nan")
+    means = _bootstrap_means(differences, samples, seed)
+    return float(np.mean(means > 0) + 0.5 * np.mean(means == 0))

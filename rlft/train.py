@@ -17,6 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.cli import user_errors
+from rlft.config.compose import quote_numeric_group_choices
 from rlft.config.options import has_option
 from rlft.config.resolvers import register_resolvers
 from rlft.config.resume import effective_config
@@ -92,24 +93,6 @@ def run(cfg: DictConfig) -> float | None:
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def _hydra_main(cfg: DictConfig) -> float | None:
     return run(cfg)
-
-
-NUMERIC_GROUPS = ("stage",)
-
-
-def quote_numeric_group_choices(argv: list[str]) -> list[str]:
-    """``stage=3`` -> ``stage='3'`` (also in sweeps: ``stage=1,2``).
-
-    Hydra parses ``3`` as an int and refuses an int as a config group choice; stage options are
-    named by number, so users type numbers.
-    """
-    fixed = []
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if sep and key.lstrip("+~") in NUMERIC_GROUPS and value and all(v.isdigit() for v in value.split(",")):
-            arg = f"{key}=" + ",".join(f"'{v}'" for v in value.split(","))
-        fixed.append(arg)
-    return fixed
 
 
 def champion_choice_as_name(argv: list[str]) -> list[str]:

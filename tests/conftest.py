@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Sequence
 
 import pytest
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.config.resolvers import register_resolvers
 from rlft.config.schema import register_configs
-from rlft.train import quote_numeric_group_choices
+from rlft.config.compose import compose_config  # noqa: F401  (tests import it from here)
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 REPO = CONF_DIR.parent
@@ -28,15 +27,6 @@ TINY = [
     "hparams.total_timesteps=512", "eval.every=256", "eval.episodes=2", "eval.final_episodes=3",
     "eval.n_envs=2", "checkpoint.every=256", "checkpoint.keep=2", "progress=none",
 ]
-
-
-def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
-    """The config ``python -m rlft.train <overrides>`` would run with (without the hydra node)."""
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=quote_numeric_group_choices(list(overrides)))
-    cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
-    OmegaConf.set_struct(cfg, True)
-    return cfg
 
 
 @pytest.fixture(autouse=True)

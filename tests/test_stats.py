@@ -24,3 +24,13 @@ def test_bootstrap_is_deterministic_and_covers_the_mean() -> None:
     low, high = bootstrap_mean(values)
     assert low < 0.5 < high and high - low < 0.3
     assert bootstrap_mean([1.0] * 10) == (1.0, 1.0)
+
+
+def test_probability_of_improvement_reads_the_paired_differences() -> None:
+    from rlft.stats import probability_of_improvement
+
+    assert probability_of_improvement([1.0] * 30 + [0.0] * 70) == 1.0
+    assert probability_of_improvement([-1.0] * 30 + [0.0] * 70) == 0.0
+    assert probability_of_improvement([0.0] * 50) == 0.5
+    mixed = probability_of_improvement([1.0] * 12 + [-1.0] * 10 + [0.0] * 78)
+    assert 0.5 < mixed < 0.9, "a small edge over noise is not a sure improvement"

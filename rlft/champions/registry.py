@@ -63,7 +63,7 @@ def run_config(run: RunFolder) -> DictConfig:
     return OmegaConf.merge(schema_node(), saved)
 
 
-def _registered_run(path: Path) -> RunFolder:
+def resolve_run(path: Path) -> RunFolder:
     """A run folder with a model; a curriculum folder means its last finished stage."""
     from rlft.curriculum.handoff import last_stage_run
 
@@ -151,7 +151,7 @@ class Registry:
         check_name(name)
         if source not in ("best", "final"):
             raise ConfigError(f"--from {source!r} is not valid: use best or final")
-        run = _registered_run(Path(run_dir))
+        run = resolve_run(Path(run_dir))
         metrics = read_json(run.metrics_file)
         model_dir = run.best_dir if source == "best" else run.final_dir
         if not (model_dir / mf.SB3_ZIP).is_file():

@@ -17,7 +17,6 @@ from rlft.config.schema import schema_node
 from rlft.envs.factory import env_factory, env_kwargs
 from rlft.envs.normalization import ObservationNormalizer, has_normalization
 from rlft.evaluation import EpisodeRunner, EvalResult, Policy
-from rlft.stats import bootstrap_mean, wilson
 
 TARGET, ORIGINAL = "target", "original"
 FORGET_TOLERANCE = 0.05  # DESIGN.md section 5: an original stage may not drop more than this
@@ -41,12 +40,9 @@ def evaluate_on(cfg: DictConfig, policy: Policy, model_dir: Path, episodes: int)
 
 
 def describe(result: EvalResult) -> dict[str, Any]:
-    summary = result.summary()
-    if result.successes is not None:
-        summary["success_ci95"] = list(wilson(sum(result.successes), result.episodes))
-    summary["successes"] = None if result.successes is None else [int(s) for s in result.successes]
-    summary["rewards"] = [round(r, 4) for r in result.rewards]
-    return summary
+    from rlft.assess.judge import summarise
+
+    return summarise(result)
 
 
 def stage_label(cfg: DictConfig) -> str:
@@ -77,17 +73,14 @@ def assemble(cfg: DictConfig, manifest: dict[str, Any], before: dict, after: dic
 
 
 def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """Paired change of one stage: the same seeds in the same order, so per-episode differences."""
-    if before.get("successes") is None or after.get("successes") is None:
-        delta = [a - b for a, b in zip(after.get("rewards", []), before.get("rewards", []))]
-        return {"metric": "mean_reward", "delta": after["mean_reward"] - before["mean_reward"],
-                "delta_ci95": list(bootstrap_mean(delta)) if delta else None}
-    diffs = [a - b for a, b in zip(after["successes"], before["successes"])]
-    rate_before, rate_after = before["success_rate"], after["success_rate"]
-    return {
-        "metric": "success_rate", "delta": rate_after - rate_before, "delta_ci95": list(bootstrap_mean(diffs)),
-        "retention": rate_after / rate_before if rate_before else None,
-    }
+    """Paired change of one stage (the same seeds in the same order): per-episode differences,
+    their bootstrap interval, the probability of improvement and the retention after / before."""
+    from rlft.assess.judge import paired_change
+
+    change = paired_change(before, after)
+    if change["metric"] == "success_rate":
+        change["retention"] = after["success_rate"] / before["success_rate"] if before["success_rate"] else None
+    return change
 
 
 def verdict(pre_post: dict[str, Any]) -> dict[str, Any]:
