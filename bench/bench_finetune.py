@@ -39,6 +39,10 @@ RECIPES: dict[str, list[str]] = {
     "l2sp": ["finetune.anchor=l2sp", "finetune.anchor_coef=0.1"],
     "ewc": ["finetune.anchor=ewc", "finetune.anchor_coef=0.1"],
     "kl": ["finetune.anchor=kl", "finetune.anchor_coef=0.5"],
+    # the same recipes with a fine-tuning LR (1e-4 decaying to 1e-5) instead of the champion's 3e-4
+    "low_lr": ["hparams.lr=1e-4", "hparams.lr_schedule=linear", "hparams.lr_end=1e-5"],
+    "low_lr_rehearsal_kl": ["hparams.lr=1e-4", "hparams.lr_schedule=linear", "hparams.lr_end=1e-5",
+                            "finetune.rehearsal=0.25", "finetune.anchor=kl", "finetune.anchor_coef=1.0"],
 }
 
 
