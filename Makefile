@@ -32,7 +32,8 @@ test-full: test  ## alias of test
 train: $(STAMP)  ## train PPO on the default env (pass ARGS="key=value ...")
 	$(PY) -m rlft.train $(ARGS)
 
-demo: train  ## the main job (see README)
+demo: $(STAMP)  ## the whole loop at small scale (~10 min): curriculum -> champion -> fine-tune -> promote -> export
+	$(PY) -m rlft.demo $(ARGS)
 
 bench: $(STAMP)  ## benchmarks: writes JSON under bench/results/ and prints tables
 	$(PY) bench/run_all.py
