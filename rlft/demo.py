@@ -38,15 +38,18 @@ class DemoFailed(RuntimeError):
 
 
 def _run(args: list[str], *, allow: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
+    """Run ``python <args>``, streaming its output (indented) as it comes."""
     shown = " ".join(shlex.quote(a) for a in args)
     print(f"\n$ python {shown}", flush=True)
-    done = subprocess.run([sys.executable, *args], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    tail = [line for line in done.stdout.splitlines() if line.strip()][-14:]
-    print("\n".join(f"  {line}" for line in tail), flush=True)
-    if done.returncode not in allow:
-        raise DemoFailed(f"step failed (exit {done.returncode}): python {shown}")
-    return done
+    lines = []
+    with subprocess.Popen([sys.executable, *args], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as child:
+        for line in child.stdout:
+            lines.append(line)
+            print(f"  {line}", end="", flush=True)
+    if child.returncode not in allow:
+        raise DemoFailed(f"step failed (exit {child.returncode}): python {shown}")
+    return subprocess.CompletedProcess(args, child.returncode, "".join(lines))
 
 
 def _new_folder(parent: Path, before: set[Path]) -> Path:

@@ -100,7 +100,7 @@ def _champion_source(spec: str, registry: str) -> Source:
     source_metrics = Path(m.get("source_run") or "", "metrics.json")
     if m.get("source_run") and source_metrics.is_file():
         curve = read_json(source_metrics).get("eval", [])
-    config = {"env": m["env"], "stage": m["stage"], "stage_overrides": m["stage_overrides"], "hparams": m["hparams"]}
+    config = {key: m[key] for key in ("env", "stage", "stage_overrides", "hparams")}
     return Source(spec, champion.ref, "champion", config, load, champion.folder, curve,
                   (m["observation_space"], m["action_space"]))
 

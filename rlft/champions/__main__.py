@@ -28,8 +28,11 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"no champions in {registry.root}")
             for c in champions:
                 m = c.manifest
+                origin = f"  promoted from {m['parent']}" if "promotion" in m["gate"] else \
+                    (f"  fine-tuned from {m['parent']}" if m.get("parent") else "")
                 print(f"{c.ref:<28} {m['architecture']:<10} success {m['metrics']['success_rate']}  "
-                      f"{m['stage'].get('name', '')!s:<6} {m['created_at']}{'  (forced)' if m['gate']['forced'] else ''}")
+                      f"{m['stage'].get('name', '')!s:<6} {m['created_at']}{'  (forced)' if m['gate']['forced'] else ''}"
+                      f"{origin}")
         elif args.command == "show":
             print(json.dumps(registry.get(args.ref).manifest, indent=2))
         else:

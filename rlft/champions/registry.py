@@ -63,6 +63,11 @@ def run_config(run: RunFolder) -> DictConfig:
     return OmegaConf.merge(schema_node(), saved)
 
 
+def manifest_config(manifest: dict[str, Any]) -> DictConfig:
+    """The champion's own env, stage, stage overrides and hparams as a full (schema) config."""
+    return OmegaConf.merge(schema_node(), {key: manifest[key] for key in ("env", "stage", "stage_overrides", "hparams")})
+
+
 def resolve_run(path: Path) -> RunFolder:
     """A run folder with a model; a curriculum folder means its last finished stage."""
     from rlft.curriculum.handoff import last_stage_run

@@ -30,17 +30,12 @@ class Loaded:
 
 
 def load_champion(registry_root: str, ref: str) -> Loaded:
-    from omegaconf import OmegaConf
-
-    from rlft.champions.registry import Registry
-    from rlft.config.schema import schema_node
+    from rlft.champions.registry import Registry, manifest_config
     from rlft.envs.factory import make_vec_env
 
     registry = Registry(registry_root)
     champion = registry.verify(ref)
-    m = champion.manifest
-    cfg = OmegaConf.merge(schema_node(), {key: m[key] for key in ("env", "stage", "stage_overrides", "hparams")})
-    venv = make_vec_env(cfg, 1, 0)
+    venv = make_vec_env(manifest_config(champion.manifest), 1, 0)
     try:
         model, champion = registry.load_model(champion.ref, venv)
     finally:

@@ -100,13 +100,10 @@ def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
     gif = None
     m = loaded.champion.manifest
     if m["env"].get("id") == CURVE_TRACE_ID:
-        from omegaconf import OmegaConf
-
-        from rlft.config.schema import schema_node
+        from rlft.champions.registry import manifest_config
         from rlft.envs.curve_trace.render import save_episode
         from rlft.envs.factory import env_kwargs
 
-        cfg = OmegaConf.merge(schema_node(), {key: m[key] for key in ("env", "stage", "stage_overrides")})
-        gif = save_episode(loaded.model, env_kwargs(cfg), folder / "episode.gif", seed=0)
+        gif = save_episode(loaded.model, env_kwargs(manifest_config(m)), folder / "episode.gif", seed=0)
     (folder / "README.md").write_text(_card(loaded, gif))
     return {"files": sorted(p.name for p in folder.iterdir()), "episode": gif}

@@ -61,15 +61,11 @@ def _module(loaded: "Loaded") -> Any:
 
 
 def _sample_observations(loaded: "Loaded") -> np.ndarray:
-    from omegaconf import OmegaConf
-
-    from rlft.config.schema import schema_node
+    from rlft.champions.registry import manifest_config
     from rlft.envs.factory import make_vec_env
     from rlft.finetune.anchor import champion_states
 
-    m = loaded.champion.manifest
-    cfg = OmegaConf.merge(schema_node(), {key: m[key] for key in ("env", "stage", "stage_overrides", "hparams")})
-    venv = make_vec_env(cfg, 8, 0)
+    venv = make_vec_env(manifest_config(loaded.champion.manifest), 8, 0)
     try:
         return champion_states(loaded.model, venv, CHECK_SAMPLES)
     finally:
