@@ -3,7 +3,7 @@
 1. a curriculum, stages 1 -> 2 (each promoted at 0.9 success);
 2. its last stage registered as a champion (success gate 0.9);
 3. a fine-tune of that champion on a harder stage (stage 3 with stage overrides), with rehearsal of
-   its original stage and a decaying LR, evaluated before and after on both stages;
+   its original stage, EWC anchoring and a decaying LR, evaluated before and after on both stages;
 4. promoted to the champion's next version only if it improved and kept stage 2, else kept apart;
 5. champion and fine-tune compared on plain stages 2 and 3 (paired episodes, a markdown report);
 6. the resulting champion exported (Hugging Face folder and ONNX).
@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> None:
         ft_budget = "hparams.total_timesteps=2048" if args.quick else "hparams.total_timesteps=60000"
         _run(["-m", "rlft.train", f"champion={champion}", "stage=3", "stage_overrides.noise_sigma=0.07",
               "stage_overrides.min_intensity=0.5", ft_budget, "hparams.lr=1e-4", "hparams.lr_schedule=linear",
-              "hparams.lr_end=1e-5", "finetune.rehearsal=0.25", f"experiment_name={name}_noisy3", *common,
+              "hparams.lr_end=1e-5", "finetune.rehearsal=0.25", "finetune.anchor=ewc", "finetune.anchor_coef=1.0",
+              f"experiment_name={name}_noisy3", *common,
               *(["eval.every=1024", "eval.episodes=4", "eval.final_episodes=8"] if args.quick else
                 ["eval.every=10000", "eval.episodes=50"])])
         fine_tune = _new_folder(out / "finetune", before)
@@ -116,15 +117,14 @@ def _summary(name: str, registry: str, champion: str, curriculum: Path, fine_tun
              reports: Path, seconds: float) -> None:
     from rlft.champions.registry import Registry
 
-    current = Registry(registry).get(name)
+    registry_ = Registry(registry)
+    base, current = registry_.get(champion), registry_.get(name)
     metrics = json.loads((fine_tune / "metrics.json").read_text())
     pre_post = metrics["pre_post"]
     lines = [
         "", f"demo finished in {seconds / 60:.1f} min",
         f"  curriculum (stages 1-2):  {curriculum}  (plots/curriculum.png)",
-        f"  champion registered:      {champion}, success {current.manifest['metrics']['success_rate']}"
-        if current.ref == champion else
-        f"  champion registered:      {champion}",
+        f"  champion registered:      {champion}, success {base.manifest['metrics']['success_rate']} on stage 2",
         f"  fine-tune on noisy stage 3: {fine_tune}  (plots/pre_post.png)",
         f"    target 3+overrides: {pre_post['target']['before']['success_rate']:.2f} -> "
         f"{pre_post['target']['after']['success_rate']:.2f};  original 2: "
@@ -133,7 +133,8 @@ def _summary(name: str, registry: str, champion: str, curriculum: Path, fine_tun
         f"  promotion: {'promoted to ' + current.ref if promoted else 'not promoted; ' + champion + ' stays the champion'}",
         f"  comparison report:        {reports / 'compare' / 'report.md'}",
         f"  exports:                  {reports / 'export_hf'}  and  {reports / 'export_onnx'}",
-        f"  the champion now: {current.ref} (success {current.manifest['metrics']['success_rate']} as registered)",
+        f"  the champion now: {current.ref} (success {current.manifest['metrics']['success_rate']} on "
+        f"{current.manifest['stage']['name']}{'+overrides' if current.manifest['stage_overrides'] else ''})",
     ]
     print("\n".join(lines))
 

@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path in the same folder; on success it replaces ``path`` atomically."""
@@ -27,6 +33,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        tmp.chmod(0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -63,6 +70,7 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; give it a normal folder's mode
         os.rename(tmp, target)
     finally:
         if tmp.exists():

@@ -36,3 +36,16 @@ def test_atomic_dir_appears_whole_or_not_at_all(tmp_path: Path) -> None:
     with atomic_dir(tmp_path / "ckpt") as tmp:
         (tmp / "model.zip").write_bytes(b"x")
     assert (tmp_path / "ckpt" / "model.zip").read_bytes() == b"x"
+
+
+def test_atomic_files_get_a_normal_mode_not_mkstemps_private_one(tmp_path: Path) -> None:
+    import os
+
+    from rlft.io import atomic_write_text
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "metrics.json", "{}")
+        assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)

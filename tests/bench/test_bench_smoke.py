@@ -28,3 +28,16 @@ def test_run_all_quick_startup_writes_result(tmp_path: Path) -> None:
     metrics = {r["metric"]: r for r in data["rows"]}
     assert {"cfg_job_wall_median", "no_torch_or_sb3_import"} <= metrics.keys()
     assert all({"value", "unit", "target", "passed"} <= r.keys() for r in data["rows"])
+
+
+@pytest.mark.slow
+def test_finetune_benchmark_plumbing_quick(tmp_path: Path) -> None:
+    """Champion -> scratch -> two recipes at tiny budgets: the result rows are all there."""
+    env = {**os.environ, "RLFT_BENCH_RESULTS": str(tmp_path), "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "bench.bench_finetune", "--quick", "--recipes", "naive", "ewc",
+                           "--workdir", str(tmp_path / "work")], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    data = json.loads((tmp_path / "finetune.json").read_text())
+    assert [r["recipe"] for r in data["details"]["recipes"]] == ["naive", "ewc"]
+    assert any(r["metric"].startswith("ewc: retention") for r in data["rows"])
