@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.cli import user_errors
@@ -31,7 +33,10 @@ register_configs()
 register_resolvers()
 
 
-def _record_provenance(cfg: DictConfig, run_dir: Path) -> None:
+def _record_provenance(cfg: DictConfig, run_dir: Path, rewrite_config: bool = False) -> None:
+    """command.txt, environment.json and, when the config that runs differs from the composed one
+    (a fine-tune completed from its champion, a sweep job's own seed), that config in
+    ``.hydra/config.yaml`` (Hydra's composition kept as ``composed_config.yaml``)."""
     from rlft.io import atomic_write_json, atomic_write_text
     from rlft.runs.layout import RunFolder
     from rlft.runs.provenance import command_line, environment_record
@@ -47,26 +52,56 @@ def _record_provenance(cfg: DictConfig, run_dir: Path) -> None:
     else:
         atomic_write_text(run.command_file, command_line() + "\n")
         atomic_write_json(run.environment_file, record)
-        if run_kind(cfg) == FINETUNE:  # what ran: the config completed from the champion (resume reads it)
+        if rewrite_config:  # what ran (resume reads it)
             composed = hydra_out / "config.yaml"
             if composed.is_file():
                 atomic_write_text(hydra_out / "composed_config.yaml", composed.read_text(encoding="utf-8"))
             atomic_write_text(composed, OmegaConf.to_yaml(cfg))
 
 
-def _objective(metrics: dict) -> float | None:
+def _objective(metrics: dict, metric: str | None) -> float | None:
+    """The final evaluation's ``optimized_metric`` (default: success rate if reported, else mean reward)."""
     final = metrics.get("final") or {}
+    if metric is not None:
+        return final.get(metric)
     value = final.get("success_rate")
     return value if value is not None else final.get("mean_reward")
 
 
 def run(cfg: DictConfig) -> float | None:
-    """Run one job of the composed config; returns the metric a sweeper optimises."""
+    """Run one job of the composed config; returns the metric a sweeper optimises.
+
+    In a sweep (``-m``) a failing job is recorded (``job.json``) and returns NaN instead of raising,
+    so the other jobs run; each job gets its own seed (base + job number) unless ``seed=`` is given.
+    """
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        return _run(cfg)
+    from rlft.sweep import jobs
+
+    job_dir = Path(hydra_cfg.runtime.output_dir)
+    overrides = list(hydra_cfg.overrides.task)
+    if not any(o.split("=", 1)[0].lstrip("+~") == "seed" for o in overrides):
+        cfg.seed = jobs.derived_seed(cfg.seed, hydra_cfg.job.num)
+    t0 = time.monotonic()
+    try:
+        objective = _run(cfg, seed_derived=True)
+    except Exception as exc:  # noqa: BLE001  (any failure of one job must leave the sweep running)
+        error = jobs.record_failure(job_dir, exc, job=hydra_cfg.job.num, overrides=overrides, seed=cfg.seed,
+                                    wall_time_s=round(time.monotonic() - t0, 2))
+        log.error("job %d failed: %s (the sweep goes on; see %s)", hydra_cfg.job.num, error, job_dir / jobs.JOB_FILE)
+        return float("nan")
+    jobs.record(job_dir, jobs.OK, job=hydra_cfg.job.num, overrides=overrides, seed=cfg.seed, objective=objective,
+                wall_time_s=round(time.monotonic() - t0, 2))
+    return objective
+
+
+def _run(cfg: DictConfig, seed_derived: bool = False) -> float | None:
     cfg = effective_config(cfg, list(HydraConfig.get().overrides.task))
     validate(cfg)  # again: sweep jobs do not pass through ValidateBeforeRun
     kind = run_kind(cfg)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    _record_provenance(cfg, run_dir)
+    _record_provenance(cfg, run_dir, rewrite_config=seed_derived or kind == FINETUNE)
 
     from rlft.runs.layout import RunFolder
 
@@ -87,7 +122,7 @@ def run(cfg: DictConfig) -> float | None:
     shown = ", ".join(f"{k}={v:.4g}" for k, v in final.items() if isinstance(v, float))
     log.info("%s: %s (%s)", metrics["status"], metrics["message"], shown)
     log.info("run folder: %s", run_dir)
-    return _objective(metrics)
+    return _objective(metrics, cfg.optimized_metric)
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

@@ -240,6 +240,7 @@ class RlftConfig:
     stage_overrides: Dict[str, Any] = field(default_factory=dict)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     experiment_name: str = MISSING
+    optimized_metric: Optional[str] = None  # what a run returns to a sweeper: success_rate | mean_reward | mean_length; null = success_rate if reported, else mean_reward
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     torch_threads: int = 1  # measured: 4-5x faster than 2 threads for small policies on 2 cores

@@ -102,6 +102,8 @@ def validate_run_settings(cfg: DictConfig) -> None:
         _require(value >= 0, f"{key}={value} must be >= 0 (0 disables)")
     _one_of(cfg, "eval.metric", ("auto", "success_rate", "mean_reward"))
     _one_of(cfg, "progress", ("auto", "bar", "log", "none"))
+    if cfg.optimized_metric is not None:
+        _one_of(cfg, "optimized_metric", EVAL_METRICS)
     device = cfg.device
     _require(device in ("auto", "cpu", "cuda") or device.startswith("cuda:"),
              f"device={device!r} is not valid: use auto, cpu, cuda or cuda:N")
