@@ -147,7 +147,8 @@ def _plot(rows: list[dict[str, Any]], swept: list[str], path: Path) -> bool:
 def _hparams(rows: list[dict[str, Any]], swept: list[str]) -> None:
     """One HParams entry per finished job (in its ``tb/hparams``), so TensorBoard pointed at the
     sweep folder compares the jobs by their swept parameters."""
-    done = [r for r in rows if not _failed(r) and (Path(r["run_folder"]) / "tb").is_dir()]
+    done = [r for r in rows if not _failed(r) and (Path(r["run_folder"]) / "tb").is_dir()
+            and not (Path(r["run_folder"]) / "tb" / "hparams").exists()]  # once per job, however often summarised
     if not done or not swept:
         return
     from torch.utils.tensorboard import SummaryWriter
@@ -158,9 +159,9 @@ def _hparams(rows: list[dict[str, Any]], swept: list[str]) -> None:
                    if _number(r.get(k)) is not None and not math.isnan(float(r[k]))}
         if not metrics:
             continue
-        writer = SummaryWriter(log_dir=str(Path(r["run_folder"]) / "tb"))
+        writer = SummaryWriter(log_dir=str(Path(r["run_folder"]) / "tb" / "hparams"))
         try:
-            writer.add_hparams(params, metrics, run_name="hparams")
+            writer.add_hparams(params, metrics, run_name=".")
         finally:
             writer.close()
 
