@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 TORCH_PIN   := torch==2.13.0
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-fast test-full train demo bench clean
+.PHONY: help install test test-fast test-full train demo sweep bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ train: $(STAMP)  ## train PPO on the default env (pass ARGS="key=value ...")
 
 demo: $(STAMP)  ## the whole loop at small scale (~10 min): curriculum -> champion -> fine-tune -> promote -> export
 	$(PY) -m rlft.demo $(ARGS)
+
+sweep: $(STAMP)  ## a parallel sweep on local cores (joblib, one job per core): make sweep ARGS="hparams.lr=1e-4,3e-4"
+	RAY_USAGE_STATS_ENABLED=0 $(PY) -m rlft.train -m hydra/launcher=joblib $(ARGS)
 
 bench: $(STAMP)  ## benchmarks: writes JSON under bench/results/ and prints tables
 	$(PY) bench/run_all.py

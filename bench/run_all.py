@@ -27,6 +27,7 @@ BENCHMARKS = {
     "train_speed": "bench_train_speed.py",
     "cartpole_zoo": "bench_cartpole_zoo.py",
     "env_speed": "bench_env_speed.py",
+    "sweep": "bench_sweep.py",
 }
 
 

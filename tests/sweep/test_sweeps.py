@@ -109,3 +109,19 @@ def test_write_summary_needs_job_folders(tmp_path: Path) -> None:
 
     with pytest.raises(RunFolderError, match="holds no sweep jobs"):
         write_summary(tmp_path)
+
+
+@pytest.mark.slow
+def test_ray_launcher_against_a_local_ray_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    done = _sweep(tmp_path, "hydra/launcher=ray_local", "hparams.batch_size=7,64")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [r["status"] for r in _rows(tmp_path)] == ["failed", "completed"], "a bad job is isolated on Ray too"
+
+
+def test_slurm_preset_composes_and_runs_locally_through_submitit(tmp_path: Path) -> None:
+    shown = run_cli(["hydra/launcher=slurm", "--cfg", "hydra", "-p", "hydra.launcher"], cwd=tmp_path)
+    assert shown.returncode == 0 and "SlurmLauncher" in shown.stdout and "cpus_per_task: 2" in shown.stdout
+    done = _sweep(tmp_path, "hydra/launcher=slurm_local", "hparams.lr=1e-3,3e-4")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [r["status"] for r in _rows(tmp_path)] == ["completed", "completed"]
