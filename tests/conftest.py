@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Sequence
 
 import pytest
-from omegaconf import DictConfig, OmegaConf
 
+from rlft.config.compose import compose_config  # noqa: F401  (tests import it from here)
 from rlft.config.resolvers import register_resolvers
 from rlft.config.schema import register_configs
-from rlft.config.compose import compose_config  # noqa: F401  (tests import it from here)
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 REPO = CONF_DIR.parent
