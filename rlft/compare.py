@@ -4,8 +4,9 @@ Models as in ``rlft.evaluate`` (run folders, model folders, champions, oracle). 
 fixed-seed episodes on the same stages (default: A's own stage, on A's env), so every difference
 is paired: per stage, each model's success with its interval, its change against A with a paired
 bootstrap interval, and the probability that it beats A. Writes ``report.md`` (the tables and
-plots), ``compare.json``, ``stages.png`` (bars per stage and model) and ``learning_curves.png``
-(the runs' evaluation histories overlaid) into ``outputs/compare/<A>_vs_<B>_<time>/``.
+plots), ``compare.json``, ``stages.png`` (bars per stage and model), ``actions.png`` (each model's
+action histogram on the first stage) and ``learning_curves.png`` (the runs' evaluation histories
+overlaid) into ``outputs/compare/<A>_vs_<B>_<time>/``; the report also has reward per step.
 """
 
 from __future__ import annotations
@@ -51,15 +52,28 @@ def table(rows: list[dict[str, Any]], baseline: str) -> list[str]:
     return lines
 
 
+def efficiency(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> str:
+    """Reward per step and mean length per stage and model (a markdown table)."""
+    lines = ["| stage | model | reward per step | mean length | mean reward |", "|---|---|---|---|---|"]
+    for i, stage in enumerate(results[labels[0]]):
+        for label in labels:
+            s = results[label][i]
+            lines.append(f"| {stage['stage']} | {label} | {s['reward_per_step']:.4f} | {s['mean_length']:.1f} | "
+                         f"{s['mean_reward']:.3f} |")
+    return "\n".join(lines)
+
+
 def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.assess import cli, judge
     from rlft.assess.sources import check_runs_on, resolve_source
     from rlft.envs.factory import probe_spaces
     from rlft.io import atomic_write_json, atomic_write_text
-    from rlft.plots import plot_learning_curves, plot_stage_bars
+    from rlft.plots import plot_action_shares, plot_learning_curves, plot_stage_bars
     from rlft.runs.provenance import package_versions
 
     args = cli.parse(argv, "compare")
+    args.episodes = args.episodes or 100
+    args.deterministic = True if args.deterministic is None else args.deterministic
     if len(args.models) < 2:
         raise cli.ConfigError(f"compare needs at least two models, got {len(args.models)}: "
                               "python -m rlft.compare A B [C ...] (one model: python -m rlft.evaluate)")
@@ -81,6 +95,9 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     rows = comparison_rows(labels, results)
     folder.mkdir(parents=True, exist_ok=True)
     plot_stage_bars(results, folder / "stages.png", title=f"{args.episodes} paired episodes per stage")
+    first = targets[0].label
+    actions = plot_action_shares({label: results[label][0].get("action_shares", {}) for label in labels},
+                                 folder / "actions.png", title=f"actions on stage {first}")
     curves = plot_learning_curves({label: s.curve for label, s in zip(labels, sources)},
                                   folder / "learning_curves.png", title="evaluation during training")
     report = {"models": [{"label": label, "spec": s.spec, "kind": s.kind} for label, s in zip(labels, sources)],
@@ -93,7 +110,9 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
                 f"{'deterministic' if args.deterministic else 'stochastic'} actions, env {report['env']}. "
                 f"Changes are paired (per episode) against {labels[0]}, with 95% bootstrap intervals; "
                 "P(better) is the bootstrap probability that the mean change is above 0.", "",
-                *table(rows, labels[0]), "", "![per-stage results](stages.png)", ""]
+                *table(rows, labels[0]), "", efficiency(labels, results), "", "![per-stage results](stages.png)", ""]
+    if actions is not None:
+        markdown += [f"![action shares on stage {first}](actions.png)", ""]
     if curves is not None:
         markdown += ["![learning curves](learning_curves.png)", ""]
     atomic_write_text(folder / "report.md", "\n".join(markdown))

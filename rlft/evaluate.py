@@ -59,6 +59,8 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.runs.provenance import package_versions
 
     args = cli.parse(argv, "evaluate")
+    args.episodes = args.episodes or 100
+    args.deterministic = True if args.deterministic is None else args.deterministic
     if len(args.models) != 1:
         raise cli.ConfigError(f"evaluate takes one model, got {len(args.models)}: use python -m rlft.compare A B ...")
     source = resolve_source(args.models[0], args.registry, args.which)

@@ -27,6 +27,7 @@ class EvalResult:
     successes: list[bool] | None  # None when the env never reports ``is_success``
     seeds: list[int]
     info_means: dict[str, float] = field(default_factory=dict)  # numeric final-info fields
+    action_counts: dict[str, int] = field(default_factory=dict)  # "3" (Discrete) or "0:3" (head 0 of MultiDiscrete)
 
     @property
     def episodes(self) -> int:
@@ -50,9 +51,15 @@ class EvalResult:
             "mean_reward": self.mean_reward,
             "std_reward": float(np.std(self.rewards)),
             "mean_length": self.mean_length,
+            "reward_per_step": float(np.sum(self.rewards) / max(1, np.sum(self.lengths))),
             "episodes": self.episodes,
             **self.info_means,
         }
+
+    def action_shares(self) -> dict[str, float]:
+        """Share of each action taken (per head for multi-part actions), for histograms."""
+        total = sum(self.action_counts.values())
+        return {key: count / total for key, count in sorted(self.action_counts.items(), key=_action_order)} if total else {}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +109,7 @@ def _run_episodes(policy: Policy, envs: list[Any], seeds: list[int], determinist
     lengths = np.zeros(n_episodes, dtype=int)
     successes: list[bool | None] = [None] * n_episodes
     final_infos: list[dict[str, Any]] = [{} for _ in range(n_episodes)]
+    action_counts: dict[str, int] = {}
 
     slot_episode: list[int | None] = [None] * len(envs)
     observations: list[Any] = [None] * len(envs)
@@ -130,6 +138,7 @@ def _run_episodes(policy: Policy, envs: list[Any], seeds: list[int], determinist
         episode_start[:] = False
         for slot in active:
             episode = slot_episode[slot]
+            _count_action(action_counts, actions[slot])
             observations[slot], reward, terminated, truncated, info = envs[slot].step(actions[slot])
             rewards[episode] += float(reward)
             lengths[episode] += 1
@@ -145,7 +154,21 @@ def _run_episodes(policy: Policy, envs: list[Any], seeds: list[int], determinist
         successes=None if all(s is None for s in successes) else [bool(s) for s in successes],
         seeds=[int(s) for s in seeds],
         info_means=_numeric_info_means(final_infos),
+        action_counts=action_counts,
     )
+
+
+def _count_action(counts: dict[str, int], action: Any) -> None:
+    parts = np.atleast_1d(np.asarray(action))
+    if parts.dtype.kind not in "iub":  # continuous actions: no histogram
+        return
+    keys = [str(int(parts[0]))] if parts.size == 1 else [f"{h}:{int(v)}" for h, v in enumerate(parts)]
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+
+
+def _action_order(item: tuple[str, Any]) -> tuple[int, ...]:
+    return tuple(int(part) for part in item[0].split(":"))
 
 
 def _numeric_info_means(infos: list[dict[str, Any]]) -> dict[str, float]:

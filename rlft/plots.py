@@ -150,3 +150,25 @@ def plot_learning_curves(curves: dict[str, list[dict[str, Any]]], path: Path, ti
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_action_shares(models: dict[str, dict[str, float]], path: Path, title: str = "") -> Path | None:
+    """Grouped bars: how often each model takes each action (shares), e.g. before / after a distill."""
+    models = {label: shares for label, shares in models.items() if shares}
+    if not models:
+        return None
+    plt = _pyplot()
+    actions = sorted({a for shares in models.values() for a in shares}, key=lambda a: tuple(int(p) for p in a.split(":")))
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(actions) * len(models) + 2), 3.4), dpi=110)
+    width = 0.8 / len(models)
+    for k, (label, shares) in enumerate(models.items()):
+        ax.bar([i + (k - (len(models) - 1) / 2) * width for i in range(len(actions))],
+               [shares.get(a, 0.0) for a in actions], width, label=label)
+    ax.set_xticks(range(len(actions)), actions)
+    ax.set_xlabel("action")
+    ax.set_ylabel("share of steps")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)

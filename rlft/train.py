@@ -23,7 +23,7 @@ from rlft.config.compose import quote_numeric_group_choices
 from rlft.config.options import has_option
 from rlft.config.resolvers import register_resolvers
 from rlft.config.resume import effective_config
-from rlft.config.run_kind import CURRICULUM, FINETUNE, run_kind
+from rlft.config.run_kind import CURRICULUM, DISTILL, FINETUNE, run_kind
 from rlft.config.schema import register_configs
 from rlft.config.validate import validate
 
@@ -110,6 +110,10 @@ def _run(cfg: DictConfig, seed_derived: bool = False) -> float | None:
         from rlft.curriculum.runner import run_curriculum
 
         metrics = run_curriculum(cfg, folder, resume=bool(cfg.resume))
+    elif kind == DISTILL:
+        from rlft.traces.run import run_distill
+
+        metrics = run_distill(cfg, folder)
     elif kind == FINETUNE:
         from rlft.finetune.run import run_finetune
 
@@ -128,6 +132,11 @@ def _run(cfg: DictConfig, seed_derived: bool = False) -> float | None:
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def _hydra_main(cfg: DictConfig) -> float | None:
     return run(cfg)
+
+
+def distill_choice_as_path(argv: list[str]) -> list[str]:
+    """``distill=<trace dir>`` -> ``distill.traces=<trace dir>`` (the documented short form)."""
+    return [f"distill.traces={a.split('=', 1)[1]}" if a.startswith("distill=") else a for a in argv]
 
 
 def champion_choice_as_name(argv: list[str]) -> list[str]:
@@ -161,7 +170,8 @@ def add_default_curriculum(argv: list[str]) -> list[str]:
 def main() -> None:
     # Let errors reach user_errors() instead of Hydra's multi-line report.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
-    sys.argv[1:] = champion_choice_as_name(add_default_curriculum(quote_numeric_group_choices(sys.argv[1:])))
+    sys.argv[1:] = distill_choice_as_path(champion_choice_as_name(add_default_curriculum(
+        quote_numeric_group_choices(sys.argv[1:]))))
     with user_errors():
         _hydra_main()
 

@@ -79,6 +79,9 @@ def test_compare_pairs_models_on_the_same_episodes(registry: Registry, tmp_path:
         assert 0.0 <= change["p_improvement"] <= 1.0
     text = (folder / "report.md").read_text()
     assert "| 1 | oracle |" in text and "stages.png" in text and (folder / "stages.png").is_file()
+    assert "reward per step" in text and (folder / "actions.png").is_file(), "efficiency and action histograms"
+    shares = report["stages"]["oracle"][0]["action_shares"]
+    assert shares and sum(shares.values()) == pytest.approx(1.0) and "8" in shares, "the oracle presses STOP"
     assert (folder / "learning_curves.png").is_file(), "the champion's source run has a learning curve"
 
 

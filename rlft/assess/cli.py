@@ -26,11 +26,12 @@ class Arguments:
     models: list[str]
     overrides: list[str]
     stages: str | None = None
-    episodes: int = 100
-    deterministic: bool = True
+    episodes: int | None = None  # None: the command's default (evaluate/compare 100, record 1000)
+    deterministic: bool | None = None  # None: the command's default (evaluate/compare true, record false)
     which: str = "final"
     out: Path | None = None
     registry: str = field(default_factory=default_registry)
+    extra: dict[str, str] = field(default_factory=dict)  # a command's own further options
 
 
 def _boolean(key: str, value: str) -> bool:
@@ -40,7 +41,7 @@ def _boolean(key: str, value: str) -> bool:
     return lowered in ("true", "1", "yes")
 
 
-def parse(argv: Sequence[str], command: str) -> Arguments:
+def parse(argv: Sequence[str], command: str, extra: Sequence[str] = ()) -> Arguments:
     """``MODEL [MODEL ...] [option=value ...] [config override ...]``: the first arguments without
     ``=`` are models; ``stages``, ``episodes``, ``deterministic``, ``which``, ``out`` and
     ``registry`` are this command's; everything else composes the env config as in training."""
@@ -54,7 +55,9 @@ def parse(argv: Sequence[str], command: str) -> Arguments:
     args = Arguments(models, [])
     for item in rest:
         key, _, value = item.partition("=")
-        if key not in OPTIONS:
+        if key in extra:
+            args.extra[key] = value
+        elif key not in OPTIONS:
             args.overrides.append(item)
         elif key == "episodes":
             if not value.isdigit() or int(value) <= 0:

@@ -73,6 +73,9 @@ def summarise(result: Any) -> dict[str, Any]:
     summary["mean_reward_ci95"] = list(bootstrap_mean(result.rewards))
     summary["rewards"] = [round(r, 4) for r in result.rewards]
     summary["lengths"] = list(result.lengths)
+    shares = result.action_shares()
+    if shares:
+        summary["action_shares"] = shares
     return summary
 
 

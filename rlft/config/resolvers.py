@@ -18,7 +18,7 @@ _claimed: dict[str, str] = {}
 
 
 def _task_key(root: Any) -> str:
-    return f"{root.paths.output_dir}|{root.experiment_name}|{root.champion.name}|{root.curriculum.name}"
+    return f"{root.paths.output_dir}|{root.experiment_name}|{root.champion.name}|{root.curriculum.name}|{root.distill.traces}"
 
 
 def run_dir(*, _root_: Any) -> str:

@@ -10,11 +10,14 @@ from omegaconf import DictConfig
 
 from rlft.config.schema import NONE
 
-TRAIN, CURRICULUM, FINETUNE = "train", "curriculum", "finetune"
+TRAIN, CURRICULUM, FINETUNE, DISTILL = "train", "curriculum", "finetune", "distill"
 
 
 def run_kind(cfg: DictConfig) -> str:
-    """Dispatch rule: a champion means fine-tune, a curriculum means curriculum, else train."""
+    """Dispatch rule: traces mean distill (from a champion, if given), a champion means fine-tune,
+    a curriculum means curriculum, else train."""
+    if cfg.distill.traces is not None:
+        return DISTILL
     if cfg.champion.name != NONE:
         return FINETUNE
     if cfg.curriculum.name != NONE:
@@ -23,7 +26,7 @@ def run_kind(cfg: DictConfig) -> str:
 
 
 def run_folder_name(cfg: DictConfig, timestamp: datetime) -> str:
-    prefix = "FT_" if run_kind(cfg) == FINETUNE else ""
+    prefix = {FINETUNE: "FT_", DISTILL: "BC_"}.get(run_kind(cfg), "")
     return f"{prefix}{cfg.experiment_name}_{timestamp:%Y-%m-%d_%H-%M-%S}"
 
 

@@ -225,6 +225,25 @@ class FinetuneConfig:
 
 
 @dataclass
+class DistillConfig:
+    """Behaviour cloning on recorded traces (``distill=<trace dir>``, see ``rlft.traces``).
+
+    The policy (fresh, or ``champion=<base>``'s) is trained to give the traces' actions (cross
+    entropy, plain torch loop), then its critic is fitted to the traces' discounted returns so RL
+    can continue without a value shock; ``rl_timesteps`` > 0 continues with RL on the env.
+    """
+
+    traces: Optional[str] = None
+    epochs: int = 10
+    batch_size: int = 256
+    lr: float = 1.0e-3
+    critic_epochs: int = 3
+    validation: float = 0.1  # share of episodes held out to report the imitation accuracy
+    max_steps: Optional[int] = 2_000_000  # steps loaded into memory at most (the first episodes)
+    rl_timesteps: int = 0
+
+
+@dataclass
 class RlftConfig:
     """The whole composed configuration of ``python -m rlft.train``."""
 
@@ -239,6 +258,7 @@ class RlftConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     stage_overrides: Dict[str, Any] = field(default_factory=dict)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     experiment_name: str = MISSING
     optimized_metric: Optional[str] = None  # what a run returns to a sweeper: success_rate | mean_reward | mean_length; null = success_rate if reported, else mean_reward
     seed: int = 0

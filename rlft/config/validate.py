@@ -240,6 +240,21 @@ def validate_finetune_settings(cfg: DictConfig) -> None:
                                                         f"env.n_envs={cfg.env.n_envs}: raise env.n_envs")
 
 
+def validate_distill(cfg: DictConfig) -> None:
+    """The trace store exists, its chunks agree, and its observations and actions fit the env."""
+    from rlft.envs.factory import probe_spaces
+    from rlft.traces.distill import check_traces_fit
+
+    d = cfg.distill
+    for key in ("epochs", "batch_size", "lr"):
+        _positive(cfg, f"distill.{key}")
+    _require(d.critic_epochs >= 0, f"distill.critic_epochs={d.critic_epochs} must be >= 0")
+    _require(d.rl_timesteps >= 0, f"distill.rl_timesteps={d.rl_timesteps} must be >= 0")
+    _require(0 <= d.validation < 1, f"distill.validation={d.validation} must be in [0, 1)")
+    _require(d.max_steps is None or d.max_steps > 0, f"distill.max_steps={d.max_steps} must be > 0")
+    check_traces_fit(Path(d.traces), *probe_spaces(cfg))
+
+
 def validate_champion(cfg: DictConfig) -> None:
     """The champion verifies (checksums, allowlist) and the env's spaces are the ones it was trained on."""
     from rlft.champions.registry import Registry, check_fits
@@ -256,7 +271,7 @@ def validate_champion(cfg: DictConfig) -> None:
 
 def validate(cfg: DictConfig) -> None:
     """All checks that need no model: call before creating anything on disk."""
-    from rlft.config.run_kind import CURRICULUM, FINETUNE, run_kind
+    from rlft.config.run_kind import CURRICULUM, DISTILL, FINETUNE, run_kind
 
     validate_resume(cfg)
     validate_hparams(cfg)
@@ -269,6 +284,8 @@ def validate(cfg: DictConfig) -> None:
         return
     _require(cfg.stage.name != "all", "stage=all runs a whole curriculum: choose one with curriculum=<name> "
                                       "(conf/curriculum/), e.g. curriculum=curve_trace")
-    if kind == FINETUNE:
+    if kind == FINETUNE or (kind == DISTILL and cfg.champion.name != "none"):
         validate_champion(cfg)
+    if kind == DISTILL:
+        validate_distill(cfg)
     validate_spaces(cfg)

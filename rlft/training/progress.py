@@ -56,7 +56,7 @@ class Progress:
         rate = self.steps_per_second(steps)
         eta = (self.total - steps) / rate if rate > 0 else float("nan")
         log.info("steps %d/%d (%.0f%%) | %.0f steps/s | eta %.0fs %s", steps, self.total,
-                 100.0 * steps / self.total, rate, eta, _format_eval(self.latest_eval))
+                 100.0 * steps / self.total if self.total else 100.0, rate, eta, _format_eval(self.latest_eval))
 
     def set_eval(self, summary: dict[str, Any]) -> None:
         self.latest_eval = summary

@@ -211,7 +211,7 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
 def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecEnv", callback: RunCallback,
             metrics: MetricsFile, evaluate, total: int) -> dict[str, Any]:
     """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends)."""
-    if callback.model is None:  # nothing was left to learn
+    if getattr(callback, "model", None) is None:  # nothing was left to learn
         callback.init_callback(model)
     summary = evaluate(cfg.eval.final_episodes).summary()
     callback.log_eval(summary)

@@ -1,0 +1,132 @@
+"""Traces: chunked recording, DuckDB filtering, behaviour cloning, and the failure cases."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from rlft.errors import ConfigError, RunFolderError
+from rlft.traces import store
+from rlft.traces.filter import Conditions, filter_traces
+from rlft.traces.record import run as record
+from tests.champions.test_registry import TINY_CURVE
+from tests.conftest import REPO, run_cli
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("traces") / "rec"
+    record(["oracle", "stage=5", "episodes=12", "chunk=5", f"out={out}"])
+    return out
+
+
+def test_recording_writes_whole_episodes_in_chunks(recorded: Path) -> None:
+    manifest = store.read_manifest(recorded)
+    assert manifest["complete"] and manifest["episodes"] == 12 and manifest["chunks"] == 3
+    assert [len(pq.read_table(p)) for p in store.chunks(recorded, store.EPISODES)] == [5, 5, 2]
+    episodes = pq.read_table(recorded / store.EPISODES).to_pydict()
+    steps = pq.read_table(recorded / store.STEPS)
+    assert sorted(episodes["episode_id"]) == list(range(12)) and sorted(episodes["seed"]) == list(range(12))
+    assert steps.num_rows == sum(episodes["length"]) == manifest["steps"]
+    obs = store.decode_obs(steps.column("obs").to_pylist()[:3], manifest)
+    assert obs.shape == (3, 2, 15, 15) and obs.dtype == np.uint8
+    assert {"info_coverage", "info_endpoint_error", "info_stop_label"} <= set(steps.column_names)
+    assert any("stopped_at_end" in a for a in episodes["achievements"])
+    returns = steps.group_by("episode_id").aggregate([("reward", "sum")]).to_pydict()
+    by_id = dict(zip(returns["episode_id"], returns["reward_sum"]))
+    for eid, total in zip(episodes["episode_id"], episodes["return"]):
+        assert by_id[eid] == pytest.approx(total, abs=1e-3)
+
+
+def test_filter_statistics_and_kept_episodes(recorded: Path, tmp_path: Path) -> None:
+    stats = filter_traces(recorded, None, Conditions(min_success=True), stats_only=True)
+    assert stats["all"]["episodes"] == 12 and 0 < stats["kept"]["episodes"] <= 12
+    assert stats["kept"]["success_rate"] == 1.0 and not list(tmp_path.iterdir()), "stats only writes nothing"
+    conditions = Conditions(achievement_types=["coverage_90", "stopped_at_end"], max_length=500,
+                            where='"return" > 0 AND length > 5')
+    stats = filter_traces(recorded, tmp_path / "kept", conditions)
+    kept = pq.read_table(tmp_path / "kept" / store.EPISODES).to_pydict()
+    assert len(kept["episode_id"]) == stats["kept"]["episodes"] > 0
+    assert all({"coverage_90", "stopped_at_end"} <= set(a) for a in kept["achievements"])
+    steps = pq.read_table(tmp_path / "kept" / store.STEPS)
+    assert set(steps.column("episode_id").to_pylist()) == set(kept["episode_id"])
+    assert steps.num_rows == sum(kept["length"]) == store.read_manifest(tmp_path / "kept")["steps"]
+
+
+@pytest.mark.parametrize("conditions,message", [
+    (Conditions(min_reward=1e9), "keeps none of the 12 episodes"),
+    (Conditions(where="no_such_column > 1"), "not valid SQL"),
+])
+def test_filters_that_keep_nothing_or_do_not_parse_are_one_line(recorded: Path, tmp_path: Path, conditions,
+                                                                message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        filter_traces(recorded, tmp_path / "kept", conditions)
+    assert not (tmp_path / "kept").exists() and not list(tmp_path.glob(".kept*"))
+
+
+def test_a_chunk_with_another_schema_is_refused(recorded: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import pyarrow as pa
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(recorded, mixed)
+    table = pq.read_table(mixed / store.STEPS / store.chunk_name(2))
+    table = table.append_column("info_extra", pa.array(np.zeros(len(table), np.float32)))
+    pq.write_table(table, mixed / store.STEPS / store.chunk_name(2))
+    with pytest.raises(RunFolderError, match="schema mismatch in steps/chunk-00002.parquet: columns info_extra"):
+        filter_traces(mixed, None, Conditions(), stats_only=True)
+
+
+def test_a_killed_recorder_leaves_complete_readable_chunks(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-m", "rlft.traces", "record", "oracle", "stage=1", "episodes=100000",
+                              "chunk=20", f"out={out}"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(store.chunks(out, store.EPISODES)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert not store.read_manifest(out)["complete"]
+    for kind in (store.STEPS, store.EPISODES):
+        for chunk in store.chunks(out, kind):
+            assert pq.read_table(chunk).num_rows > 0  # every visible chunk is whole
+    episodes = pq.read_table(out / store.EPISODES, columns=["episode_id"]).num_rows
+    stats = filter_traces(out, None, Conditions(), stats_only=True)
+    assert stats["all"]["episodes"] == episodes >= 40 and episodes % 20 == 0
+
+
+def test_distill_clones_the_kept_episodes_into_a_run_folder(recorded: Path, tmp_path: Path) -> None:
+    filter_traces(recorded, tmp_path / "kept", Conditions(min_success=True))
+    done = run_cli([f"distill={tmp_path / 'kept'}", "stage=5", "distill.epochs=2", "distill.critic_epochs=1",
+                    "distill.validation=0.2", f"paths.output_dir={tmp_path / 'outputs'}", *TINY_CURVE], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run,) = (tmp_path / "outputs" / "distill").iterdir()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert run.name.startswith("BC_") and metrics["kind"] == "distill" and metrics["status"] == "completed"
+    history = metrics["distill"]["history"]
+    assert len(history) == 2 and history[1]["train_nll"] < history[0]["train_nll"], "imitation loss falls"
+    assert 0.0 <= history[-1]["held_out_accuracy"] <= 1.0 and metrics["distill"]["critic"]
+    assert (run / "final" / "model.zip").is_file()
+
+
+def test_distill_refuses_traces_that_do_not_fit(recorded: Path, tmp_path: Path) -> None:
+    for args, message in ((["env=curve_trace_decoupled"], "1-part actions"),
+                          (["env=cartpole"], "observations"),
+                          ([], "not a trace store")):
+        where = tmp_path if not args == [] else tmp_path / "nowhere"
+        done = run_cli([f"distill={recorded if args else where}", f"paths.output_dir={tmp_path / 'out'}", *args],
+                       cwd=tmp_path)
+        assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "out").exists()
