@@ -28,6 +28,7 @@ BENCHMARKS = {
     "cartpole_zoo": "bench_cartpole_zoo.py",
     "env_speed": "bench_env_speed.py",
     "sweep": "bench_sweep.py",
+    "traces": "bench_traces.py",
 }
 
 
