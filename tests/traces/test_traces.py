@@ -110,7 +110,8 @@ def test_a_killed_recorder_leaves_complete_readable_chunks(tmp_path: Path) -> No
 def test_distill_clones_the_kept_episodes_into_a_run_folder(recorded: Path, tmp_path: Path) -> None:
     filter_traces(recorded, tmp_path / "kept", Conditions(min_success=True))
     done = run_cli([f"distill={tmp_path / 'kept'}", "stage=5", "distill.epochs=2", "distill.critic_epochs=1",
-                    "distill.validation=0.2", f"paths.output_dir={tmp_path / 'outputs'}", *TINY_CURVE], cwd=tmp_path)
+                    "distill.validation=0.2", "distill.rl_timesteps=128", f"paths.output_dir={tmp_path / 'outputs'}",
+                    *TINY_CURVE], cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     (run,) = (tmp_path / "outputs" / "distill").iterdir()
     metrics = json.loads((run / "metrics.json").read_text())
@@ -119,6 +120,7 @@ def test_distill_clones_the_kept_episodes_into_a_run_folder(recorded: Path, tmp_
     assert len(history) == 2 and history[1]["train_nll"] < history[0]["train_nll"], "imitation loss falls"
     assert 0.0 <= history[-1]["held_out_accuracy"] <= 1.0 and metrics["distill"]["critic"]
     assert (run / "final" / "model.zip").is_file()
+    assert metrics["total_timesteps"] >= 128, "RL continued after the cloning (distill.rl_timesteps)"
 
 
 def test_distill_refuses_traces_that_do_not_fit(recorded: Path, tmp_path: Path) -> None:
