@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 TORCH_PIN   := torch==2.13.0
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-fast test-full train demo sweep bench clean
+.PHONY: help install test test-slow test-all train demo sweep bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,13 +21,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install rlft with its dev tools
 
-test: $(STAMP)  ## run the test suite (slow end-to-end tests included)
-	$(PY) -m pytest -q
-
-test-fast: $(STAMP)  ## run the tests without the slow end-to-end ones
+test: $(STAMP)  ## run the test suite (~6 min on 2 cores; the slow end-to-end tests are test-slow)
 	$(PY) -m pytest -q -m "not slow"
 
-test-full: test  ## alias of test
+test-slow: $(STAMP)  ## the slow end-to-end tests: demo --quick, benchmark smoke runs, a local Ray cluster (~3 min)
+	RAY_USAGE_STATS_ENABLED=0 $(PY) -m pytest -q -m slow
+
+test-all: $(STAMP)  ## both (what CI runs)
+	RAY_USAGE_STATS_ENABLED=0 $(PY) -m pytest -q
 
 train: $(STAMP)  ## train PPO on the default env (pass ARGS="key=value ...")
 	$(PY) -m rlft.train $(ARGS)
