@@ -84,6 +84,7 @@ def record(policy: Any, make_env: Any, out: Path, *, episodes: int, first_seed: 
         next_episode += 1
 
     def flush() -> None:
+        nonlocal buffers
         if not len(buffers):
             return
         name = store.chunk_name(written["chunks"])
@@ -93,7 +94,7 @@ def record(policy: Any, make_env: Any, out: Path, *, episodes: int, first_seed: 
         written["chunks"] += 1
         written["episodes"] += len(buffers)
         written["steps"] += len(buffers.steps["episode_id"])
-        buffers.__init__(info_fields)
+        buffers = _Buffers(info_fields)
 
     try:
         for slot in range(len(envs)):
