@@ -18,6 +18,15 @@ class Policy(Protocol):
                 deterministic: bool = False) -> tuple[np.ndarray, Any]: ...
 
 
+class EpisodeObserver(Protocol):
+    """Sees every step of an evaluation (e.g. the trace recorder): episode ``i`` is seed ``seeds[i]``."""
+
+    def on_step(self, episode: int, observation: Any, action: Any, reward: float, done: bool,
+                info: dict[str, Any]) -> None: ...
+
+    def on_end(self, episode: int, info: dict[str, Any]) -> None: ...
+
+
 @dataclass
 class EvalResult:
     """Per-episode outcomes plus the summary written to ``metrics.json``."""
@@ -75,10 +84,11 @@ class EpisodeRunner:
         self.envs = [make_env() for _ in range(max(1, n_parallel))]
 
     def evaluate(self, policy: Policy, seeds: Sequence[int], *, deterministic: bool = True,
-                 obs_transform: Callable[[np.ndarray], np.ndarray] | None = None) -> EvalResult:
+                 obs_transform: Callable[[np.ndarray], np.ndarray] | None = None,
+                 observer: EpisodeObserver | None = None) -> EvalResult:
         """Run one episode per seed and collect returns, lengths, success and final-info means."""
         envs = self.envs[: max(1, min(len(self.envs), len(seeds)))]
-        return _run_episodes(policy, envs, list(seeds), deterministic, obs_transform)
+        return _run_episodes(policy, envs, list(seeds), deterministic, obs_transform, observer)
 
     def close(self) -> None:
         for env in self.envs:
@@ -93,17 +103,20 @@ def evaluate(
     deterministic: bool = True,
     n_parallel: int = 8,
     obs_transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    observer: EpisodeObserver | None = None,
 ) -> EvalResult:
     """One-off evaluation: build the envs, run one episode per seed, close them."""
     runner = EpisodeRunner(make_env, min(n_parallel, max(1, len(seeds))))
     try:
-        return runner.evaluate(policy, seeds, deterministic=deterministic, obs_transform=obs_transform)
+        return runner.evaluate(policy, seeds, deterministic=deterministic, obs_transform=obs_transform,
+                               observer=observer)
     finally:
         runner.close()
 
 
 def _run_episodes(policy: Policy, envs: list[Any], seeds: list[int], deterministic: bool,
-                  obs_transform: Callable[[np.ndarray], np.ndarray] | None) -> EvalResult:
+                  obs_transform: Callable[[np.ndarray], np.ndarray] | None,
+                  observer: EpisodeObserver | None = None) -> EvalResult:
     n_episodes = len(seeds)
     rewards = np.zeros(n_episodes)
     lengths = np.zeros(n_episodes, dtype=int)
@@ -139,13 +152,18 @@ def _run_episodes(policy: Policy, envs: list[Any], seeds: list[int], determinist
         for slot in active:
             episode = slot_episode[slot]
             _count_action(action_counts, actions[slot])
+            seen = observations[slot]
             observations[slot], reward, terminated, truncated, info = envs[slot].step(actions[slot])
             rewards[episode] += float(reward)
             lengths[episode] += 1
+            if observer is not None:
+                observer.on_step(episode, seen, actions[slot], float(reward), bool(terminated or truncated), info)
             if terminated or truncated:
                 if "is_success" in info:
                     successes[episode] = bool(info["is_success"])
                 final_infos[episode] = info
+                if observer is not None:
+                    observer.on_end(episode, info)
                 start(slot)
                 episode_start[slot] = True
     return EvalResult(

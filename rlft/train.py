@@ -85,7 +85,7 @@ def run(cfg: DictConfig) -> float | None:
         cfg.seed = jobs.derived_seed(cfg.seed, hydra_cfg.job.num)
     t0 = time.monotonic()
     try:
-        objective = _run(cfg, seed_derived=True)
+        objective = _run(cfg, in_sweep=True)
     except Exception as exc:  # noqa: BLE001  (any failure of one job must leave the sweep running)
         error = jobs.record_failure(job_dir, exc, job=hydra_cfg.job.num, overrides=overrides, seed=cfg.seed,
                                     wall_time_s=round(time.monotonic() - t0, 2))
@@ -96,12 +96,13 @@ def run(cfg: DictConfig) -> float | None:
     return objective
 
 
-def _run(cfg: DictConfig, seed_derived: bool = False) -> float | None:
+def _run(cfg: DictConfig, in_sweep: bool = False) -> float | None:
     cfg = effective_config(cfg, list(HydraConfig.get().overrides.task))
     validate(cfg)  # again: sweep jobs do not pass through ValidateBeforeRun
     kind = run_kind(cfg)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    _record_provenance(cfg, run_dir, rewrite_config=seed_derived or kind == FINETUNE)
+    # the config that runs differs from Hydra's composition: completed from a champion, or a sweep job's seed
+    _record_provenance(cfg, run_dir, rewrite_config=in_sweep or cfg.champion.name != "none")
 
     from rlft.runs.layout import RunFolder
 

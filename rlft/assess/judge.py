@@ -8,6 +8,7 @@ Wilson intervals, mean rewards and paired differences bootstrap intervals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 from omegaconf import DictConfig, OmegaConf
@@ -43,12 +44,16 @@ def parse_stages(value: str | None) -> list[str] | None:
     return names
 
 
+def stage_label(cfg: DictConfig) -> str:
+    """``3``, or ``3+overrides`` when stage overrides apply."""
+    overrides = OmegaConf.to_container(cfg.stage_overrides, resolve=True)
+    return f"{cfg.stage.name}" + ("+overrides" if overrides else "")
+
+
 def stage_targets(source: Source, overrides: Sequence[str], stages: list[str] | None) -> list[StageTarget]:
     """The env settings to evaluate on: the model's env (unless ``env=`` was given) with each of
     ``stages`` (stage options as shipped, plus the user's ``stage_overrides``), or else the model's
     own stage (with its overrides and the user's)."""
-    from rlft.finetune.pre_post import stage_label
-
     user = compose_config(overrides)
     cfg = complete_from_model(user, overrides, source.config) if source.config is not None else user
     if stages is None:
@@ -89,20 +94,24 @@ def prepare(source: Source, targets: list[StageTarget]) -> Any:
     return policy
 
 
-def evaluate_stages(source: Source, policy: Any, targets: list[StageTarget], episodes: int,
-                    deterministic: bool) -> list[dict[str, Any]]:
+def evaluate_on(cfg: DictConfig, policy: Any, model_dir: Path | None, episodes: int,
+                deterministic: bool | None = None) -> Any:
+    """``episodes`` episodes of ``cfg``'s env from seeds ``eval.seed, eval.seed + 1, ...``, with the
+    model folder's observation normalisation when it has one; an :class:`~rlft.evaluation.EvalResult`."""
     from rlft.envs.factory import env_factory
     from rlft.envs.normalization import ObservationNormalizer, has_normalization
     from rlft.evaluation import evaluate
 
-    transform = ObservationNormalizer(source.model_dir) if source.model_dir and has_normalization(source.model_dir) else None
-    results = []
-    for target in targets:
-        seeds = range(target.cfg.eval.seed, target.cfg.eval.seed + episodes)
-        result = evaluate(policy, env_factory(target.cfg), seeds, deterministic=deterministic,
-                          n_parallel=target.cfg.eval.n_envs, obs_transform=transform)
-        results.append({"stage": target.label, **summarise(result)})
-    return results
+    transform = ObservationNormalizer(model_dir) if model_dir is not None and has_normalization(model_dir) else None
+    return evaluate(policy, env_factory(cfg), range(cfg.eval.seed, cfg.eval.seed + episodes),
+                    deterministic=cfg.eval.deterministic if deterministic is None else deterministic,
+                    n_parallel=cfg.eval.n_envs, obs_transform=transform)
+
+
+def evaluate_stages(source: Source, policy: Any, targets: list[StageTarget], episodes: int,
+                    deterministic: bool) -> list[dict[str, Any]]:
+    return [{"stage": target.label, **summarise(evaluate_on(target.cfg, policy, source.model_dir, episodes,
+                                                             deterministic))} for target in targets]
 
 
 def metric_of(stage: dict[str, Any]) -> str:

@@ -42,8 +42,12 @@ class Source:
     spaces: tuple[dict, dict] | None = None  # (observation, action) spec, when known without loading
 
 
-def _plain(node: Any) -> Any:
-    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+MODEL_GROUPS = ("env", "stage", "stage_overrides", "hparams")  # what a model was trained with
+
+
+def _model_config(cfg: DictConfig) -> dict[str, Any]:
+    """A run's env / stage / stage_overrides / hparams as plain dicts (like a champion manifest's)."""
+    return {key: OmegaConf.to_container(cfg[key], resolve=True) for key in MODEL_GROUPS}
 
 
 def _run_source(spec: str, folder: Path, pick: str) -> Source:
@@ -56,8 +60,8 @@ def _run_source(spec: str, folder: Path, pick: str) -> Source:
                              f"pick the other model with which={'best' if pick == 'final' else 'final'}")
     cfg = run_config(run)
     metrics = read_json(run.metrics_file)
-    return Source(spec, _label(folder), "run", {k: _plain(cfg[k]) for k in ("env", "stage", "stage_overrides", "hparams")},
-                  lambda env_cfg: _load_zip(cfg.hparams.algo, model_dir), model_dir, metrics.get("eval", []))
+    return Source(spec, _label(folder), "run", _model_config(cfg), lambda env_cfg: _load_zip(cfg.hparams.algo, model_dir),
+                  model_dir, metrics.get("eval", []))
 
 
 def _model_folder_source(spec: str, folder: Path) -> Source:
@@ -68,8 +72,7 @@ def _model_folder_source(spec: str, folder: Path) -> Source:
             from rlft.champions.registry import run_config
 
             cfg = run_config(RunFolder(parent))
-            return Source(spec, _label(folder), "model",
-                          {k: _plain(cfg[k]) for k in ("env", "stage", "stage_overrides", "hparams")},
+            return Source(spec, _label(folder), "model", _model_config(cfg),
                           lambda env_cfg: _load_zip(cfg.hparams.algo, folder), folder)
     raise RunFolderError(f"{folder} holds a model but no run config above it: pass the run folder instead")
 
@@ -100,7 +103,7 @@ def _champion_source(spec: str, registry: str) -> Source:
     source_metrics = Path(m.get("source_run") or "", "metrics.json")
     if m.get("source_run") and source_metrics.is_file():
         curve = read_json(source_metrics).get("eval", [])
-    config = {key: m[key] for key in ("env", "stage", "stage_overrides", "hparams")}
+    config = {key: m[key] for key in MODEL_GROUPS}
     return Source(spec, champion.ref, "champion", config, load, champion.folder, curve,
                   (m["observation_space"], m["action_space"]))
 

@@ -239,17 +239,28 @@ class Registry:
         return Champion(name, version, target, manifest)
 
     # -- load ---------------------------------------------------------------------------------
-    def load_model(self, ref: str, env: "VecEnv", *, device: str = "cpu") -> tuple["BaseAlgorithm", Champion]:
-        """Verify, then build the champion's model for ``env`` from its manifest and safetensors
-        (a fine-tune copies these weights into a model built with its own hyperparameters)."""
+    def load_model(self, ref: str, env: "VecEnv | None" = None, *,
+                   device: str = "cpu") -> tuple["BaseAlgorithm", Champion]:
+        """Verify, then build the champion's model for ``env`` (default: one env of its own config,
+        closed again) from its manifest and safetensors (a fine-tune copies these weights into a
+        model built with its own hyperparameters)."""
         from safetensors.torch import load_model
 
         from rlft.algos.factory import build_model
 
         champion = self.verify(ref)
-        check_fits(champion, env.observation_space, env.action_space)
-        hparams = OmegaConf.merge(schema_node().hparams, champion.manifest["hparams"])
-        model = build_model(hparams, env, seed=0, device=device)
+        own_env = env is None
+        if own_env:
+            from rlft.envs.factory import make_vec_env
+
+            env = make_vec_env(manifest_config(champion.manifest), 1, 0)
+        try:
+            check_fits(champion, env.observation_space, env.action_space)
+            hparams = OmegaConf.merge(schema_node().hparams, champion.manifest["hparams"])
+            model = build_model(hparams, env, seed=0, device=device)
+        finally:
+            if own_env:
+                env.close()
         load_model(model.policy, str(champion.folder / mf.WEIGHTS), device=str(model.device))
         return model, champion
 

@@ -30,16 +30,9 @@ class Loaded:
 
 
 def load_champion(registry_root: str, ref: str) -> Loaded:
-    from rlft.champions.registry import Registry, manifest_config
-    from rlft.envs.factory import make_vec_env
+    from rlft.champions.registry import Registry
 
-    registry = Registry(registry_root)
-    champion = registry.verify(ref)
-    venv = make_vec_env(manifest_config(champion.manifest), 1, 0)
-    try:
-        model, champion = registry.load_model(champion.ref, venv)
-    finally:
-        venv.close()
+    model, champion = Registry(registry_root).load_model(ref)
     return Loaded(champion, model)
 
 

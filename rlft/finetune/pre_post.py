@@ -13,10 +13,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from rlft.assess.judge import evaluate_on, paired_change, stage_label, summarise
 from rlft.config.schema import schema_node
-from rlft.envs.factory import env_factory, env_kwargs
-from rlft.envs.normalization import ObservationNormalizer, has_normalization
-from rlft.evaluation import EpisodeRunner, EvalResult, Policy
+from rlft.envs.factory import env_kwargs
+from rlft.evaluation import Policy
 
 TARGET, ORIGINAL = "target", "original"
 FORGET_TOLERANCE = 0.05  # DESIGN.md section 5: an original stage may not drop more than this
@@ -29,34 +29,13 @@ def original_config(cfg: DictConfig, manifest: dict[str, Any]) -> DictConfig:
     return OmegaConf.merge(schema_node(), original)
 
 
-def evaluate_on(cfg: DictConfig, policy: Policy, model_dir: Path, episodes: int) -> EvalResult:
-    runner = EpisodeRunner(env_factory(cfg), cfg.eval.n_envs)
-    transform = ObservationNormalizer(model_dir) if has_normalization(model_dir) else None
-    try:
-        return runner.evaluate(policy, range(cfg.eval.seed, cfg.eval.seed + episodes),
-                               deterministic=cfg.eval.deterministic, obs_transform=transform)
-    finally:
-        runner.close()
-
-
-def describe(result: EvalResult) -> dict[str, Any]:
-    from rlft.assess.judge import summarise
-
-    return summarise(result)
-
-
-def stage_label(cfg: DictConfig) -> str:
-    overrides = OmegaConf.to_container(cfg.stage_overrides, resolve=True)
-    return f"{cfg.stage.name}" + ("+overrides" if overrides else "")
-
-
 def evaluate_stages(cfg: DictConfig, manifest: dict[str, Any], policy: Policy, model_dir: Path,
                     episodes: int) -> dict[str, dict[str, Any]]:
     """Summaries on the target stage and, when it differs, on the champion's original stage."""
-    results = {TARGET: describe(evaluate_on(cfg, policy, model_dir, episodes))}
+    results = {TARGET: summarise(evaluate_on(cfg, policy, model_dir, episodes))}
     original = original_config(cfg, manifest)
     if env_kwargs(original) != env_kwargs(cfg) or original.env.id != cfg.env.id:
-        results[ORIGINAL] = describe(evaluate_on(original, policy, model_dir, episodes))
+        results[ORIGINAL] = summarise(evaluate_on(original, policy, model_dir, episodes))
     return results
 
 
@@ -75,8 +54,6 @@ def assemble(cfg: DictConfig, manifest: dict[str, Any], before: dict, after: dic
 def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """Paired change of one stage (the same seeds in the same order): per-episode differences,
     their bootstrap interval, the probability of improvement and the retention after / before."""
-    from rlft.assess.judge import paired_change
-
     change = paired_change(before, after)
     if change["metric"] == "success_rate":
         change["retention"] = after["success_rate"] / before["success_rate"] if before["success_rate"] else None

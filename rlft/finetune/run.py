@@ -33,13 +33,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("rlft")
 
 
-def _load_champion(cfg: DictConfig, registry: Registry, ref: str) -> tuple["BaseAlgorithm", Champion]:
-    """The champion as registered (its own hparams), for the before evaluation and the anchor."""
-    venv = make_vec_env(cfg, 1, cfg.seed)
-    try:
-        return registry.load_model(ref, venv, device=cfg.device)
-    finally:
-        venv.close()
+def start_from_champion(cfg: DictConfig, venv: "VecEnv", base: "BaseAlgorithm", champion: Champion) -> "BaseAlgorithm":
+    """A model with the run's own hparams (the champion's network: finetune_config pins it) for
+    ``venv``, starting from the champion's weights and normalisation stats."""
+    model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
+    model.policy.load_state_dict(base.policy.state_dict())
+    norm = find_vecnormalize(venv)
+    if norm is not None and has_normalization(champion.folder):
+        load_normalization_into(norm, champion.folder)
+    return model
 
 
 def _after(cfg: DictConfig, run: RunFolder, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -99,18 +101,13 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     ref = cfg.champion.name
     ft = cfg.finetune
 
-    base, champion = _load_champion(cfg, registry, ref)
+    base, champion = registry.load_model(ref, device=cfg.device)  # as registered: its own hparams
 
     def champion_model(venv: "VecEnv") -> "BaseAlgorithm":
-        """The fine-tune's own hparams (the champion's network: finetune_config pins it), the
-        champion's weights and normalisation stats; a fresh optimizer unless ``optimizer=kept``."""
-        model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
-        model.policy.load_state_dict(base.policy.state_dict())
+        """A fresh optimizer unless ``optimizer=kept``."""
+        model = start_from_champion(cfg, venv, base, champion)
         if ft.optimizer == "kept":
             load_optimizer_state(champion, model)
-        norm = find_vecnormalize(venv)
-        if norm is not None and has_normalization(champion.folder):
-            load_normalization_into(norm, champion.folder)
         return model
 
     weights = anchor_weights(base)

@@ -30,32 +30,83 @@ def _info_fields(info: dict[str, Any]) -> list[str]:
                   and np.ndim(v) == 0)
 
 
-class _Buffers:
-    """Column buffers of finished episodes, flushed as one chunk of steps and one of episodes."""
+class _Recorder:
+    """An :class:`~rlft.evaluation.EpisodeObserver` that writes each finished episode's steps to
+    column buffers and flushes them as one chunk of steps and one of episodes every
+    ``chunk_episodes`` episodes (episodes finish out of order across the parallel envs)."""
 
-    def __init__(self, info_fields: list[str]) -> None:
-        self.info_fields = info_fields
-        self.steps: dict[str, list] = {k: [] for k in ("episode_id", "t", "obs", "action", "reward", "done",
-                                                       *(f"info_{n}" for n in info_fields))}
+    def __init__(self, out: Path, info_fields: list[str], labels: dict[str, str], first_seed: int, total: int,
+                 chunk_episodes: int, progress: bool) -> None:
+        self.out, self.info_fields, self.labels = out, info_fields, labels
+        self.first_seed, self.total, self.chunk_episodes, self.progress = first_seed, total, chunk_episodes, progress
+        self.open: dict[int, dict[str, list]] = {}  # running episodes: their step columns
+        self.written = {"chunks": 0, "episodes": 0, "steps": 0}
+        self.t0, self.last_report = time.monotonic(), 0.0
+        self._new_buffers()
+
+    def _new_buffers(self) -> None:
+        self.steps: dict[str, list] = {k: [] for k in self._step_columns()}
         self.episodes: dict[str, list] = {k: [] for k in ("episode_id", "seed", "return", "length", "success",
                                                           "achievements", "model", "stage")}
 
-    def add(self, episode: dict[str, Any]) -> None:
-        for key, values in episode["steps"].items():
-            self.steps[key].extend(values)
-        for key in self.episodes:
-            self.episodes[key].append(episode[key])
+    def _step_columns(self) -> tuple[str, ...]:
+        return ("episode_id", "t", "obs", "action", "reward", "done", *(f"info_{n}" for n in self.info_fields))
 
-    def __len__(self) -> int:
-        return len(self.episodes["episode_id"])
+    def on_step(self, episode: int, observation: Any, action: Any, reward: float, done: bool,
+                info: dict[str, Any]) -> None:
+        steps = self.open.setdefault(episode, {k: [] for k in self._step_columns()})
+        steps["episode_id"].append(episode)
+        steps["t"].append(len(steps["t"]))
+        steps["obs"].append(np.ascontiguousarray(observation).tobytes())
+        steps["action"].append([int(a) for a in np.atleast_1d(action)])
+        steps["reward"].append(reward)
+        steps["done"].append(done)
+        for name in self.info_fields:
+            steps[f"info_{name}"].append(float(info.get(name, np.nan)))
+
+    def on_end(self, episode: int, info: dict[str, Any]) -> None:
+        steps = self.open.pop(episode)
+        for key, values in steps.items():
+            self.steps[key].extend(values)
+        for key, value in (("episode_id", episode), ("seed", self.first_seed + episode),
+                           ("return", float(np.sum(steps["reward"]))), ("length", len(steps["t"])),
+                           ("success", bool(info.get("is_success", False))),
+                           ("achievements", sorted(str(a) for a in info.get("achievements", ()))),
+                           ("model", self.labels["model"]), ("stage", self.labels["stage"])):
+            self.episodes[key].append(value)
+        if len(self.episodes["episode_id"]) >= self.chunk_episodes:
+            self.flush()
+        now = time.monotonic()
+        if self.progress and now - self.last_report > 10:
+            done = self.written["episodes"] + len(self.episodes["episode_id"])
+            log.info("recorded %d/%d episodes (%.0f episodes/s)", done, self.total, done / max(now - self.t0, 1e-9))
+            self.last_report = now
+
+    def flush(self) -> None:
+        if not self.episodes["episode_id"]:
+            return
+        name = store.chunk_name(self.written["chunks"])
+        # steps first: an episodes chunk is only ever written once its steps are on disk
+        store.write_table(store.steps_table(self.steps, self.info_fields), self.out / store.STEPS / name)
+        store.write_table(store.episodes_table(self.episodes), self.out / store.EPISODES / name)
+        self.written["chunks"] += 1
+        self.written["episodes"] += len(self.episodes["episode_id"])
+        self.written["steps"] += len(self.steps["episode_id"])
+        self._new_buffers()
 
 
 def record(policy: Any, make_env: Any, out: Path, *, episodes: int, first_seed: int, deterministic: bool,
            model_label: str, stage_label: str, manifest_extra: dict[str, Any], n_parallel: int = 8,
            chunk_episodes: int = 200, obs_transform: Any = None, progress: bool = True) -> dict[str, Any]:
-    """Play ``episodes`` episodes and write them to ``out`` in chunks; returns the manifest."""
-    envs = [make_env() for _ in range(max(1, min(n_parallel, episodes)))]
-    first_obs, first_info = envs[0].reset(seed=first_seed)
+    """Play ``episodes`` episodes (the evaluation loop, with a recording observer) and write them
+    to ``out`` in chunks; returns the manifest."""
+    from rlft.evaluation import evaluate
+
+    probe = make_env()
+    try:
+        first_obs, first_info = probe.reset(seed=first_seed)
+    finally:
+        probe.close()
     obs_dtype, obs_shape = np.asarray(first_obs).dtype, list(np.asarray(first_obs).shape)
     info_fields = _info_fields(first_info)
     manifest = {"model": model_label, "stage": stage_label, "obs_dtype": str(obs_dtype), "obs_shape": obs_shape,
@@ -64,84 +115,14 @@ def record(policy: Any, make_env: Any, out: Path, *, episodes: int, first_seed: 
     (out / store.STEPS).mkdir(parents=True, exist_ok=True)
     (out / store.EPISODES).mkdir(parents=True, exist_ok=True)
     store.write_manifest(out, {**manifest, "complete": False})
-
-    buffers = _Buffers(info_fields)
-    written = {"chunks": 0, "episodes": 0, "steps": 0}
-    slots: list[dict[str, Any] | None] = [None] * len(envs)
-    observations: list[Any] = [None] * len(envs)
-    next_episode = 0
-    t0, last_report = time.monotonic(), 0.0
-
-    def start(slot: int) -> None:
-        nonlocal next_episode
-        if next_episode >= episodes:
-            slots[slot] = None
-            return
-        seed = first_seed + next_episode
-        observations[slot], _ = envs[slot].reset(seed=seed)
-        slots[slot] = {"episode_id": next_episode, "seed": seed, "return": 0.0, "length": 0,
-                       "model": model_label, "stage": stage_label, "steps": {k: [] for k in buffers.steps}}
-        next_episode += 1
-
-    def flush() -> None:
-        nonlocal buffers
-        if not len(buffers):
-            return
-        name = store.chunk_name(written["chunks"])
-        # steps first: an episodes chunk is only ever written once its steps are on disk
-        store.write_table(store.steps_table(buffers.steps, obs_dtype, info_fields), out / store.STEPS / name)
-        store.write_table(store.episodes_table(buffers.episodes), out / store.EPISODES / name)
-        written["chunks"] += 1
-        written["episodes"] += len(buffers)
-        written["steps"] += len(buffers.steps["episode_id"])
-        buffers = _Buffers(info_fields)
-
-    try:
-        for slot in range(len(envs)):
-            start(slot)
-        state, episode_start = None, np.ones(len(envs), dtype=bool)
-        while any(s is not None for s in slots):
-            active = [i for i, s in enumerate(slots) if s is not None]
-            filler = observations[active[0]]
-            batch = np.stack([observations[i] if slots[i] is not None else filler for i in range(len(envs))])
-            actions, state = policy.predict(obs_transform(batch) if obs_transform else batch, state=state,
-                                            episode_start=episode_start, deterministic=deterministic)
-            episode_start[:] = False
-            for i in active:
-                episode = slots[i]
-                action = actions[i]
-                obs = observations[i]
-                observations[i], reward, terminated, truncated, info = envs[i].step(action)
-                steps = episode["steps"]
-                steps["episode_id"].append(episode["episode_id"])
-                steps["t"].append(episode["length"])
-                steps["obs"].append(np.ascontiguousarray(obs).tobytes())
-                steps["action"].append([int(a) for a in np.atleast_1d(action)])
-                steps["reward"].append(float(reward))
-                steps["done"].append(bool(terminated or truncated))
-                for name in info_fields:
-                    steps[f"info_{name}"].append(float(info.get(name, np.nan)))
-                episode["return"] += float(reward)
-                episode["length"] += 1
-                if terminated or truncated:
-                    episode["success"] = bool(info.get("is_success", False))
-                    episode["achievements"] = sorted(str(a) for a in info.get("achievements", ()))
-                    buffers.add(episode)
-                    if len(buffers) >= chunk_episodes:
-                        flush()
-                    start(i)
-                    episode_start[i] = True
-            now = time.monotonic()
-            if progress and now - last_report > 10:
-                done = written["episodes"] + len(buffers)
-                log.info("recorded %d/%d episodes (%.0f episodes/s)", done, episodes, done / max(now - t0, 1e-9))
-                last_report = now
-        flush()
-    finally:
-        for env in envs:
-            env.close()
+    recorder = _Recorder(out, info_fields, {"model": model_label, "stage": stage_label}, first_seed, episodes,
+                         chunk_episodes, progress)
+    evaluate(policy, make_env, range(first_seed, first_seed + episodes), deterministic=deterministic,
+             n_parallel=n_parallel, obs_transform=obs_transform, observer=recorder)
+    recorder.flush()
+    written = recorder.written
     manifest.update(complete=True, episodes=written["episodes"], steps=written["steps"], chunks=written["chunks"],
-                    wall_time_s=round(time.monotonic() - t0, 2))
+                    wall_time_s=round(time.monotonic() - recorder.t0, 2))
     store.write_manifest(out, manifest)
     return manifest
 

@@ -25,13 +25,15 @@ def run_distill(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     imitation: dict[str, Any] = {}
 
     def student(venv: "VecEnv") -> "BaseAlgorithm":
-        """A fresh model for the env, or the champion's weights; cloned on the traces."""
-        model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
+        """A fresh model for the env, or one starting from the champion; cloned on the traces."""
         if cfg.champion.name != "none":
             from rlft.champions.registry import Registry
+            from rlft.finetune.run import start_from_champion
 
-            base, _ = Registry(cfg.paths.registry).load_model(cfg.champion.name, venv, device=cfg.device)
-            model.policy.load_state_dict(base.policy.state_dict())
+            base, champion = Registry(cfg.paths.registry).load_model(cfg.champion.name, device=cfg.device)
+            model = start_from_champion(cfg, venv, base, champion)
+        else:
+            model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
         traces = load(traces_dir, cfg.hparams.gamma or 0.99, cfg.distill.max_steps)
         imitation.update(behaviour_clone(model, traces, cfg.distill, cfg.seed))
         return model

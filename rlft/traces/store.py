@@ -34,7 +34,7 @@ def write_table(table: Any, path: Path) -> None:
         pq.write_table(table, tmp, compression="zstd")
 
 
-def steps_table(rows: dict[str, list], obs_dtype: np.dtype, info_fields: list[str]) -> Any:
+def steps_table(rows: dict[str, list], info_fields: list[str]) -> Any:
     import pyarrow as pa
 
     columns = {
