@@ -172,3 +172,21 @@ def plot_action_shares(models: dict[str, dict[str, float]], path: Path, title: s
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_metric_against_parameters(columns: dict[str, list[Any]], values: list[Any], metric: str, path: Path) -> Path:
+    """One panel per swept parameter: each job's final ``metric`` against its value (log axis
+    when a positive numeric parameter spans two decades or more)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(columns), figsize=(3.6 * len(columns) + 0.8, 3.2), dpi=110, squeeze=False)
+    for ax, (key, xs) in zip(axes[0], columns.items()):
+        ax.scatter(xs, values, alpha=0.8)
+        numeric = all(isinstance(x, (int, float)) for x in xs)
+        if numeric and len(set(xs)) > 1 and min(xs) > 0 and max(xs) / min(xs) >= 100:
+            ax.set_xscale("log")
+        ax.set_xlabel(key)
+        ax.set_ylabel(metric.replace("_", " "))
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"final {metric.replace('_', ' ')} per job", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -121,26 +121,13 @@ def _number(value: Any) -> float | None:
 
 def _plot(rows: list[dict[str, Any]], swept: list[str], path: Path) -> bool:
     done = [r for r in rows if not _failed(r)]
-    metric = _metric(rows)
     if not swept or not done:
         return False
-    from rlft.plots import _pyplot, _save
+    from rlft.plots import plot_metric_against_parameters
 
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(swept), figsize=(3.6 * len(swept) + 0.8, 3.2), dpi=110, squeeze=False)
-    for ax, key in zip(axes[0], swept):
-        values = [r[key] for r in done]
-        numeric = all(_number(v) is not None for v in values)
-        xs = [_number(v) for v in values] if numeric else values
-        ax.scatter(xs, [r.get(metric) for r in done], alpha=0.8)
-        if numeric and len({*xs}) > 1 and min(xs) > 0 and max(xs) / min(xs) >= 100:
-            ax.set_xscale("log")
-        ax.set_xlabel(key)
-        ax.set_ylabel(metric.replace("_", " "))
-        ax.grid(alpha=0.3)
-    fig.suptitle(f"final {metric.replace('_', ' ')} per job", fontsize=9)
-    fig.tight_layout()
-    _save(fig, path)
+    metric = _metric(rows)
+    columns = {key: [_number(r[key]) if _number(r[key]) is not None else r[key] for r in done] for key in swept}
+    plot_metric_against_parameters(columns, [r.get(metric) for r in done], metric, path)
     return True
 
 
