@@ -23,15 +23,17 @@ from rlft.cli import user_errors
 
 def stage_table(label: str, stages: list[dict[str, Any]]) -> str:
     """One row per stage; CurveTrace's columns show '-' for other envs."""
-    header = ["stage", "success [95% CI]", "reward [95% CI]", "length", "end err", "cover", "early", "late"]
+    from rlft.assess.judge import ENV_METRICS
+
+    header = ["stage", "success [95% CI]", "reward [95% CI]", "length", "end err", "cover", "early", "late", "lost",
+              "stuck"]
     rows = [header]
     for s in stages:
         success = "-" if s.get("success_rate") is None else \
             f"{s['success_rate']:.3f} [{s['success_ci95'][0]:.2f},{s['success_ci95'][1]:.2f}]"
         lo, hi = s["mean_reward_ci95"]
         rows.append([str(s["stage"]), success, f"{s['mean_reward']:.2f} [{lo:.2f},{hi:.2f}]", f"{s['mean_length']:.1f}",
-                     *(f"{s[k]:.2f}" if k in s else "-" for k in
-                       ("mean_endpoint_error", "mean_coverage", "mean_early_stop", "mean_late_stop"))])
+                     *(f"{s[k]:.2f}" if k in s else "-" for k in ENV_METRICS)])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
     return "\n".join([label, *lines])

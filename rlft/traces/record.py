@@ -21,7 +21,7 @@ from rlft.traces import store
 log = logging.getLogger("rlft")
 
 SKIP_INFO = frozenset({"is_success", "achievements", "TimeLimit.truncated", "terminal_observation", "episode",
-                       "early_stop", "late_stop"})
+                       "early_stop", "late_stop", "lost", "stuck"})
 
 
 def _info_fields(info: dict[str, Any]) -> list[str]:

@@ -71,11 +71,19 @@ def move_outcome(zone: Any, idx: Any, best: Any, penalised: Any, p: CurveParams)
     return reward, gain
 
 
-def stop_timing(stopped: bool, success: bool, cov: float, p: CurveParams) -> dict[str, int]:
-    """How a failed episode missed the end: ``early_stop`` (STOP before the curve was covered) or
-    ``late_stop`` (the curve was covered, but no STOP at its end: past it, off it or out of time)."""
-    return {"early_stop": int(stopped and not success and cov < p.min_coverage),
-            "late_stop": int(not success and cov >= p.min_coverage)}
+def failure_kind(stopped: bool, truncated: bool, success: bool, cov: float, p: CurveParams) -> dict[str, int]:
+    """How an episode failed, as four exclusive 0/1 flags (all 0 on success), for diagnosis.
+
+    ``early_stop``: STOP before the curve was covered. ``late_stop``: the curve was covered but the
+    episode did not end with STOP at its end (stopped off the end, ran past it, or ran out of time).
+    ``lost``: left the tube before covering the curve. ``stuck``: ran out of time before covering it
+    (a deterministic policy caught in a loop, typically).
+    """
+    short = not success and cov < p.min_coverage
+    return {"early_stop": int(short and stopped),
+            "late_stop": int(not success and cov >= p.min_coverage),
+            "lost": int(short and not stopped and not truncated),
+            "stuck": int(short and not stopped and truncated)}
 
 
 def achievements(cov: float, success: bool, end_error: float, p: CurveParams) -> tuple[str, ...]:

@@ -45,8 +45,8 @@ class CurveTraceEnv(gym.Env):
     Observation: ``(2, 15, 15)`` uint8, image patch and visited mask (0/255) centred on the agent.
     ``info`` every step: ``stop_label`` (STOP here would succeed), ``coverage`` (fraction of the
     curve traced), ``endpoint_error`` (px from the end); at the end of an episode also
-    ``is_success``, ``achievements`` (sorted milestone names) and ``early_stop`` / ``late_stop``
-    (0 or 1: how a failure missed the end). ``reset(seed=s)`` plays the
+    ``is_success``, ``achievements`` (sorted milestone names) and ``early_stop`` / ``late_stop`` /
+    ``lost`` / ``stuck`` (0 or 1: how a failure ended, see :func:`core.failure_kind`). ``reset(seed=s)`` plays the
     episode of seed ``s`` (the same for every env instance and model: paired evaluation); unseeded
     resets draw from a pool that is itself a function of the last seed.
     """
@@ -133,7 +133,7 @@ class CurveTraceEnv(gym.Env):
         if terminated or truncated:
             info["is_success"] = success
             info["achievements"] = core.achievements(info["coverage"], success, self._end_error, p)
-            info.update(core.stop_timing(stop, success, info["coverage"], p))
+            info.update(core.failure_kind(stop, truncated, success, info["coverage"], p))
         return self._observe(), float(reward), terminated, truncated, info
 
     def render(self) -> np.ndarray | None:

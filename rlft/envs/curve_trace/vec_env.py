@@ -37,7 +37,7 @@ class CurveTraceVecEnv(VecEnv):
     play the episode of seed ``k`` (+ the env index for a single dict), exactly the episode of
     ``CurveTraceEnv.reset(seed=k)``. Infos: ``stop_label``, ``coverage``, ``endpoint_error`` every
     step; at the end of an episode ``is_success``, ``achievements``, ``early_stop``, ``late_stop``,
-    ``TimeLimit.truncated`` and ``terminal_observation``.
+    ``lost``, ``stuck``, ``TimeLimit.truncated`` and ``terminal_observation``.
     """
 
     def __init__(self, n_envs: int = 8, stage: int | None = None, stop_mode: str = "standard",
@@ -198,7 +198,7 @@ class CurveTraceVecEnv(VecEnv):
                 info["TimeLimit.truncated"] = was_truncated
                 info["is_success"] = succeeded
                 info["achievements"] = core.achievements(info["coverage"], succeeded, info["endpoint_error"], p)
-                info.update(core.stop_timing(stopped, succeeded, info["coverage"], p))
+                info.update(core.failure_kind(stopped, was_truncated, succeeded, info["coverage"], p))
                 # a new episode starts 4 px into its curve, never at the end: no stop label
                 self.reset_infos[i] = {"stop_label": False}
             self._load(rows, [self._pool.draw() for _ in rows])
