@@ -28,6 +28,12 @@ TINY = [
 ]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sb3_default_log_dir(tmp_path_factory):
+    """A bare ``model.learn()`` makes SB3 create an empty ``/tmp/SB3-<time>`` folder; keep them in pytest's tmp."""
+    os.environ["SB3_LOGDIR"] = str(tmp_path_factory.mktemp("sb3_default_logs"))
+
+
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
     import torch

@@ -102,6 +102,44 @@ def test_a_policy_that_loops_is_stuck_and_one_that_walks_off_is_lost():
     assert term and (info["lost"], info["stuck"], info["early_stop"], info["late_stop"]) == (1, 0, 0, 0)
 
 
+@pytest.mark.parametrize("batched", [False, True])
+def test_stop_label_marks_the_end_inside_the_success_disk(batched):
+    """The label disk (2 px) lies inside the success disk (4 px): STOP at 3 px from the end
+    succeeds but is not labelled, so a stop head trained on the labels stops short of the rim."""
+    from rlft.envs.curve_trace.oracle import RayBridgeOracle
+    from rlft.envs.curve_trace.vec_env import CurveTraceVecEnv
+
+    oracle, seen = RayBridgeOracle(), []
+    for seed in range(10):
+        env = CurveTraceEnv(stage=1)
+        obs, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            seen.append((info["stop_label"], info["endpoint_error"], info["coverage"], seed, env._t))
+            obs, _, term, trunc, info = env.step(oracle.predict(obs[None])[0][0])
+            done = term or trunc
+    labelled = [s for s in seen if s[0]]
+    assert labelled and all(err <= 2.0 and cov >= 0.9 for _, err, cov, _, _ in labelled)
+    _, err, _, seed, t = next(s for s in seen if not s[0] and 2.0 < s[1] <= 4.0 and s[2] >= 0.9)
+    # replay to that step and press STOP: a success although the label was False
+    if batched:
+        venv = CurveTraceVecEnv(1, pool_size=1, stage=1)
+        venv.set_options({"episode_seed": seed})
+        obs = venv.reset()
+        for _ in range(t):
+            obs = venv.step(oracle.predict(obs)[0])[0]
+        _, reward, _, infos = venv.step(np.array([8]))
+        success = infos[0]["is_success"]
+    else:
+        env = CurveTraceEnv(stage=1)
+        obs, _ = env.reset(seed=seed)
+        for _ in range(t):
+            obs = env.step(oracle.predict(obs[None])[0][0])[0]
+        _, reward, _, _, info = env.step(8)
+        success = info["is_success"]
+    assert success and reward > 0, f"STOP {err:.1f} px from the end is a success"
+
+
 def test_override_changes_the_episode():
     quiet = CurveTraceEnv(stage=3).reset(seed=5)[0]
     noisy = CurveTraceEnv(stage=3, noise_sigma=0.3).reset(seed=5)[0]
@@ -114,7 +152,7 @@ def test_override_changes_the_episode():
     ({"stop_mode": "decoupeld"}, "stop_mode"), ({"noise_sgima": 0.1}, "noise_sgima"),
     ({"noise_sigma": -0.1}, "noise_sigma"), ({"max_intensity": 1.5}, "max_intensity"),
     ({"min_intensity": 0.9, "max_intensity": 0.5}, "min_intensity"), ({"render_mode": "human"}, "render_mode"),
-    ({"H": 64.5}, "H"),
+    ({"H": 64.5}, "H"), ({"label_radius": 5.0}, "label_radius"),
 ])
 def test_bad_inputs_raise_config_error_naming_the_parameter(kwargs, name):
     with pytest.raises(ConfigError, match=name):

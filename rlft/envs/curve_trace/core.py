@@ -52,9 +52,14 @@ def coverage(best: Any, length: Any) -> Any:
 
 
 def stop_outcome(end_error: Any, best: Any, length: Any, p: CurveParams) -> tuple[Any, Any]:
-    """(would STOP succeed here, the reward of STOP here). The first is also the ``stop_label``."""
+    """(would STOP succeed here, the reward of STOP here)."""
     ok = (end_error <= p.stop_radius) & (coverage(best, length) >= p.min_coverage)
     return ok, p.r_step + p.r_fail_stop + (p.r_success - p.r_fail_stop) * ok
+
+
+def stop_label(end_error: Any, best: Any, length: Any, p: CurveParams) -> Any:
+    """``info["stop_label"]``: at the end (within ``label_radius``, inside the success disk) with the coverage."""
+    return (end_error <= p.label_radius) & (coverage(best, length) >= p.min_coverage)
 
 
 def move_outcome(zone: Any, idx: Any, best: Any, penalised: Any, p: CurveParams) -> tuple[Any, Any]:

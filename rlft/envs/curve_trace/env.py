@@ -43,7 +43,7 @@ class CurveTraceEnv(gym.Env):
         ``noise_sigma=0.1``.
 
     Observation: ``(2, 15, 15)`` uint8, image patch and visited mask (0/255) centred on the agent.
-    ``info`` every step: ``stop_label`` (STOP here would succeed), ``coverage`` (fraction of the
+    ``info`` every step: ``stop_label`` (at the end: STOP here succeeds with a margin), ``coverage`` (fraction of the
     curve traced), ``endpoint_error`` (px from the end); at the end of an episode also
     ``is_success``, ``achievements`` (sorted milestone names) and ``early_stop`` / ``late_stop`` /
     ``lost`` / ``stuck`` (0 or 1: how a failure ended, see :func:`core.failure_kind`). ``reset(seed=s)`` plays the
@@ -99,7 +99,7 @@ class CurveTraceEnv(gym.Env):
 
     def _info(self) -> dict[str, Any]:
         self._end_error = math.hypot(self._y - self._end[0], self._x - self._end[1])
-        label, _ = core.stop_outcome(self._end_error, self._best, self._length, self.params)
+        label = core.stop_label(self._end_error, self._best, self._length, self.params)
         return {"stop_label": bool(label), "coverage": core.coverage(self._best, self._length),
                 "endpoint_error": self._end_error}
 

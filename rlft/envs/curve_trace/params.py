@@ -38,6 +38,10 @@ class CurveParams:
     (and termination) beyond ``tube_radius``, ``r_success`` / ``r_fail_stop`` for STOP.
 
     Success: STOP within ``stop_radius`` px of the end with coverage >= ``min_coverage``.
+    ``info["stop_label"]`` (the dense target of a supervised stop head) is True within
+    ``label_radius`` (<= ``stop_radius``) px of the end with that coverage: a classifier trained on
+    the success disk itself fires at its rim, where a pixel decides between +5 and -2; a smaller
+    label disk makes it stop inside the success disk instead.
     Episodes are truncated at ``time_limit_factor * length + time_limit_offset`` steps.
     """
 
@@ -68,6 +72,7 @@ class CurveParams:
     r_success: float = 5.0
     r_fail_stop: float = -2.0
     stop_radius: float = 4.0
+    label_radius: float = 2.0
     min_coverage: float = 0.9
     time_limit_factor: float = 1.5
     time_limit_offset: int = 20
@@ -122,7 +127,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "max_intensity": (0.0, 1.0), "bg": (0.0, 0.95), "noise_sigma": (0.0, 1.0), "speckle": (0.0, 1.0),
     "n_gaps": (0, 20), "gap_length": (0, 50), "n_distractors": (0, 30), "n_blobs": (0, 50),
     "min_sep": (1.0, 12.0), "tube_radius": (1.0, 7.0), "on_curve_radius": (0.5, 7.0),
-    "max_jump": (1, 7), "stop_radius": (0.5, 7.0), "min_coverage": (0.0, 1.0),
+    "max_jump": (1, 7), "stop_radius": (0.5, 7.0), "label_radius": (0.0, 7.0),
+    "min_coverage": (0.0, 1.0),
     "time_limit_factor": (1.0, 100.0), "time_limit_offset": (0, 100_000),
 }
 _OPEN_LOW = {"kmax", "min_coverage"}
@@ -152,7 +158,8 @@ def _check_value(name: str, value: Any) -> float | int:
 
 def _check_consistency(p: CurveParams) -> None:
     for lo, hi in (("min_length", "max_length"), ("min_width", "max_width"),
-                   ("min_intensity", "max_intensity"), ("on_curve_radius", "tube_radius")):
+                   ("min_intensity", "max_intensity"), ("on_curve_radius", "tube_radius"),
+                   ("label_radius", "stop_radius")):
         if getattr(p, lo) > getattr(p, hi):
             raise ConfigError(f"{lo}={getattr(p, lo)} is larger than {hi}={getattr(p, hi)}: "
                               f"need {lo} <= {hi}")

@@ -119,7 +119,7 @@ class CurveTraceVecEnv(VecEnv):
     def _status(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(stop_label, coverage, endpoint_error) of every env in its current state."""
         end_error = np.hypot(self._y - self._end[:, 0], self._x - self._end[:, 1])
-        label, _ = core.stop_outcome(end_error, self._best, self._length, self.params)
+        label = core.stop_label(end_error, self._best, self._length, self.params)
         return label, core.coverage(self._best, self._length), end_error
 
     def reset(self) -> VecEnvObs:
@@ -179,9 +179,9 @@ class CurveTraceVecEnv(VecEnv):
         self._y, self._x = y, x
         self._t += 1
         label, cov, end_error = self._status()
-        _, r_stop = core.stop_outcome(end_error, self._best, self._length, p)
+        ok, r_stop = core.stop_outcome(end_error, self._best, self._length, p)
         rewards = np.where(stop, r_stop, r_move).astype(np.float32)
-        success = stop & label
+        success = stop & ok
         terminated = stop | (zone == OUTSIDE)
         truncated = ~terminated & (self._t >= self._max_steps)
         dones = terminated | truncated
