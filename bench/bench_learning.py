@@ -2,9 +2,10 @@
 
 Each job is ``python -m rlft.train env=<arch> stage=<k>`` with the shipped hparams, a budget of
 ``--budget`` steps and early stopping once evaluation success reaches ``--target`` (100 fixed-seed
-deterministic episodes per evaluation). Reports, per job, the first evaluated step count at which
-success >= target, the wall time to get there, and the final success. ``--parallel`` jobs run side
-by side (one torch thread each).
+deterministic episodes per evaluation). Reports, per job (architecture x stage x seed), the first
+evaluated step count at which success >= target, the wall time to get there, and the final success;
+with several ``--seeds``, also on how many seeds each (architecture, stage) reached the target.
+``--parallel`` jobs run side by side (one torch thread each).
 """
 
 from __future__ import annotations
@@ -27,18 +28,18 @@ ARCHS = {"standard": "curve_trace", "decoupled": "curve_trace_decoupled"}
 
 
 def run_job(arch: str, stage: int, budget: int, target: float, eval_every: int, episodes: int, seed: int,
-            out: Path) -> dict:
+            out: Path, overrides: list[str]) -> dict:
     args = [sys.executable, "-m", "rlft.train", f"env={ARCHS[arch]}", f"stage={stage}",
             f"hparams.total_timesteps={budget}", f"eval.every={eval_every}", f"eval.episodes={episodes}",
             f"eval.final_episodes={episodes}", "early_stop.metric=success_rate", f"early_stop.target={target}",
             f"seed={seed}", "progress=log", "progress_every_s=60", f"paths.output_dir={out}",
-            f"experiment_name=learn_{arch}_s{stage}"]
+            f"experiment_name=learn_{arch}_s{stage}_seed{seed}", *overrides]
     t0 = time.perf_counter()
     done = subprocess.run(args, cwd=REPO, env=python_env(), capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if done.returncode != 0:
-        return {"arch": arch, "stage": stage, "error": (done.stdout + done.stderr)[-1500:], "wall_s": wall}
-    metrics_file = next(out.glob(f"train/learn_{arch}_s{stage}_*/metrics.json"))
+        return {"arch": arch, "stage": stage, "seed": seed, "error": (done.stdout + done.stderr)[-1500:], "wall_s": wall}
+    metrics_file = next(out.glob(f"train/learn_{arch}_s{stage}_seed{seed}_*/metrics.json"))
     metrics = json.loads(metrics_file.read_text())
     reached = next((e for e in metrics["eval"] if (e.get("success_rate") or 0) >= target), None)
     train_wall = metrics.get("wall_time_s")
@@ -62,27 +63,35 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.9)
     parser.add_argument("--eval-every", type=int, default=20_000)
     parser.add_argument("--episodes", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--keep-runs", type=Path, default=None, help="keep run folders here")
     parser.add_argument("--quick", action="store_true", help="tiny budget smoke run")
+    parser.add_argument("overrides", nargs="*", help="extra rlft.train overrides for every job (hparams.gamma=0.95)")
     a = parser.parse_args()
     if a.quick:
         a.budget, a.eval_every, a.episodes, a.stages = 4096, 2048, 5, [1]
     out = a.keep_runs or Path(tempfile.mkdtemp(prefix="rlft-learn-"))
-    jobs = [(arch, stage) for arch in a.archs for stage in a.stages]
+    jobs = [(arch, stage, seed) for arch in a.archs for stage in a.stages for seed in a.seeds]
     with ThreadPoolExecutor(max_workers=a.parallel) as pool:
         results = list(pool.map(lambda j: run_job(j[0], j[1], a.budget, a.target, a.eval_every, a.episodes,
-                                                  a.seed, out), jobs))
+                                                  j[2], out, a.overrides), jobs))
     rows = []
     for r in results:
-        label = f"{r['arch']} stage {r['stage']}"
+        label = f"{r['arch']} stage {r['stage']} seed {r['seed']}"
         if "error" in r:
             rows.append(row(f"{label}: crashed", None, "", "== True"))
             continue
         rows.append(row(f"{label}: steps to success>={a.target}", r["steps_to_target"], "steps", f"<= {a.budget}"))
         rows.append(row(f"{label}: wall time to target", r["wall_to_target_s"], "s"))
         rows.append(row(f"{label}: final success", r["final_success"], ""))
+    if len(a.seeds) > 1:
+        for arch in a.archs:
+            for stage in a.stages:
+                runs = [r for r in results if (r["arch"], r["stage"]) == (arch, stage)]
+                reached = sum(r.get("steps_to_target") is not None for r in runs)
+                rows.append(row(f"{arch} stage {stage}: seeds reaching {a.target}", f"{reached} of {len(runs)}", "",
+                                None))
     write_result("learning", rows, {"settings": vars(a) | {"keep_runs": str(a.keep_runs)}, "jobs": results},
                  quick=a.quick)
     print_table(rows)
