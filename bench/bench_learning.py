@@ -22,7 +22,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import REPO, print_table, python_env, row, write_result
+from bench.common import REPO, RESULTS_DIR, print_table, python_env, read_result, row, write_result
 
 ARCHS = {"standard": "curve_trace", "decoupled": "curve_trace_decoupled"}
 
@@ -55,6 +55,21 @@ def run_job(arch: str, stage: int, budget: int, target: float, eval_every: int, 
     }
 
 
+def plot_results(jobs: list[dict]) -> list[Path]:
+    """One figure per stage (``learning_stage<k>.png`` beside the JSON): success against steps, every job."""
+    from rlft.plots import plot_learning_curves
+
+    written = []
+    for stage in sorted({j["stage"] for j in jobs}):
+        curves = {f"{j['arch']} seed {j['seed']}": [{"timesteps": t, "success_rate": s} for t, s in j["curve"]]
+                  for j in jobs if j["stage"] == stage and "curve" in j}
+        path = plot_learning_curves(curves, RESULTS_DIR / f"learning_stage{stage}.png",
+                                    f"CurveTrace stage {stage} from scratch (100 deterministic episodes per point)")
+        if path is not None:
+            written.append(path)
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stages", type=int, nargs="+", default=[1, 2, 3])
@@ -67,8 +82,15 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--keep-runs", type=Path, default=None, help="keep run folders here")
     parser.add_argument("--quick", action="store_true", help="tiny budget smoke run")
+    parser.add_argument("--plot-only", action="store_true", help="redraw the figures from the last results")
     parser.add_argument("overrides", nargs="*", help="extra rlft.train overrides for every job (hparams.gamma=0.95)")
     a = parser.parse_args()
+    if a.plot_only:
+        last = read_result("learning")
+        if last is None:
+            sys.exit("no bench/results/learning.json yet: run the benchmark first")
+        print("\n".join(str(p) for p in plot_results(last["details"]["jobs"])))
+        return
     if a.quick:
         a.budget, a.eval_every, a.episodes, a.stages = 4096, 2048, 5, [1]
     out = a.keep_runs or Path(tempfile.mkdtemp(prefix="rlft-learn-"))
@@ -95,6 +117,8 @@ def main() -> None:
     write_result("learning", rows, {"settings": vars(a) | {"keep_runs": str(a.keep_runs)}, "jobs": results},
                  quick=a.quick)
     print_table(rows)
+    if not a.quick:
+        plot_results(results)
     if any("error" in r for r in results):
         sys.exit(1)
 
