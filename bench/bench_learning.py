@@ -55,15 +55,15 @@ def run_job(arch: str, stage: int, budget: int, target: float, eval_every: int, 
     }
 
 
-def plot_results(jobs: list[dict]) -> list[Path]:
-    """One figure per stage (``learning_stage<k>.png`` beside the JSON): success against steps, every job."""
+def plot_results(jobs: list[dict], name: str = "learning") -> list[Path]:
+    """One figure per stage (``<name>_stage<k>.png`` beside the JSON): success against steps, every job."""
     from rlft.plots import plot_learning_curves
 
     written = []
     for stage in sorted({j["stage"] for j in jobs}):
         curves = {f"{j['arch']} seed {j['seed']}": [{"timesteps": t, "success_rate": s} for t, s in j["curve"]]
                   for j in jobs if j["stage"] == stage and "curve" in j}
-        path = plot_learning_curves(curves, RESULTS_DIR / f"learning_stage{stage}.png",
+        path = plot_learning_curves(curves, RESULTS_DIR / f"{name}_stage{stage}.png",
                                     f"CurveTrace stage {stage} from scratch (100 deterministic episodes per point)")
         if path is not None:
             written.append(path)
@@ -82,14 +82,15 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--keep-runs", type=Path, default=None, help="keep run folders here")
     parser.add_argument("--quick", action="store_true", help="tiny budget smoke run")
+    parser.add_argument("--name", default="learning", help="results file bench/results/<name>.json")
     parser.add_argument("--plot-only", action="store_true", help="redraw the figures from the last results")
     parser.add_argument("overrides", nargs="*", help="extra rlft.train overrides for every job (hparams.gamma=0.95)")
     a = parser.parse_args()
     if a.plot_only:
-        last = read_result("learning")
+        last = read_result(a.name)
         if last is None:
-            sys.exit("no bench/results/learning.json yet: run the benchmark first")
-        print("\n".join(str(p) for p in plot_results(last["details"]["jobs"])))
+            sys.exit(f"no bench/results/{a.name}.json yet: run the benchmark first")
+        print("\n".join(str(p) for p in plot_results(last["details"]["jobs"], a.name)))
         return
     if a.quick:
         a.budget, a.eval_every, a.episodes, a.stages = 4096, 2048, 5, [1]
@@ -114,11 +115,11 @@ def main() -> None:
                 reached = sum(r.get("steps_to_target") is not None for r in runs)
                 rows.append(row(f"{arch} stage {stage}: seeds reaching {a.target}", f"{reached} of {len(runs)}", "",
                                 None))
-    write_result("learning", rows, {"settings": vars(a) | {"keep_runs": str(a.keep_runs)}, "jobs": results},
+    write_result(a.name, rows, {"settings": vars(a) | {"keep_runs": str(a.keep_runs)}, "jobs": results},
                  quick=a.quick)
     print_table(rows)
     if not a.quick:
-        plot_results(results)
+        plot_results(results, a.name)
     if any("error" in r for r in results):
         sys.exit(1)
 

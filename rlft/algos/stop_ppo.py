@@ -1,7 +1,7 @@
-"""PPO with a separately weighted, optionally supervised stop head (decoupled stop mode).
+"""PPO with a separately weighted, optionally supervised stop decision (both CurveTrace modes).
 
-For an action space ``MultiDiscrete([n_moves, 2])`` = (move, stop flag), the policy's two heads
-get separate clipped surrogate terms::
+For an action space ``MultiDiscrete([n_moves, 2])`` = (move, stop flag) (decoupled mode), the
+policy's two heads get separate clipped surrogate terms::
 
     r_move = pi(move | s) / pi_old(move | s)        r_stop = pi(stop | s) / pi_old(stop | s)
     L_move = -E[min(r_move A, clip(r_move) A)]      L_stop = -E[min(r_stop A, clip(r_stop) A)]
@@ -15,6 +15,12 @@ STOP long before it can find the end (see CurveTrace's "Learnability" notes). ``
 amplifies the stop head's policy gradient and the dense ``info["stop_label"]`` supervises it.
 Both heads share one advantage; each ratio is clipped on its own, so even ``lambda_stop=1``
 differs slightly from PPO's single clipped joint ratio.
+
+For ``Discrete(n)`` whose last action is STOP (standard mode), the one softmax factorises exactly
+into the same two decisions: ``pi(STOP) = P(stop)`` and ``pi(move) = (1 - P(stop)) * P(move | not
+stop)``, so the "stop head" is log P(stop) or log(1 - P(stop)), its logit is
+``z_STOP - logsumexp(z_moves)``, and the "move head" is log P(move | not stop) (0 for a STOP). The
+same loss then applies unchanged; only its supervised term touches the STOP logit directly.
 
 Per-head behaviour log-probs: the rollout buffer stores only the joint old log-prob, so
 ``train()`` first evaluates the rollout's observations/actions with the not-yet-updated policy
@@ -44,7 +50,27 @@ from torch.nn import functional as F
 
 from rlft.errors import ConfigError
 
-MOVE, STOP = 0, 1  # action columns of MultiDiscrete([n_moves, 2])
+MOVE, STOP = 0, 1  # action columns of MultiDiscrete([n_moves, 2]); the two heads in both modes
+
+
+def _factorised_stop(logits: th.Tensor, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
+    """Discrete(n) logits (batch, n) with STOP last, as the two decisions of the decoupled mode.
+
+    :return: per-decision log-probs (batch, 2) of the taken actions, columns (move, stop):
+        log P(move | not stop) (0 for a STOP) and log P(stop) or log(1 - P(stop)); and the stop
+        logit log P(stop) - log(1 - P(stop)) = z_STOP - logsumexp(z_moves) (batch,).
+    """
+    move_logits, stop_z = logits[:, :-1], logits[:, -1]
+    moves_z = th.logsumexp(move_logits, dim=1)
+    stop_logit = stop_z - moves_z
+    stopped = actions == logits.shape[1] - 1
+    log_p_stop = F.logsigmoid(stop_logit)
+    log_p_go = F.logsigmoid(-stop_logit)
+    move = actions.clamp(max=logits.shape[1] - 2)
+    log_p_move = move_logits.gather(1, move[:, None]).squeeze(1) - moves_z
+    head_log_prob = th.stack([th.where(stopped, th.zeros_like(log_p_move), log_p_move),
+                              th.where(stopped, log_p_stop, log_p_go)], dim=1)
+    return head_log_prob, stop_logit
 
 
 class StopRolloutBufferSamples(NamedTuple):
@@ -96,7 +122,8 @@ class StopRolloutBuffer(RolloutBuffer):
 
 
 class StopPPO(PPO):
-    """PPO for ``MultiDiscrete([n_moves, 2])`` actions with a weighted, label-supervised stop head.
+    """PPO with a weighted, label-supervised stop decision: ``MultiDiscrete([n_moves, 2])`` actions
+    (a separate stop head), or ``Discrete(n)`` whose last action is STOP (see the module docstring).
 
     Takes every ``PPO`` argument, plus:
 
@@ -208,10 +235,11 @@ class StopPPO(PPO):
 
     def _check_stop_config(self) -> None:
         space = self.action_space
-        if not (isinstance(space, spaces.MultiDiscrete) and space.nvec.shape == (2,) and space.nvec[STOP] == 2):
+        decoupled = isinstance(space, spaces.MultiDiscrete) and space.nvec.shape == (2,) and space.nvec[STOP] == 2
+        if not (decoupled or (isinstance(space, spaces.Discrete) and space.n >= 2)):
             raise ConfigError(
-                f"StopPPO (lambda_stop, stop_label_coef) needs the decoupled stop mode, an action space "
-                f"MultiDiscrete([n_moves, 2]); got {space}. Use stop_mode=decoupled, or algo ppo for {space}"
+                f"StopPPO (lambda_stop, stop_label_coef) needs MultiDiscrete([n_moves, 2]) (a stop flag) or "
+                f"Discrete(n) whose last action is STOP; got {space}. Use algo ppo for {space}"
             )
         if isinstance(self.observation_space, spaces.Dict):
             raise ConfigError("StopPPO does not support Dict observation spaces; flatten the observation")
@@ -277,10 +305,10 @@ class StopPPO(PPO):
     def _evaluate_heads(
         self, obs: th.Tensor, actions: th.Tensor
     ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
-        """``ActorCriticPolicy.evaluate_actions`` split by head.
+        """``ActorCriticPolicy.evaluate_actions`` split into the move and the stop decision.
 
         :param obs: observations (batch, *obs_shape), as stored in the rollout buffer.
-        :param actions: long tensor (batch, 2) of (move, stop flag).
+        :param actions: long tensor (batch, 2) of (move, stop flag), or (batch, 1) of Discrete actions.
         :return: values (batch,), per-head log-probs (batch, 2), joint entropy (batch,) and the
             stop flag's logit log P(stop=1) - log P(stop=0) (batch,).
         """
@@ -292,13 +320,17 @@ class StopPPO(PPO):
             pi_features, vf_features = features
             latent_pi = policy.mlp_extractor.forward_actor(pi_features)
             latent_vf = policy.mlp_extractor.forward_critic(vf_features)
+        values = policy.value_net(latent_vf).flatten()
+        if isinstance(self.action_space, spaces.Discrete):  # last action = STOP
+            logits = policy.action_net(latent_pi)  # raw: torch's normalised logits would leak z_STOP into the moves
+            head_log_prob, stop_logit = _factorised_stop(logits, actions[:, 0])
+            return values, head_log_prob, th.distributions.Categorical(logits=logits).entropy(), stop_logit
         # policy.action_dist is one shared object: read its per-head Categoricals right away.
         heads = policy._get_action_dist_from_latent(latent_pi).distribution
         head_log_prob = th.stack([head.log_prob(actions[:, i]) for i, head in enumerate(heads)], dim=1)
         entropy = th.stack([head.entropy() for head in heads], dim=1).sum(dim=1)
         stop_logits = heads[STOP].logits
         stop_logit = stop_logits[:, 1] - stop_logits[:, 0]
-        values = policy.value_net(latent_vf).flatten()
         return values, head_log_prob, entropy, stop_logit
 
     @th.no_grad()

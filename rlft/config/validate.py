@@ -169,7 +169,7 @@ def validate_resume(cfg: DictConfig) -> None:
 
 
 # algorithms that only handle some action spaces (gymnasium space class names)
-ACTION_SPACES = {"dqn": ("Discrete",), "stop_ppo": ("MultiDiscrete",)}
+ACTION_SPACES = {"dqn": ("Discrete",), "stop_ppo": ("MultiDiscrete", "Discrete")}
 
 
 def validate_spaces(cfg: DictConfig) -> None:

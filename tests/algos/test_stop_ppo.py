@@ -67,6 +67,16 @@ class Corridor(gym.Env):
         return self._obs(), -0.01, False, truncated, self._info(**extra)
 
 
+class StandardCorridor(Corridor):
+    """The corridor with CurveTrace's standard actions: Discrete(9), moves 0-7 as above, 8 = STOP."""
+
+    action_space = gym.spaces.Discrete(9)
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        a = int(action)
+        return super().step(np.array([min(a, 7), int(a == 8)]))
+
+
 class Scripted(gym.Env):
     """Ignores actions; episode k of env ``env_id`` lasts ``3 + env_id`` steps.
 
@@ -106,6 +116,8 @@ def small_model(env=None, **kwargs) -> StopPPO:
 def stop_probs(model: StopPPO, obs: np.ndarray) -> np.ndarray:
     with th.no_grad():
         dist = model.policy.get_distribution(model.policy.obs_to_tensor(obs)[0])
+        if isinstance(dist.distribution, th.distributions.Categorical):  # standard: STOP is the last action
+            return dist.distribution.probs[:, -1].numpy()
         return dist.distribution[1].probs[:, 1].numpy()
 
 
@@ -163,8 +175,21 @@ def test_learn_logs_stop_scalars(tmp_path) -> None:
         assert np.isfinite(float(last[key])), key
 
 
-def test_snapshot_matches_rollout_joint_log_prob() -> None:
-    model = small_model(Corridor())
+def test_discrete_actions_factorise_exactly_into_move_and_stop() -> None:
+    from rlft.algos.stop_ppo import _factorised_stop
+
+    logits = th.randn(64, 9, dtype=th.float64) * 3
+    actions = th.arange(64) % 9
+    head_log_prob, stop_logit = _factorised_stop(logits, actions)
+    joint = th.distributions.Categorical(logits=logits)
+    th.testing.assert_close(head_log_prob.sum(dim=1), joint.log_prob(actions))
+    th.testing.assert_close(th.sigmoid(stop_logit), joint.probs[:, 8])
+    assert th.all(head_log_prob[actions == 8, 0] == 0)  # a STOP has no move
+
+
+@pytest.mark.parametrize("env_class", [Corridor, StandardCorridor])
+def test_snapshot_matches_rollout_joint_log_prob(env_class: type) -> None:
+    model = small_model(env_class())
     snapshots = []
 
     class Snap(BaseCallback):
@@ -181,9 +206,10 @@ def test_snapshot_matches_rollout_joint_log_prob() -> None:
         np.testing.assert_allclose(heads_sum, joint, atol=1e-5)
 
 
-def test_lambda_stop_drives_stop_head_update() -> None:
+@pytest.mark.parametrize("env_class", [Corridor, StandardCorridor])
+def test_lambda_stop_drives_stop_head_update(env_class: type) -> None:
     def stop_rows_after_one_update(lambda_stop: float) -> tuple[th.Tensor, th.Tensor]:
-        model = small_model(lambda_stop=lambda_stop, stop_label_coef=0.0, ent_coef=0.0)
+        model = small_model(env_class(), lambda_stop=lambda_stop, stop_label_coef=0.0, ent_coef=0.0)
         before = model.policy.action_net.weight[8:].detach().clone()
         model.learn(64)
         return before, model.policy.action_net.weight[8:].detach().clone()
@@ -194,9 +220,10 @@ def test_lambda_stop_drives_stop_head_update() -> None:
     assert not th.allclose(before, after)
 
 
-def test_stop_label_bce_teaches_the_stop_head() -> None:
-    # lambda_stop=0, ent_coef=0: the stop head learns from the BCE term only.
-    model = small_model(Corridor(length=2), n_steps=128, batch_size=64, n_epochs=4, learning_rate=1e-3,
+@pytest.mark.parametrize("env_class", [Corridor, StandardCorridor])
+def test_stop_label_bce_teaches_the_stop_head(env_class: type) -> None:
+    # lambda_stop=0, ent_coef=0: the stop decision learns from the BCE term only.
+    model = small_model(env_class(length=2), n_steps=128, batch_size=64, n_epochs=4, learning_rate=1e-3,
                         lambda_stop=0.0, ent_coef=0.0, stop_label_coef=1.0, stop_pos_weight=2.0)
     states = corridor_states(length=2)
     start = stop_probs(model, states)
@@ -239,12 +266,12 @@ def test_save_load_round_trip(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    "space", [gym.spaces.Discrete(9), gym.spaces.MultiDiscrete([8, 3]), gym.spaces.MultiDiscrete([8, 2, 2])]
+    "space", [gym.spaces.Discrete(1), gym.spaces.MultiDiscrete([8, 3]), gym.spaces.MultiDiscrete([8, 2, 2])]
 )
-def test_non_decoupled_action_space_is_a_config_error(space: gym.Space) -> None:
+def test_action_space_without_a_stop_decision_is_a_config_error(space: gym.Space) -> None:
     env = Corridor()
     env.action_space = space
-    with pytest.raises(ConfigError, match="decoupled"):
+    with pytest.raises(ConfigError, match="last action is STOP"):
         small_model(env)
 
 
