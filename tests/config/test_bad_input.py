@@ -25,6 +25,7 @@ CASES = [
     (["env.n_envs=many"], "env.n_envs"),
     (["hparams=dqn", "hparams.clip_range=0.1"], "hparams.clip_range"),
     (["env.id=Pendulum-v1", "hparams=dqn"], "hparams.algo"),
+    (["env.id=Pendulum-v1", "hparams=ppo_stop"], "MultiDiscrete or Discrete"),
     (["env.kwargs={bogus: 1}"], "bogus"),
     (["device=tpu"], "device"),
     (["early_stop.metric=success_rate"], "early_stop"),
@@ -38,7 +39,6 @@ CURVE_TRACE_CASES = [
     (["stage_overrides.no_such_param=1"], "no_such_param"),
     (["stage_overrides.noise_sigma=-0.1"], "noise_sigma"),
     (["stage_overrides.min_intensity=1.5"], "min_intensity"),
-    (["hparams=ppo_stop"], "MultiDiscrete"),
     (["hparams.batch_size=100"], "hparams.batch_size"),
 ]
 
