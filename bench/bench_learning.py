@@ -24,12 +24,15 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 
 from bench.common import REPO, RESULTS_DIR, print_table, python_env, read_result, row, write_result
 
-ARCHS = {"standard": "curve_trace", "decoupled": "curve_trace_decoupled"}
+# agent -> its overrides: the standard agent with its default StopPPO (stop-label BCE), the same
+# Discrete(9) agent with plain PPO (the baseline), and the decoupled stop head.
+ARCHS = {"standard": ["env=curve_trace"], "standard_plain": ["env=curve_trace", "hparams=ppo_curve_trace_plain"],
+         "decoupled": ["env=curve_trace_decoupled"]}
 
 
 def run_job(arch: str, stage: int, budget: int, target: float, eval_every: int, episodes: int, seed: int,
             out: Path, overrides: list[str]) -> dict:
-    args = [sys.executable, "-m", "rlft.train", f"env={ARCHS[arch]}", f"stage={stage}",
+    args = [sys.executable, "-m", "rlft.train", *ARCHS[arch], f"stage={stage}",
             f"hparams.total_timesteps={budget}", f"eval.every={eval_every}", f"eval.episodes={episodes}",
             f"eval.final_episodes={episodes}", "early_stop.metric=success_rate", f"early_stop.target={target}",
             f"seed={seed}", "progress=log", "progress_every_s=60", f"paths.output_dir={out}",

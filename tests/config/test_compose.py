@@ -50,8 +50,9 @@ def test_every_stage_validates_on_curve_trace(stage: str) -> None:
 
 def test_defaults_name_the_run_after_env_stage_and_algo() -> None:
     assert compose_config(["env=cartpole", "hparams=a2c"]).experiment_name == "cartpole_a2c"
-    assert compose_config(["stage='3'"]).experiment_name == "curve_trace_stage3_ppo"
-    assert compose_config(["curriculum=curve_trace_short"]).experiment_name == "curve_trace_short_ppo"
+    assert compose_config(["stage='3'"]).experiment_name == "curve_trace_stage3_stop_ppo"
+    assert compose_config(["stage='3'", "hparams=ppo_curve_trace_plain"]).experiment_name == "curve_trace_stage3_ppo"
+    assert compose_config(["curriculum=curve_trace_short"]).experiment_name == "curve_trace_short_stop_ppo"
 
 
 @pytest.mark.parametrize("curriculum", [o for o in _options("curriculum") if o != "none"])
@@ -67,7 +68,11 @@ def test_stage_all_without_a_curriculum_is_refused() -> None:
 def test_curve_trace_is_the_default_env_with_its_tuned_hparams() -> None:
     cfg = compose_config()
     assert cfg.env.name == "curve_trace" and cfg.hparams.policy == "CnnPolicy"
+    # both agents default to StopPPO (stop-label BCE); plain PPO is the standard agent's baseline
+    assert cfg.hparams.algo == "stop_ppo" and cfg.hparams.gamma == 0.9
     assert compose_config(["env=curve_trace_decoupled"]).hparams.algo == "stop_ppo"
+    plain = compose_config(["hparams=ppo_curve_trace_plain"]).hparams
+    assert plain.algo == "ppo" and plain.lambda_stop is None and plain.policy_kwargs == cfg.hparams.policy_kwargs
 
 
 def test_open_dicts_accept_new_keys_without_plus() -> None:
