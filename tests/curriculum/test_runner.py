@@ -154,7 +154,7 @@ def test_curriculum_from_the_command_line_then_extended_by_resume(tmp_path: Path
                     f"paths.output_dir={out}"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     (root,) = (out / "curriculum").iterdir()
-    assert root.name.startswith("curve_trace_short_ppo_")
+    assert root.name.startswith("curve_trace_short_stop_ppo_")
     assert [s["id"] for s in json.loads((root / "metrics.json").read_text())["stages"]] == ["1"]
 
     done = run_cli([f"resume={root}", "curriculum.stop=2"], cwd=tmp_path)
