@@ -281,9 +281,10 @@ def test_bad_stop_hyperparameters_are_config_errors(kwargs: dict) -> None:
         small_model(**kwargs)
 
 
-def test_same_seed_same_parameters() -> None:
+@pytest.mark.parametrize("env_class", [Corridor, StandardCorridor])
+def test_same_seed_same_parameters(env_class: type) -> None:
     def params(seed: int) -> dict[str, th.Tensor]:
-        model = StopPPO("MlpPolicy", Corridor(), n_steps=32, batch_size=16, n_epochs=2, seed=seed, device="cpu",
+        model = StopPPO("MlpPolicy", env_class(), n_steps=32, batch_size=16, n_epochs=2, seed=seed, device="cpu",
                         policy_kwargs={"features_extractor_class": SmallCNN,
                                        "features_extractor_kwargs": {"features_dim": 16, "channels": 4}})
         model.learn(64)
