@@ -41,7 +41,8 @@ def run_job(arch: str, stage: int, budget: int, target: float, eval_every: int, 
     done = subprocess.run(args, cwd=REPO, env=python_env(), capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if done.returncode != 0:
-        return {"arch": arch, "stage": stage, "seed": seed, "error": (done.stdout + done.stderr)[-1500:], "wall_s": wall}
+        return {"arch": arch, "stage": stage, "seed": seed, "error": (done.stdout + done.stderr)[-1500:],
+                "wall_s": wall}
     metrics_file = next(out.glob(f"train/learn_{arch}_s{stage}_seed{seed}_*/metrics.json"))
     metrics = json.loads(metrics_file.read_text())
     reached = next((e for e in metrics["eval"] if (e.get("success_rate") or 0) >= target), None)

@@ -21,8 +21,8 @@ from rlft.config.schema import schema_node
 from rlft.errors import ConfigError
 from rlft.stats import bootstrap_mean, probability_of_improvement, wilson
 
-# CurveTrace's episode-end fields, reported per stage when the env gives them
-# CurveTrace's final-info means; the four failure shares add up to 1 - success.
+# CurveTrace's episode-end fields, reported per stage when the env gives them (the four failure
+# shares add up to 1 - success)
 ENV_METRICS = ("mean_endpoint_error", "mean_coverage", "mean_early_stop", "mean_late_stop", "mean_lost",
                "mean_stuck")
 

@@ -43,10 +43,11 @@ class CurveTraceEnv(gym.Env):
         ``noise_sigma=0.1``.
 
     Observation: ``(2, 15, 15)`` uint8, image patch and visited mask (0/255) centred on the agent.
-    ``info`` every step: ``stop_label`` (at the end: STOP here succeeds with a margin), ``coverage`` (fraction of the
-    curve traced), ``endpoint_error`` (px from the end); at the end of an episode also
-    ``is_success``, ``achievements`` (sorted milestone names) and ``early_stop`` / ``late_stop`` /
-    ``lost`` / ``stuck`` (0 or 1: how a failure ended, see :func:`core.failure_kind`). ``reset(seed=s)`` plays the
+    ``info`` every step: ``stop_label`` (at the end: STOP here succeeds with a margin),
+    ``coverage`` (fraction of the curve traced), ``endpoint_error`` (px from the end); at the end of
+    an episode also ``is_success``, ``achievements`` (sorted milestone names) and ``early_stop`` /
+    ``late_stop`` / ``lost`` / ``stuck`` (0 or 1: how a failure ended, see
+    :func:`core.failure_kind`). ``reset(seed=s)`` plays the
     episode of seed ``s`` (the same for every env instance and model: paired evaluation); unseeded
     resets draw from a pool that is itself a function of the last seed.
     """
