@@ -107,8 +107,9 @@ def main() -> None:
             sys.exit(f"no bench/results/{a.name}.json yet: run the benchmark first")
         print("\n".join(str(p) for p in plot_results(last["details"]["jobs"], a.name)))
         return
-    if a.quick:
+    if a.quick:  # a smoke run: keep it away from the real results
         a.budget, a.eval_every, a.episodes, a.stages = 4096, 2048, 5, [1]
+        a.name = a.name if a.name != "learning" else "learning_quick"
     out = a.keep_runs or Path(tempfile.mkdtemp(prefix="rlft-learn-"))
     jobs = [(arch, stage, seed) for arch in a.archs for stage in a.stages for seed in a.seeds]
     with ThreadPoolExecutor(max_workers=a.parallel) as pool:
