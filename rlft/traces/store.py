@@ -34,35 +34,27 @@ def write_table(table: Any, path: Path) -> None:
         pq.write_table(table, tmp, compression="zstd")
 
 
+def _table(rows: dict[str, list], types: dict[str, Any]) -> Any:
+    """A pyarrow table with one typed column per ``types`` entry, read from ``rows``."""
+    import pyarrow as pa
+
+    return pa.table({name: pa.array(rows[name], kind) for name, kind in types.items()})
+
+
 def steps_table(rows: dict[str, list], info_fields: list[str]) -> Any:
     import pyarrow as pa
 
-    columns = {
-        "episode_id": pa.array(rows["episode_id"], pa.int64()),
-        "t": pa.array(rows["t"], pa.int32()),
-        "obs": pa.array(rows["obs"], pa.binary()),
-        "action": pa.array(rows["action"], pa.list_(pa.int64())),
-        "reward": pa.array(rows["reward"], pa.float32()),
-        "done": pa.array(rows["done"], pa.bool_()),
-    }
-    for name in info_fields:
-        columns[f"info_{name}"] = pa.array(rows[f"info_{name}"], pa.float32())
-    return pa.table(columns)
+    types = {"episode_id": pa.int64(), "t": pa.int32(), "obs": pa.binary(), "action": pa.list_(pa.int64()),
+             "reward": pa.float32(), "done": pa.bool_()}
+    return _table(rows, types | {f"info_{name}": pa.float32() for name in info_fields})
 
 
 def episodes_table(rows: dict[str, list]) -> Any:
     import pyarrow as pa
 
-    return pa.table({
-        "episode_id": pa.array(rows["episode_id"], pa.int64()),
-        "seed": pa.array(rows["seed"], pa.int64()),
-        "return": pa.array(rows["return"], pa.float64()),
-        "length": pa.array(rows["length"], pa.int32()),
-        "success": pa.array(rows["success"], pa.bool_()),
-        "achievements": pa.array(rows["achievements"], pa.list_(pa.string())),
-        "model": pa.array(rows["model"], pa.string()),
-        "stage": pa.array(rows["stage"], pa.string()),
-    })
+    return _table(rows, {"episode_id": pa.int64(), "seed": pa.int64(), "return": pa.float64(), "length": pa.int32(),
+                         "success": pa.bool_(), "achievements": pa.list_(pa.string()), "model": pa.string(),
+                         "stage": pa.string()})
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
