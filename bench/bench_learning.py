@@ -62,26 +62,21 @@ def run_job(arch: str, stage: int, budget: int, target: float, eval_every: int, 
 def plot_results(jobs: list[dict], name: str = "learning") -> list[Path]:
     """One figure per stage (``<name>_stage<k>.png`` beside the JSON): success against steps, a colour
     per agent and a line style per seed."""
-    from rlft.plots import _pyplot, _save
+    from rlft.plots import plot_learning_curves
 
-    plt, written = _pyplot(), []
     archs = [a for a in ARCHS if any(j["arch"] == a for j in jobs)]
-    styles = ["-", "--", ":", "-."]
+    written = []
     for stage in sorted({j["stage"] for j in jobs}):
-        fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=110)
-        for j in (j for j in jobs if j["stage"] == stage and "curve" in j):
-            steps, success = zip(*j["curve"])
-            ax.plot(steps, success, color=f"C{archs.index(j['arch'])}", linestyle=styles[j["seed"] % len(styles)],
-                    marker="o", markersize=2.5, label=f"{j['arch']} seed {j['seed']}")
-        ax.axhline(0.9, color="grey", linewidth=0.8, alpha=0.6)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("timesteps")
-        ax.set_ylabel("eval success rate")
-        ax.set_title(f"CurveTrace stage {stage} from scratch (100 deterministic episodes per point)", fontsize=9)
-        ax.legend(fontsize=6.5, ncol=1 + len(archs) // 2, loc="lower right")
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        written.append(_save(fig, RESULTS_DIR / f"{name}_stage{stage}.png"))
+        runs = [j for j in jobs if j["stage"] == stage and "curve" in j]
+        label = {id(j): f"{j['arch']} seed {j['seed']}" for j in runs}
+        curves = {label[id(j)]: [{"timesteps": t, "success_rate": s} for t, s in j["curve"]] for j in runs}
+        styles = {label[id(j)]: {"color": f"C{archs.index(j['arch'])}", "markersize": 2.5,
+                                 "linestyle": ("-", "--", ":", "-.")[j["seed"] % 4]} for j in runs}
+        path = plot_learning_curves(curves, RESULTS_DIR / f"{name}_stage{stage}.png",
+                                    f"CurveTrace stage {stage} from scratch (100 deterministic episodes per point)",
+                                    styles=styles, target=0.9)
+        if path is not None:
+            written.append(path)
     return written
 
 

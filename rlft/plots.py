@@ -131,8 +131,12 @@ def plot_stage_bars(models: dict[str, list[dict[str, Any]]], path: Path, title: 
     return _save(fig, path)
 
 
-def plot_learning_curves(curves: dict[str, list[dict[str, Any]]], path: Path, title: str = "") -> Path | None:
-    """Evaluation histories of several runs on one axis (success rate, else mean reward)."""
+def plot_learning_curves(curves: dict[str, list[dict[str, Any]]], path: Path, title: str = "",
+                         styles: dict[str, dict[str, Any]] | None = None, target: float | None = None) -> Path | None:
+    """Evaluation histories of several runs on one axis (success rate, else mean reward).
+
+    ``styles``: matplotlib line keywords per label (colour, linestyle); ``target``: a grey line there.
+    """
     curves = {label: c for label, c in curves.items() if c}
     if not curves:
         return None
@@ -140,13 +144,16 @@ def plot_learning_curves(curves: dict[str, list[dict[str, Any]]], path: Path, ti
     key = "success_rate" if all(e.get("success_rate") is not None for c in curves.values() for e in c) else "mean_reward"
     fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=110)
     for label, curve in curves.items():
-        ax.plot([e["timesteps"] for e in curve], [e[key] for e in curve], marker="o", markersize=3, label=label)
+        style = {"marker": "o", "markersize": 3, **(styles or {}).get(label, {})}
+        ax.plot([e["timesteps"] for e in curve], [e[key] for e in curve], label=label, **style)
+    if target is not None:
+        ax.axhline(target, color="grey", linewidth=0.8, alpha=0.6)
     if key == "success_rate":
         ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("timesteps")
     ax.set_ylabel(f"eval {key.replace('_', ' ')}")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7 if len(curves) <= 6 else 6.5, ncol=1 if len(curves) <= 6 else 2)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
