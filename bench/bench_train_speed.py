@@ -1,7 +1,7 @@
 """(a) Framework overhead: PPO training steps/s of ``python -m rlft.train`` vs a bare SB3 script.
 
 Same env (CartPole-v1, 8 envs, DummyVecEnv + VecMonitor), the PPO hyperparameters of
-``conf/hparams/ppo.yaml``, seed 0, one torch thread. Every measurement is its own interpreter and the
+``rlft/conf/hparams/ppo.yaml``, seed 0, one torch thread. Every measurement is its own interpreter and the
 variants alternate round by round, so drift (other load, thermal) hits them alike. Only the learn
 phase is timed: for rlft the ``train_time_s`` of ``metrics.json`` (the training loop incl. its
 callback, before the final evaluation and saves), for the bare script ``model.learn`` alone.
@@ -39,14 +39,14 @@ NOT_SB3 = {"algo", "policy", "total_timesteps", "lr_schedule", "lr_end", "clip_s
 
 
 def ppo_kwargs(n_steps: int | None) -> dict[str, Any]:
-    """SB3 PPO kwargs equal to ``conf/hparams/ppo.yaml`` (constant schedules), ``n_steps`` overridable."""
+    """SB3 PPO kwargs equal to ``rlft/conf/hparams/ppo.yaml`` (constant schedules), ``n_steps`` overridable."""
     from omegaconf import OmegaConf
 
     from bench.common import REPO
 
-    hp = OmegaConf.to_container(OmegaConf.load(REPO / "conf" / "hparams" / "ppo.yaml"))
+    hp = OmegaConf.to_container(OmegaConf.load(REPO / "rlft" / "conf" / "hparams" / "ppo.yaml"))
     if hp.get("lr_schedule", "constant") != "constant" or hp.get("clip_schedule", "constant") != "constant":
-        raise RuntimeError("bench_train_speed assumes constant lr/clip schedules in conf/hparams/ppo.yaml")
+        raise RuntimeError("bench_train_speed assumes constant lr/clip schedules in rlft/conf/hparams/ppo.yaml")
     kwargs = {SB3_NAMES.get(k, k): v for k, v in hp.items() if k not in NOT_SB3}
     if n_steps is not None:
         kwargs["n_steps"] = n_steps

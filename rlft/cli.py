@@ -28,8 +28,12 @@ def describe_config_error(exc: BaseException) -> str | None:
         missing = exc.missing_cfg_file or ""
         group, _, option = missing.rpartition("/")
         if exc.options and group:
+            import difflib
+
+            close = difflib.get_close_matches(option, exc.options, n=1, cutoff=0.6)
+            hint = f"did you mean {group}={close[0]}? " if close else ""
             return (f"unknown option {option!r} for config group {group!r}: "
-                    f"choose one of {', '.join(sorted(exc.options, key=_natural))}")
+                    f"{hint}choose one of {', '.join(sorted(exc.options, key=_natural))}")
         return _first_line(str(exc))
     cause = exc.__cause__ if isinstance(exc, HydraException) else exc
     if isinstance(cause, OmegaConfBaseException):
@@ -39,7 +43,10 @@ def describe_config_error(exc: BaseException) -> str | None:
             message = f"{key}: {message}"
         context = _first_line(str(exc)).rstrip(".") if cause is not exc else ""
         if isinstance(cause, (ConfigKeyError, ConfigAttributeError)):
-            hint = "check the key name: python -m rlft.train --cfg job shows every key"
+            from rlft.config.keys import suggest
+
+            hint = suggest(str(key or getattr(cause, "key", "") or "")) or \
+                "check the key name: rlft train --cfg job shows every key"
         else:
             hint = "fix the value in the override or config file"
         return f"{context}: {message} ({hint})" if context else f"{message} ({hint})"

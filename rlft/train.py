@@ -19,8 +19,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.cli import user_errors
-from rlft.config.compose import quote_numeric_group_choices
-from rlft.config.options import has_option
+from rlft.config.compose import normalize_overrides
+from rlft.config.options import CONFIG_DIR_ENV, check_project_dir, project_config_dir
 from rlft.config.resolvers import register_resolvers
 from rlft.config.resume import effective_config
 from rlft.config.run_kind import CURRICULUM, DISTILL, FINETUNE, run_kind
@@ -130,49 +130,56 @@ def _run(cfg: DictConfig, in_sweep: bool = False) -> float | None:
     return _objective(metrics, cfg.optimized_metric)
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+@hydra.main(version_base="1.3", config_path="pkg://rlft.conf", config_name="config")
 def _hydra_main(cfg: DictConfig) -> float | None:
     return run(cfg)
 
 
-def distill_choice_as_path(argv: list[str]) -> list[str]:
-    """``distill=<trace dir>`` -> ``distill.traces=<trace dir>`` (the documented short form)."""
-    return [f"distill.traces={a.split('=', 1)[1]}" if a.startswith("distill=") else a for a in argv]
+CONFIG_DIR_FLAGS = ("--config-dir", "-cd")
+SHOW_FLAGS = ("--cfg", "-c")
 
 
-def champion_choice_as_name(argv: list[str]) -> list[str]:
-    """``champion=best_stop`` -> ``champion.name=best_stop``: registered champions live in the
-    registry, not in conf/champion/, so the choice becomes the name the registry resolves
-    (sweeps too: ``champion=a,b``). Options that do exist in conf/champion/ stay group choices."""
-    fixed = []
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if sep and key == "champion" and value and not has_option("champion", value):
-            arg = f"champion.name={value}"
-        fixed.append(arg)
-    return fixed
+def _flag_value(argv: list[str], flags: tuple[str, ...]) -> str | None:
+    for i, arg in enumerate(argv):
+        name, sep, value = arg.partition("=")
+        if name in flags:
+            return value if sep else (argv[i + 1] if i + 1 < len(argv) else None)
+    return None
 
 
-def add_default_curriculum(argv: list[str]) -> list[str]:
-    """``stage=all`` without ``curriculum=...`` runs the env's own curriculum (``conf/curriculum/<env>.yaml``).
+def _show_effective_config(argv: list[str]) -> bool:
+    """``--cfg job|all`` of a fine-tune or a resume prints the config that will run (the champion's
+    or the run's settings applied), which Hydra alone cannot know; other configs are Hydra's to show."""
+    shown = _flag_value(argv, SHOW_FLAGS)
+    overrides = [a for a in argv if "=" in a and not a.startswith("-")]
+    if shown not in ("job", "all") or "-m" in argv or "--multirun" in argv:
+        return False
+    from rlft.config.compose import compose_config
 
-    Hydra cannot switch one group from inside another group's option, so this happens on the
-    command line; when the env has no curriculum, validation asks for ``curriculum=<name>``.
-    """
-    if "stage=all" not in argv or any(a.lstrip("+").startswith("curriculum=") for a in argv):
-        return argv
-    env = next((a.split("=", 1)[1] for a in argv if a.lstrip("+").startswith("env=")), "curve_trace")
-    if has_option("curriculum", env):
-        at = argv.index("stage=all") + 1
-        return [*argv[:at], f"curriculum={env}", *argv[at:]]
-    return argv
+    cfg = compose_config(overrides)
+    if cfg.champion.name == "none" and not cfg.resume:
+        return False
+    from rlft.config.resume import effective_config
+
+    cfg = effective_config(cfg, overrides)
+    print(OmegaConf.to_yaml(cfg, resolve="--resolve" in argv), end="")
+    return True
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """``rlft train [group=option ...] [key=value ...]`` (= ``python -m rlft.train``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     # Let errors reach user_errors() instead of Hydra's multi-line report.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
-    sys.argv[1:] = distill_choice_as_path(champion_choice_as_name(add_default_curriculum(
-        quote_numeric_group_choices(sys.argv[1:]))))
+    with user_errors():
+        config_dir = _flag_value(argv, CONFIG_DIR_FLAGS)
+        if config_dir:  # Hydra reads the flag itself; rlft's own option look-ups read the variable
+            os.environ[CONFIG_DIR_ENV] = str(Path(config_dir).resolve())
+        check_project_dir(project_config_dir())
+        argv = normalize_overrides(argv)
+        if _show_effective_config(argv):
+            return
+    sys.argv[1:] = argv
     with user_errors():
         _hydra_main()
 

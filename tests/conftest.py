@@ -14,8 +14,8 @@ from rlft.config.compose import compose_config  # noqa: F401  (tests import it f
 from rlft.config.resolvers import register_resolvers
 from rlft.config.schema import register_configs
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-REPO = CONF_DIR.parent
+REPO = Path(__file__).resolve().parents[1]
+CONF_DIR = REPO / "rlft" / "conf"
 
 register_configs()
 register_resolvers()

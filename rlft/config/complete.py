@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlft.config.options import CONF_DIR
+from rlft.config.options import option_path
 from rlft.config.schema import schema_node
 
 FROM_MODEL = ("env", "stage", "hparams")
@@ -37,8 +37,8 @@ def user_choices(overrides: Sequence[str]) -> tuple[set[str], list[str]]:
         if override.is_hydra_override() or override.is_delete():
             continue
         if name == "experiment":
-            path = CONF_DIR / "experiment" / f"{override.value()}.yaml"
-            experiment = OmegaConf.to_container(OmegaConf.load(path)) if path.is_file() else {}
+            path = option_path("experiment", str(override.value()))
+            experiment = OmegaConf.to_container(OmegaConf.load(path)) if path else {}
             for entry in experiment.pop("defaults", None) or []:
                 if isinstance(entry, dict):
                     groups.update(k.split()[-1].strip("/") for k in entry)

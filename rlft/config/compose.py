@@ -3,41 +3,75 @@ command-line fix-ups every rlft CLI shares."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlft.config.options import CONF_DIR
-
-NUMERIC_GROUPS = ("stage",)
+from rlft.config.options import check_project_dir, project_config_dir
 
 
-def quote_numeric_group_choices(argv: list[str]) -> list[str]:
-    """``stage=3`` -> ``stage='3'`` (also in sweeps: ``stage=1,2``).
+def _choices(value: Any) -> list[Any]:
+    return list(value.list) if hasattr(value, "list") else [value]
 
-    Hydra parses ``3`` as an int and refuses an int as a config group choice; stage options are
-    named by number, so users type numbers.
+
+def normalize_overrides(argv: Sequence[str]) -> list[str]:
+    """The short forms every rlft command accepts, read with Hydra's own override grammar (so
+    quoting, ``+``/``~`` and sweeps ``a,b`` are understood); anything else passes unchanged:
+
+    - ``stage=3`` -> ``stage='3'``: Hydra refuses a number as a group choice; stages are numbered;
+    - ``champion=best_stop`` -> ``champion.name=best_stop``: registered champions live in the
+      registry, not in ``conf/champion/`` (options that do exist there stay group choices);
+    - ``distill=DIR`` -> ``distill.traces=DIR``;
+    - ``stage=all`` without ``curriculum=...`` adds ``curriculum=<env>``, the env's own curriculum,
+      when there is one (Hydra cannot switch one group from another group's option).
     """
-    fixed = []
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if sep and key.lstrip("+~") in NUMERIC_GROUPS and value and all(v.isdigit() for v in value.split(",")):
-            arg = f"{key}=" + ",".join(f"'{v}'" for v in value.split(","))
-        fixed.append(arg)
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from rlft.config.options import GROUPS, has_option
+
+    parser = OverridesParser.create()
+    parsed = {}
+    for i, arg in enumerate(argv):
+        if arg.startswith("-") or "=" not in arg:
+            continue
+        try:
+            parsed[i] = parser.parse_override(arg)
+        except Exception:  # noqa: BLE001  (Hydra reports malformed overrides itself)
+            continue
+    chosen = {o.key_or_group: o for o in parsed.values() if o.package is None and not o.is_delete()}
+    fixed = list(argv)
+    for i, override in parsed.items():
+        key, text = override.key_or_group, argv[i].split("=", 1)[1]
+        prefix = override.get_key_element()[: -len(key)]
+        values = _choices(override.value())
+        if key in GROUPS and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            fixed[i] = f"{prefix}{key}=" + ",".join(f"'{v}'" for v in values)
+        elif key == "champion" and not all(isinstance(v, str) and has_option("champion", v) for v in values):
+            fixed[i] = f"champion.name={text}"
+        elif key == "distill":
+            fixed[i] = f"distill.traces={text}"
+    stage = chosen.get("stage")
+    if stage is not None and _choices(stage.value()) == ["all"] and "curriculum" not in chosen:
+        env = chosen.get("env")
+        env_name = str(env.value()) if env is not None and not env.is_sweep_override() else "curve_trace"
+        if has_option("curriculum", env_name):  # right after it: Hydra's argv takes overrides in one run
+            at = next(i for i, o in parsed.items() if o is stage) + 1
+            fixed.insert(at, f"curriculum={env_name}")
     return fixed
 
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
     """The config ``python -m rlft.train <overrides>`` would run with (without the hydra node)."""
-    from hydra import compose, initialize_config_dir
+    from hydra import compose, initialize_config_module
 
     from rlft.config.resolvers import register_resolvers
     from rlft.config.schema import register_configs
 
     register_configs()
     register_resolvers()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=quote_numeric_group_choices(list(overrides)))
+    check_project_dir(project_config_dir())
+    with initialize_config_module(config_module="rlft.conf", version_base="1.3"):
+        cfg = compose(config_name="config", overrides=normalize_overrides(list(overrides)))
     cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
     OmegaConf.set_struct(cfg, True)
     return cfg

@@ -76,7 +76,7 @@ def test_bad_search_spaces_are_one_line(key: str, text: str, message: str) -> No
 def test_bad_sweep_settings_fail_before_any_job(tmp_path: Path) -> None:
     own = tmp_path / "conf" / "hparams_search"
     own.mkdir(parents=True)
-    shipped = (Path(__file__).resolve().parents[2] / "conf" / "hparams_search" / "lr_ent.yaml").read_text()
+    shipped = (Path(__file__).resolve().parents[2] / "rlft" / "conf" / "hparams_search" / "lr_ent.yaml").read_text()
     (own / "bad.yaml").write_text(shipped.replace("interval(0.0, 0.05)", "interval(0.05, 0.0)"))
     for args, message in ((["hydra/launcher=jobli", "seed=1,2"], "unknown option 'jobli'"),
                           (["hparams_search=bad", f"hydra.searchpath=[file://{tmp_path / 'conf'}]"],

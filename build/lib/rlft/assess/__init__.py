@@ -1,0 +1,1 @@
+"""Judging models: evaluation over stages, comparison, with intervals (``rlft.evaluate``, ``rlft.compare``)."""

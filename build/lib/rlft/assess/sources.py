@@ -1,0 +1,165 @@
+"""What ``rlft.evaluate`` / ``rlft.compare`` can judge: a run folder, a model folder, a champion,
+or a scripted CurveTrace oracle, each with the config it was trained on and its learning curve.
+
+Run folders are this project's own outputs and load through SB3 (as resume does); champions load
+through the registry (verified, never unpickled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+from rlft.errors import ConfigError, RunFolderError
+from rlft.io import read_json
+from rlft.runs.layout import RunFolder
+from rlft.training.checkpoints import MODEL_FILE
+
+if TYPE_CHECKING:
+    from gymnasium import spaces
+
+    from rlft.evaluation import Policy
+
+ORACLES = {"oracle": "RayBridgeOracle", "oracle:raybridge": "RayBridgeOracle", "oracle:greedy": "GreedyOracle"}
+PICKS = ("final", "best")
+
+
+@dataclass
+class Source:
+    """One model to judge. ``config`` holds its env / stage / stage_overrides / hparams (None for an
+    oracle, which plays whatever CurveTrace stage it is given); ``load(env_cfg)`` builds the policy."""
+
+    spec: str
+    label: str
+    kind: str  # run | model | champion | oracle
+    config: dict[str, Any] | None
+    load: Callable[[DictConfig], "Policy"]
+    model_dir: Path | None = None  # normalisation stats live here
+    curve: list[dict[str, Any]] = field(default_factory=list)  # the run's evaluation history
+    spaces: tuple[dict, dict] | None = None  # (observation, action) spec, when known without loading
+
+
+MODEL_GROUPS = ("env", "stage", "stage_overrides", "hparams")  # what a model was trained with
+
+
+def _model_config(cfg: DictConfig) -> dict[str, Any]:
+    """A run's env / stage / stage_overrides / hparams as plain dicts (like a champion manifest's)."""
+    return {key: OmegaConf.to_container(cfg[key], resolve=True) for key in MODEL_GROUPS}
+
+
+def _run_source(spec: str, folder: Path, pick: str) -> Source:
+    from rlft.champions.registry import resolve_run, run_config
+
+    run = resolve_run(folder)
+    model_dir = run.best_dir if pick == "best" else run.final_dir
+    if not (model_dir / MODEL_FILE).is_file():
+        raise RunFolderError(f"{run.root} has no {pick}/{MODEL_FILE}: the run has not finished (resume it), or "
+                             f"pick the other model with which={'best' if pick == 'final' else 'final'}")
+    cfg = run_config(run)
+    metrics = read_json(run.metrics_file)
+    return Source(spec, _label(folder), "run", _model_config(cfg), lambda env_cfg: _load_zip(cfg.hparams.algo, model_dir),
+                  model_dir, metrics.get("eval", []))
+
+
+def _model_folder_source(spec: str, folder: Path) -> Source:
+    """A bare model folder (final/, best/, checkpoints/step_N/): its run's config is two or three
+    levels up."""
+    for parent in (folder.parent, folder.parent.parent):
+        if RunFolder(parent).config_file.is_file():
+            from rlft.champions.registry import run_config
+
+            cfg = run_config(RunFolder(parent))
+            return Source(spec, _label(folder), "model", _model_config(cfg),
+                          lambda env_cfg: _load_zip(cfg.hparams.algo, folder), folder)
+    raise RunFolderError(f"{folder} holds a model but no run config above it: pass the run folder instead")
+
+
+def _load_zip(algo: str, model_dir: Path) -> "Policy":
+    from rlft.algos.factory import algorithm_class
+
+    return algorithm_class(algo).load(model_dir / MODEL_FILE, device="cpu")
+
+
+def _champion_source(spec: str, registry: str) -> Source:
+    from rlft.champions.registry import Registry
+
+    reg = Registry(registry)
+    champion = reg.verify(spec)
+    m = champion.manifest
+
+    def load(env_cfg: DictConfig) -> "Policy":
+        from rlft.envs.factory import make_vec_env
+
+        venv = make_vec_env(env_cfg, 1, 0)
+        try:
+            return reg.load_model(champion.ref, venv)[0]
+        finally:
+            venv.close()
+
+    curve = []
+    source_metrics = Path(m.get("source_run") or "", "metrics.json")
+    if m.get("source_run") and source_metrics.is_file():
+        curve = read_json(source_metrics).get("eval", [])
+    config = {key: m[key] for key in MODEL_GROUPS}
+    return Source(spec, champion.ref, "champion", config, load, champion.folder, curve,
+                  (m["observation_space"], m["action_space"]))
+
+
+def _oracle_source(spec: str) -> Source:
+    def load(env_cfg: DictConfig) -> "Policy":
+        from rlft.envs.curve_trace import oracle
+        from rlft.envs.factory import env_kwargs
+
+        if env_cfg.env.id != "rlft/CurveTrace-v0":
+            raise ConfigError(f"{spec} plays CurveTrace only, not env {env_cfg.env.name!r}: drop env=...")
+        return getattr(oracle, ORACLES[spec])(stop_mode=env_kwargs(env_cfg).get("stop_mode", "standard"))
+
+    return Source(spec, spec.replace(":", "_"), "oracle", None, load)
+
+
+def _label(folder: Path) -> str:
+    name = folder.resolve().name
+    return folder.resolve().parent.name + "_" + name if name in PICKS or name.startswith("step_") else name
+
+
+def resolve_source(spec: str, registry: str, pick: str = "final") -> Source:
+    """``spec``: ``oracle[:raybridge|:greedy]``, a run / curriculum folder, a model folder, or a
+    champion name (``NAME`` or ``NAME@vN``)."""
+    if pick not in PICKS:
+        raise ConfigError(f"which={pick!r} is not valid: use final or best")
+    if spec in ORACLES:
+        return _oracle_source(spec)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if (path / MODEL_FILE).is_file():
+            return _model_folder_source(spec, path)
+        return _run_source(spec, path, pick)
+    if "/" in spec or path.suffix:
+        raise RunFolderError(f"{spec} does not exist: give a run folder, a model folder, a champion name or oracle")
+    return _champion_source(spec, registry)
+
+
+def space_spec_of(policy: Any) -> tuple[dict, dict] | None:
+    """(observation, action) spec of a loaded SB3 model; None for scripted policies."""
+    from rlft.champions.manifest import space_spec
+
+    if not hasattr(policy, "observation_space"):
+        return None
+    return space_spec(policy.observation_space), space_spec(policy.action_space)
+
+
+def check_runs_on(source: Source, policy: Any, env_spaces: tuple["spaces.Space", "spaces.Space"], where: str) -> None:
+    """The model must take the env's observations and give its actions."""
+    from rlft.champions.manifest import space_spec
+
+    own = source.spaces or space_spec_of(policy)
+    if own is None:
+        return
+    env = (space_spec(env_spaces[0]), space_spec(env_spaces[1]))
+    for name, mine, theirs in (("observation space", own[0], env[0]), ("action space", own[1], env[1])):
+        if mine != theirs:
+            raise ConfigError(f"{source.label} cannot run on {where}: its {name} is {mine} but the env's is {theirs} "
+                              "(pick an env that fits, e.g. env=curve_trace_decoupled for a decoupled model)")

@@ -1,0 +1,89 @@
+"""What a champion's ``manifest.json`` says, and the checks that make loading it safe.
+
+Loading never unpickles: the model is rebuilt from the manifest (an allowlisted algorithm and
+policy class, JSON-only policy kwargs whose class paths must come from allowlisted packages) and
+the weights come from safetensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rlft.algos.spec import ALGORITHMS
+from rlft.errors import ConfigError
+
+FORMAT = "rlft.champion/1"
+MANIFEST = "manifest.json"
+MANIFEST_CHECKSUM = "manifest.sha256"
+WEIGHTS = "policy.safetensors"
+OPTIMIZER = "optimizer.safetensors"  # the optimizer's per-parameter state (Adam moments), for optimizer=kept
+SB3_ZIP = "model.zip"
+POLICIES = ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")
+CLASS_PREFIXES = ("rlft.", "torch.nn.", "stable_baselines3.")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _uniform(values: np.ndarray) -> Any:
+    flat = np.asarray(values).ravel()
+    return flat[0].item() if flat.size and np.all(flat == flat[0]) else flat.tolist()
+
+
+def space_spec(space: Any) -> dict[str, Any]:
+    """A gymnasium space as plain JSON (Box bounds as one number when uniform)."""
+    from gymnasium import spaces
+
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n)}
+    if isinstance(space, spaces.MultiDiscrete):
+        return {"type": "MultiDiscrete", "nvec": [int(n) for n in space.nvec]}
+    if isinstance(space, spaces.Box):
+        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
+                "low": _uniform(space.low), "high": _uniform(space.high)}
+    return {"type": type(space).__name__, "repr": repr(space)}
+
+
+def architecture(action: dict[str, Any]) -> str:
+    """``standard`` (9 actions: 8 moves + STOP), ``decoupled`` (8 moves + a stop head), else ``other``."""
+    if action == {"type": "Discrete", "n": 9}:
+        return "standard"
+    if action == {"type": "MultiDiscrete", "nvec": [8, 2]}:
+        return "decoupled"
+    return "other"
+
+
+def check_loadable(manifest: dict[str, Any], where: str) -> None:
+    """Refuse a manifest that would make loading import or run anything unexpected."""
+    if manifest.get("format") != FORMAT:
+        raise ConfigError(f"{where}: unknown manifest format {manifest.get('format')!r} (expected {FORMAT})")
+    hparams = manifest.get("hparams") or {}
+    if hparams.get("algo") not in ALGORITHMS:
+        raise ConfigError(f"{where}: algorithm {hparams.get('algo')!r} is not one of {', '.join(ALGORITHMS)}")
+    if hparams.get("policy") not in POLICIES:
+        raise ConfigError(f"{where}: policy {hparams.get('policy')!r} is not one of {', '.join(POLICIES)}")
+    _check_json_kwargs(hparams.get("policy_kwargs") or {}, where)
+
+
+def _check_json_kwargs(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str) and (key.endswith("_class") or key == "activation_fn"):
+                if not item.startswith(CLASS_PREFIXES):
+                    raise ConfigError(f"{where}: policy_kwargs.{key}={item!r} is outside the allowed packages "
+                                      f"({', '.join(CLASS_PREFIXES)})")
+            _check_json_kwargs(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_kwargs(item, where)
+    elif not isinstance(value, (str, int, float, bool)) and value is not None:
+        raise ConfigError(f"{where}: policy_kwargs may hold only JSON values, got {type(value).__name__}")

@@ -1,0 +1,136 @@
+"""``python -m rlft.compare A B [C ...] [stages=[1,2,3]] [episodes=200] [key=value ...]``
+
+Models as in ``rlft.evaluate`` (run folders, model folders, champions, oracle). All play the same
+fixed-seed episodes on the same stages (default: A's own stage, on A's env), so every difference
+is paired: per stage, each model's success with its interval, its change against A with a paired
+bootstrap interval, and the probability that it beats A. Writes ``report.md`` (the tables and
+plots), ``compare.json``, ``stages.png`` (bars per stage and model), ``actions.png`` (each model's
+action histogram on the first stage) and ``learning_curves.png`` (the runs' evaluation histories
+overlaid) into ``outputs/compare/<A>_vs_<B>_<time>/``; the report also has reward per step.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from rlft.cli import user_errors
+
+
+def comparison_rows(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per stage and model: the metric, its interval, and the paired change against the first model."""
+    from rlft.assess.judge import metric_of, paired_change
+
+    baseline = labels[0]
+    rows = []
+    for i, stage in enumerate(results[baseline]):
+        metric = metric_of(stage)
+        for label in labels:
+            mine = results[label][i]
+            interval = mine.get("success_ci95") if metric == "success_rate" else mine["mean_reward_ci95"]
+            row = {"stage": stage["stage"], "model": label, "metric": metric, "value": mine[metric],
+                   "ci95": interval, "vs": None}
+            if label != baseline:
+                row["vs"] = paired_change(stage, mine)
+            rows.append(row)
+    return rows
+
+
+def table(rows: list[dict[str, Any]], baseline: str) -> list[str]:
+    """Markdown table lines."""
+    lines = [f"| stage | model | value [95% CI] | change vs {baseline} [95% CI] | P(better than {baseline}) |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        value = f"{r['value']:.3f} [{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]"
+        if r["vs"] is None:
+            change, better = "(baseline)", ""
+        else:
+            lo, hi = r["vs"]["delta_ci95"]
+            change, better = f"{r['vs']['delta']:+.3f} [{lo:+.2f}, {hi:+.2f}]", f"{r['vs']['p_improvement']:.2f}"
+        lines.append(f"| {r['stage']} | {r['model']} | {value} | {change} | {better} |")
+    return lines
+
+
+def efficiency(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> str:
+    """Reward per step and mean length per stage and model (a markdown table)."""
+    lines = ["| stage | model | reward per step | mean length | mean reward |", "|---|---|---|---|---|"]
+    for i, stage in enumerate(results[labels[0]]):
+        for label in labels:
+            s = results[label][i]
+            lines.append(f"| {stage['stage']} | {label} | {s['reward_per_step']:.4f} | {s['mean_length']:.1f} | "
+                         f"{s['mean_reward']:.3f} |")
+    return "\n".join(lines)
+
+
+def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
+    from rlft.assess import cli, judge
+    from rlft.assess.sources import check_runs_on, resolve_source
+    from rlft.envs.factory import probe_spaces
+    from rlft.io import atomic_write_json, atomic_write_text
+    from rlft.plots import plot_action_shares, plot_learning_curves, plot_stage_bars
+    from rlft.runs.provenance import package_versions
+
+    args = cli.parse(argv, "compare")
+    args.episodes = args.episodes or 100
+    args.deterministic = True if args.deterministic is None else args.deterministic
+    if len(args.models) < 2:
+        raise cli.ConfigError(f"compare needs at least two models, got {len(args.models)}: "
+                              "python -m rlft.compare A B [C ...] (one model: python -m rlft.evaluate)")
+    sources = [resolve_source(spec, args.registry, args.which) for spec in args.models]
+    labels = [s.label for s in sources]
+    if len(set(labels)) != len(labels):
+        labels = [f"{i + 1}:{label}" for i, label in enumerate(labels)]
+    targets = judge.stage_targets(sources[0], args.overrides, judge.parse_stages(args.stages))
+    policies = [judge.prepare(sources[0], targets)]
+    for source in sources[1:]:
+        policy = source.load(targets[0].cfg)
+        for target in targets:
+            check_runs_on(source, policy, probe_spaces(target.cfg), f"stage {target.label}")
+        policies.append(policy)
+    folder = cli.output_folder(args, "compare", "_vs_".join(s.label for s in sources[:2])[:80],
+                               targets[0].cfg.paths.output_dir)
+    results = {label: judge.evaluate_stages(source, policy, targets, args.episodes, args.deterministic)
+               for label, source, policy in zip(labels, sources, policies)}
+    rows = comparison_rows(labels, results)
+    folder.mkdir(parents=True, exist_ok=True)
+    plot_stage_bars(results, folder / "stages.png", title=f"{args.episodes} paired episodes per stage")
+    first = targets[0].label
+    actions = plot_action_shares({label: results[label][0].get("action_shares", {}) for label in labels},
+                                 folder / "actions.png", title=f"actions on stage {first}")
+    curves = plot_learning_curves({label: s.curve for label, s in zip(labels, sources)},
+                                  folder / "learning_curves.png", title="evaluation during training")
+    report = {"models": [{"label": label, "spec": s.spec, "kind": s.kind} for label, s in zip(labels, sources)],
+              "baseline": labels[0], "episodes": args.episodes, "deterministic": args.deterministic,
+              "eval_seed": targets[0].cfg.eval.seed, "env": targets[0].cfg.env.name, "overrides": args.overrides,
+              "rows": rows, "stages": results, "packages": package_versions()}
+    atomic_write_json(folder / "compare.json", report)
+    markdown = [f"# {' vs '.join(labels)}", "",
+                f"{args.episodes} episodes per stage on the same seeds (from {report['eval_seed']}), "
+                f"{'deterministic' if args.deterministic else 'stochastic'} actions, env {report['env']}. "
+                f"Changes are paired (per episode) against {labels[0]}, with 95% bootstrap intervals; "
+                "P(better) is the bootstrap probability that the mean change is above 0.", "",
+                *table(rows, labels[0]), "", efficiency(labels, results), "", "![per-stage results](stages.png)", ""]
+    if actions is not None:
+        markdown += [f"![action shares on stage {first}](actions.png)", ""]
+    if curves is not None:
+        markdown += ["![learning curves](learning_curves.png)", ""]
+    atomic_write_text(folder / "report.md", "\n".join(markdown))
+    return report, folder
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        from rlft.assess.cli import usage
+
+        print(usage("compare", __doc__ or ""))
+        return
+    with user_errors():
+        report, folder = run(argv)
+    print("\n".join(table(report["rows"], report["baseline"])))
+    print(f"wrote {folder / 'report.md'} (with stages.png, learning_curves.png, compare.json)")
+
+
+if __name__ == "__main__":
+    main()

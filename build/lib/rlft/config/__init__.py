@@ -1,0 +1,1 @@
+"""Configuration: the typed schema, Hydra resolvers, validation and the resume merge."""

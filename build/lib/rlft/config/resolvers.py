@@ -1,0 +1,60 @@
+"""OmegaConf resolvers that place a run's folder (used in ``conf/config.yaml``'s ``hydra`` node).
+
+Hydra resolves ``hydra.run.dir`` after :class:`rlft.hydra_callbacks.ValidateBeforeRun` has checked
+the config, so an invalid config never creates a folder.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from rlft.config.run_kind import claim_new_run_dir
+
+_claimed: dict[str, str] = {}
+
+
+def _task_key(root: Any) -> str:
+    return f"{root.paths.output_dir}|{root.experiment_name}|{root.champion.name}|{root.curriculum.name}|{root.distill.traces}"
+
+
+def run_dir(*, _root_: Any) -> str:
+    """The run folder: the resumed one, or a fresh folder claimed once per process and task."""
+    if _root_.resume:
+        return str(Path(_root_.resume))
+    key = _task_key(_root_)
+    if key not in _claimed:
+        _claimed[key] = str(claim_new_run_dir(_root_))
+    return _claimed[key]
+
+
+def hydra_subdir(*, _root_: Any) -> str:
+    """Where Hydra saves the composed config: ``.hydra`` or, on resume, a dated sub-folder so the
+    original run's config is never overwritten."""
+    if _root_.resume:
+        return f".hydra/resume_{datetime.now():%Y-%m-%d_%H-%M-%S}"
+    return ".hydra"
+
+
+def default_experiment_name(env: str, stage: str, algo: str, curriculum: str = "none", champion: str = "none") -> str:
+    """``curve_trace_stage3_ppo``; the stage part is left out when no stage is chosen; a curriculum
+    run is named after its curriculum (``curve_trace_short_ppo``), a fine-tune after its champion
+    and stage (``best_stop_stage11``, in ``FT_best_stop_stage11_<time>``)."""
+    if str(champion) != "none":
+        name = str(champion).replace("@", "-")
+        return name if str(stage) in ("none", "all") else f"{name}_stage{stage}"
+    if str(curriculum) != "none":
+        return f"{curriculum}_{algo}"
+    return f"{env}_{algo}" if str(stage) in ("none", "all") else f"{env}_stage{stage}_{algo}"
+
+
+def register_resolvers() -> None:
+    from rlft.config.options import searchpath
+
+    for name, fn in (("rlft_run_dir", run_dir), ("rlft_hydra_subdir", hydra_subdir),
+                     ("rlft_name", default_experiment_name), ("rlft_searchpath", searchpath)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)

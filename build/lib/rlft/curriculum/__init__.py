@@ -1,0 +1,1 @@
+"""Curricula: ordered stages with transfer, per-stage hyperparameters and promotion rules."""

@@ -1,0 +1,240 @@
+"""A curriculum config turned into checked, typed stage plans, and each stage's run config.
+
+An entry of ``curriculum.stages`` (keys; everything but ``stage`` optional)::
+
+    - stage: 3                    # a stage option (conf/stage/3.yaml)
+      timesteps: 100000           # the budget
+      max_timesteps: 200000       # keep training up to here while the promotion rule is unmet
+      hparams: {lr: 1.0e-4, ent_coef: 0.005}   # any hparams field but algo/policy/policy_kwargs
+      n_envs: 16                  # env.n_envs for this stage
+      env_kwargs: {noise_sigma: 0.06}          # on top of the stage's own env kwargs
+      promotion: {threshold: 0.85}             # over curriculum.promotion
+      early_stop: {metric: success_rate, threshold: 0.95, patience: 3}
+
+The classic per-stage layout is accepted too and mapped key by key: ``environment`` ->
+``env_kwargs`` (its ``stage`` names the stage when the entry has none), ``ppo`` -> ``hparams``
+(``learning_rate`` -> ``lr``; ``n_envs`` -> ``n_envs``), ``total_timesteps`` -> ``timesteps``,
+``ess_threshold`` + ``ess_patience`` -> ``early_stop: {metric: success_rate, threshold, patience}``.
+
+Pure config code: no torch, SB3 or env import, so validation stays instant.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, fields
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from rlft.config.options import load_option
+from rlft.config.schema import NONE, EarlyStopConfig, HparamsConfig, PromotionConfig, schema_node
+from rlft.errors import ConfigError
+
+ALL = "all"
+ENTRY_KEYS = ("stage", "timesteps", "max_timesteps", "hparams", "n_envs", "env_kwargs", "promotion", "early_stop")
+CLASSIC_KEYS = ("name", "environment", "ppo", "total_timesteps", "ess_threshold", "ess_patience")
+FIXED_HPARAMS = ("algo", "policy", "policy_kwargs")  # the network carries over between stages
+HPARAM_FIELDS = tuple(f.name for f in fields(HparamsConfig))
+CLASSIC_PPO_NAMES = {"learning_rate": "lr"}
+METRICS = ("success_rate", "mean_reward", "mean_length")
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """``metric`` >= (mode max) or <= (mode min) ``threshold`` over at least ``episodes`` episodes."""
+
+    metric: str
+    mode: str
+    threshold: float
+    episodes: int
+    early: bool
+
+    def met(self, summary: dict[str, Any]) -> bool:
+        value = summary.get(self.metric)
+        if value is None or summary.get("episodes", 0) < self.episodes:
+            return False
+        return value >= self.threshold if self.mode == "max" else value <= self.threshold
+
+    def describe(self) -> str:
+        return f"{self.metric} {'>=' if self.mode == 'max' else '<='} {self.threshold} over {self.episodes} episodes"
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """One stage as it will run. ``id`` is unique in the curriculum (the stage name, ``-2`` for a repeat)."""
+
+    id: str
+    stage: str
+    position: int  # 1-based position in curriculum.stages
+    timesteps: int
+    max_timesteps: int
+    hparams: dict[str, Any]
+    n_envs: int | None
+    env_kwargs: dict[str, Any]
+    early_stop: dict[str, Any]
+    promotion: Promotion
+
+
+def _plain(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
+def _from_classic(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    """Rename the classic per-stage keys to the entry keys (see the module docstring)."""
+    out = {k: v for k, v in entry.items() if k not in CLASSIC_KEYS}
+    pairs = (("name", "stage"), ("environment", "env_kwargs"), ("ppo", "hparams"), ("total_timesteps", "timesteps"))
+    for classic, key in pairs:
+        if classic in entry:
+            if key in entry:
+                raise ConfigError(f"{where}: give either {classic} or {key}, not both")
+            out[key] = entry[classic]
+    if "ppo" in entry:
+        ppo = dict(out["hparams"] or {})
+        if "n_envs" in ppo:
+            out.setdefault("n_envs", ppo.pop("n_envs"))
+        out["hparams"] = {CLASSIC_PPO_NAMES.get(k, k): v for k, v in ppo.items()}
+    if "environment" in entry and "stage" not in out:
+        env_kwargs = dict(out["env_kwargs"] or {})
+        if "stage" in env_kwargs:
+            out["stage"] = env_kwargs["stage"]
+    if "ess_threshold" in entry or "ess_patience" in entry:
+        if "early_stop" in entry:
+            raise ConfigError(f"{where}: give either ess_threshold/ess_patience or early_stop, not both")
+        out["early_stop"] = {"metric": "success_rate", "threshold": entry.get("ess_threshold"),
+                             "patience": entry.get("ess_patience", 1)}
+    return out
+
+
+def _check_keys(given: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in given:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; valid keys: {', '.join(allowed)}"
+            raise ConfigError(f"{where}.{key} is not a valid key{hint}")
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where}={value!r} must be a positive integer")
+    return value
+
+
+def _promotion(default: DictConfig, override: Any, where: str) -> Promotion:
+    merged = dict(_plain(default))
+    if override is not None:
+        if not isinstance(override, dict):
+            raise ConfigError(f"{where}={override!r} must be a mapping such as {{threshold: 0.9}}")
+        _check_keys(override, tuple(f.name for f in fields(PromotionConfig)), where)
+        merged.update(override)
+    if merged["metric"] not in METRICS:
+        raise ConfigError(f"{where}.metric={merged['metric']!r} is not valid: use one of {', '.join(METRICS)}")
+    if merged["mode"] not in ("max", "min"):
+        raise ConfigError(f"{where}.mode={merged['mode']!r} is not valid: use max or min")
+    if isinstance(merged["threshold"], bool) or not isinstance(merged["threshold"], (int, float)):
+        raise ConfigError(f"{where}.threshold={merged['threshold']!r} must be a number")
+    _positive_int(merged["episodes"], f"{where}.episodes")
+    return Promotion(merged["metric"], merged["mode"], float(merged["threshold"]), merged["episodes"],
+                     bool(merged["early"]))
+
+
+def _entry_plan(raw: Any, position: int, curriculum: DictConfig, taken: set[str]) -> StagePlan:
+    where = f"curriculum.stages[{position - 1}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping with at least a stage and timesteps, got {raw!r}")
+    entry = _from_classic(raw, where) if any(k in raw for k in CLASSIC_KEYS) else raw
+    _check_keys(entry, ENTRY_KEYS, where)
+    if entry.get("stage") is None:
+        raise ConfigError(f"{where} names no stage: add stage: <option of conf/stage/>")
+    stage = str(entry["stage"])
+    if stage == ALL:
+        raise ConfigError(f"{where}.stage=all: a curriculum entry names one stage")
+    load_option("stage", stage, f"{where}.stage")  # exists?
+    timesteps = _positive_int(entry.get("timesteps"), f"{where}.timesteps")
+    max_timesteps = _positive_int(entry.get("max_timesteps", timesteps), f"{where}.max_timesteps")
+    if max_timesteps < timesteps:
+        raise ConfigError(f"{where}.max_timesteps={max_timesteps} is below its timesteps={timesteps}: raise it")
+    cap = curriculum.max_timesteps_per_stage
+    if cap is not None:
+        timesteps, max_timesteps = min(timesteps, cap), min(max_timesteps, cap)
+
+    hparams = dict(entry.get("hparams") or {})
+    _check_keys(hparams, (*HPARAM_FIELDS, "n_envs"), f"{where}.hparams")
+    for key in FIXED_HPARAMS:
+        if key in hparams:
+            raise ConfigError(f"{where}.hparams.{key}: the network and algorithm carry over between stages; "
+                              f"set hparams.{key} for the whole curriculum instead")
+    if "total_timesteps" in hparams:
+        raise ConfigError(f"{where}.hparams.total_timesteps: a stage's budget is its timesteps (and max_timesteps)")
+    n_envs = hparams.pop("n_envs", entry.get("n_envs"))
+    if n_envs is not None:
+        _positive_int(n_envs, f"{where}.n_envs")
+    early_stop = dict(entry.get("early_stop") or {})
+    _check_keys(early_stop, tuple(f.name for f in fields(EarlyStopConfig)), f"{where}.early_stop")
+
+    stage_id, n = stage, 2
+    while stage_id in taken:
+        stage_id, n = f"{stage}-{n}", n + 1
+    taken.add(stage_id)
+    return StagePlan(stage_id, stage, position, timesteps, max_timesteps, hparams, n_envs,
+                     dict(entry.get("env_kwargs") or {}), early_stop,
+                     _promotion(curriculum.promotion, entry.get("promotion"), f"{where}.promotion"))
+
+
+def _select(plans: list[StagePlan], cfg: DictConfig) -> list[StagePlan]:
+    """Apply ``curriculum.start`` / ``curriculum.stop`` (or ``stage=<k>``: that stage only)."""
+    start, stop = cfg.curriculum.start, cfg.curriculum.stop
+    chosen = cfg.stage.name
+    if chosen not in (NONE, ALL):
+        if start is not None or stop is not None:
+            raise ConfigError(f"stage={chosen} runs one stage of the curriculum: drop curriculum.start/stop, "
+                              "or use stage=all with them")
+        start = stop = chosen
+    ids = [p.id for p in plans]
+    for key, value in (("curriculum.start", start), ("curriculum.stop", stop)):
+        if value is not None and str(value) not in ids:
+            name = "stage" if chosen not in (NONE, ALL) else key
+            raise ConfigError(f"{name}={value} is not a stage of curriculum {cfg.curriculum.name}: "
+                              f"use one of {', '.join(ids)}")
+    first = ids.index(str(start)) if start is not None else 0
+    last = ids.index(str(stop)) if stop is not None else len(ids) - 1
+    if first > last:
+        raise ConfigError(f"curriculum.start={start} comes after curriculum.stop={stop}: swap them")
+    return plans[first:last + 1]
+
+
+def plan_curriculum(cfg: DictConfig) -> list[StagePlan]:
+    """The stages this run will train, in order, checked."""
+    curriculum = cfg.curriculum
+    raw = _plain(curriculum.stages)
+    if not raw:
+        raise ConfigError(f"curriculum {curriculum.name!r} has no stages: list them under curriculum.stages")
+    taken: set[str] = set()
+    plans = [_entry_plan(entry, i, curriculum, taken) for i, entry in enumerate(raw, start=1)]
+    return _select(plans, cfg)
+
+
+def stage_config(cfg: DictConfig, plan: StagePlan) -> DictConfig:
+    """The single-run config of one stage: the curriculum's config with the stage's settings."""
+    base = {key: _plain(cfg[key]) for key in cfg if key != "hydra"}  # Hydra's node is not the run's
+    base["stage"] = _plain(load_option("stage", plan.stage, "stage"))
+    base["hparams"].update(plan.hparams, total_timesteps=plan.max_timesteps)
+    if plan.n_envs is not None:
+        base["env"]["n_envs"] = plan.n_envs
+    base["stage_overrides"] = {**base["stage_overrides"], **plan.env_kwargs}
+    base["early_stop"].update(plan.early_stop)
+    # Promotion is judged on evaluations of at least promotion.episodes episodes, on the same seeds
+    # for the periodic and final evaluation, so the evaluation that promotes repeats at the end.
+    episodes = max(base["eval"]["final_episodes"], plan.promotion.episodes)
+    base["eval"]["final_episodes"] = episodes
+    if plan.promotion.early:
+        base["eval"]["episodes"] = episodes
+    base["curriculum"] = {"name": NONE}
+    base["experiment_name"] = f"{cfg.experiment_name}_stage{plan.id}"
+    try:
+        return OmegaConf.merge(schema_node(), base)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None)
+        raise ConfigError(f"curriculum.stages[{plan.position - 1}] (stage {plan.id})"
+                          f"{f' {key}' if key else ''}: {str(exc.msg).splitlines()[0]}") from None

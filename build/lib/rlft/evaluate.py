@@ -1,0 +1,84 @@
+"""``python -m rlft.evaluate MODEL [stages=[1,5,11]] [episodes=200] [key=value ...]``
+
+MODEL: a run folder (its final/ model; which=best for best/), a curriculum folder (its last stage),
+a model folder, a champion name (NAME or NAME@vN) or ``oracle`` (the scripted ray+bridge CurveTrace
+oracle; ``oracle:greedy`` the greedy one). Config overrides compose as in training (env=...,
+stage_overrides.noise_sigma=0.1); the env defaults to the model's own.
+
+Per stage: success rate with a 95% Wilson interval, mean reward with a bootstrap interval, mean
+length and CurveTrace's endpoint error, coverage and early / late stop rates, over fixed seeds
+shared by every model (paired). Writes ``evaluation.json`` and ``evaluation.png`` into
+``outputs/evaluate/<model>_<time>/`` (or ``out=DIR``) and prints a table. Nothing is written when
+an input is wrong.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from rlft.cli import user_errors
+
+
+def stage_table(label: str, stages: list[dict[str, Any]]) -> str:
+    """One row per stage; CurveTrace's columns show '-' for other envs."""
+    from rlft.assess.judge import ENV_METRICS
+
+    header = ["stage", "success [95% CI]", "reward [95% CI]", "length", "end err", "cover", "early", "late", "lost",
+              "stuck"]
+    rows = [header]
+    for s in stages:
+        success = "-" if s.get("success_rate") is None else \
+            f"{s['success_rate']:.3f} [{s['success_ci95'][0]:.2f},{s['success_ci95'][1]:.2f}]"
+        lo, hi = s["mean_reward_ci95"]
+        rows.append([str(s["stage"]), success, f"{s['mean_reward']:.2f} [{lo:.2f},{hi:.2f}]", f"{s['mean_length']:.1f}",
+                     *(f"{s[k]:.2f}" if k in s else "-" for k in ENV_METRICS)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    return "\n".join([label, *lines])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        from rlft.assess.cli import usage
+
+        print(usage("evaluate", __doc__ or ""))
+        return
+    with user_errors():
+        result, folder = run(argv)
+    print(stage_table(f"{result['model']} ({result['episodes']} episodes per stage, "
+                      f"{'deterministic' if result['deterministic'] else 'stochastic'})", result["stages"]))
+    print(f"wrote {folder / 'evaluation.json'} and {folder / 'evaluation.png'}")
+
+
+def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
+    from rlft.assess import cli, judge
+    from rlft.assess.sources import resolve_source
+    from rlft.io import atomic_write_json
+    from rlft.plots import plot_stage_bars
+    from rlft.runs.provenance import package_versions
+
+    args = cli.parse(argv, "evaluate")
+    args.episodes = args.episodes or 100
+    args.deterministic = True if args.deterministic is None else args.deterministic
+    if len(args.models) != 1:
+        raise cli.ConfigError(f"evaluate takes one model, got {len(args.models)}: use python -m rlft.compare A B ...")
+    source = resolve_source(args.models[0], args.registry, args.which)
+    targets = judge.stage_targets(source, args.overrides, judge.parse_stages(args.stages))
+    policy = judge.prepare(source, targets)
+    folder = cli.output_folder(args, "evaluate", source.label, targets[0].cfg.paths.output_dir)
+    stages = judge.evaluate_stages(source, policy, targets, args.episodes, args.deterministic)
+    result = {"model": source.label, "spec": source.spec, "kind": source.kind, "episodes": args.episodes,
+              "deterministic": args.deterministic, "eval_seed": targets[0].cfg.eval.seed,
+              "env": targets[0].cfg.env.name, "overrides": args.overrides, "stages": stages,
+              "packages": package_versions()}
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(folder / "evaluation.json", result)
+    plot_stage_bars({source.label: stages}, folder / "evaluation.png", title=f"{source.label}: per-stage evaluation")
+    return result, folder
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""The policy's deterministic action as an ONNX graph, checked against torch before it is kept.
+
+Input ``obs``: a batch of raw observations (uint8 images as the env gives them; normalisation
+stats, when the champion has them, are part of the graph). Outputs ``action`` (Discrete: the
+argmax; MultiDiscrete: one argmax per head) and ``logits``. The check plays the champion in its
+own env for sample observations and compares both outputs with onnxruntime.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rlft.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rlft.export import Loaded
+
+CHECK_SAMPLES = 256
+TOLERANCE = 1e-4
+
+
+def _module(loaded: "Loaded") -> Any:
+    import torch as th
+    from gymnasium import spaces
+
+    from rlft.envs.normalization import ObservationNormalizer, has_normalization
+
+    policy = loaded.model.policy
+    action_space = loaded.model.action_space
+    if isinstance(action_space, spaces.Discrete):
+        heads = [int(action_space.n)]
+    elif isinstance(action_space, spaces.MultiDiscrete):
+        heads = [int(n) for n in action_space.nvec]
+    else:
+        raise ConfigError(f"ONNX export covers Discrete and MultiDiscrete actions, not {action_space}")
+    norm = ObservationNormalizer(loaded.champion.folder) if has_normalization(loaded.champion.folder) else None
+
+    class DeterministicAction(th.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.policy = policy
+            self.normalise = norm is not None and norm.enabled
+            if self.normalise:
+                self.register_buffer("mean", th.as_tensor(norm.mean, dtype=th.float32))
+                self.register_buffer("std", th.as_tensor(np.sqrt(norm.var + norm.epsilon), dtype=th.float32))
+                self.clip = norm.clip
+
+        def forward(self, obs: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
+            if self.normalise:
+                obs = th.clamp((obs.float() - self.mean) / self.std, -self.clip, self.clip)
+            features = self.policy.extract_features(obs, self.policy.pi_features_extractor)
+            logits = self.policy.action_net(self.policy.mlp_extractor.forward_actor(features))
+            actions = [part.argmax(dim=1) for part in th.split(logits, heads, dim=1)]
+            return (actions[0] if len(actions) == 1 else th.stack(actions, dim=1)), logits
+
+    return DeterministicAction().eval()
+
+
+def _sample_observations(loaded: "Loaded") -> np.ndarray:
+    from rlft.champions.registry import manifest_config
+    from rlft.envs.factory import make_vec_env
+    from rlft.finetune.anchor import champion_states
+
+    venv = make_vec_env(manifest_config(loaded.champion.manifest), 8, 0)
+    try:
+        return champion_states(loaded.model, venv, CHECK_SAMPLES)
+    finally:
+        venv.close()
+
+
+def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
+    import contextlib
+    import io
+    import logging
+    import warnings
+
+    import onnxruntime
+    import torch as th
+
+    module = _module(loaded)
+    observations = _sample_observations(loaded)
+    example = th.as_tensor(observations[:2])
+    path = folder / "policy.onnx"
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), th.no_grad():
+        warnings.simplefilter("ignore")  # the exporter narrates its passes and warns about its internals
+        logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+        th.onnx.export(module, (example,), str(path), input_names=["obs"], output_names=["action", "logits"],
+                       dynamic_axes={"obs": {0: "batch"}, "action": {0: "batch"}, "logits": {0: "batch"}},
+                       dynamo=True, external_data=False)
+    with th.no_grad():
+        want_action, want_logits = (t.numpy() for t in module(th.as_tensor(observations)))
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got_action, got_logits = session.run(["action", "logits"], {"obs": observations})
+    check = {"samples": len(observations), "actions_equal": bool(np.array_equal(got_action, want_action)),
+             "max_abs_logit_diff": float(np.abs(got_logits - want_logits).max()), "tolerance": TOLERANCE,
+             "input": {"name": "obs", "dtype": str(observations.dtype), "shape": ["batch", *observations.shape[1:]]}}
+    if not check["actions_equal"] or check["max_abs_logit_diff"] > TOLERANCE:
+        raise ConfigError(f"the ONNX graph disagrees with torch (actions equal: {check['actions_equal']}, largest "
+                          f"logit difference {check['max_abs_logit_diff']:.2e}); nothing was written")
+    (folder / "onnx_check.json").write_text(json.dumps(check, indent=2) + "\n")
+    return {"files": ["policy.onnx", "onnx_check.json"], "check": check}

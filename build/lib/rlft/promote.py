@@ -1,0 +1,112 @@
+"""``python -m rlft.promote <fine-tune run>``: adopt a fine-tune only if it is a real improvement.
+
+The fine-tuned model (its ``final/``) becomes the next version of its parent champion when both
+checks on the fine-tune's own paired pre/post evaluation pass: the target stage improved (the lower
+bound of the paired 95% interval of the change is above 0) and the champion's original stage
+dropped by no more than ``--tolerance``. Otherwise it prints which check failed, with the numbers,
+exits 1 and leaves the registry untouched. The manifest records the checks (``gate.promotion``)
+and the parent (lineage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rlft.cli import user_errors
+from rlft.errors import RunFolderError
+from rlft.register import default_registry
+
+EXIT_NOT_PROMOTED = 1
+DEFAULT_TOLERANCE = 0.05
+
+
+def _pre_post(run_dir: Path) -> dict[str, Any]:
+    from rlft.io import read_json
+    from rlft.runs.layout import RunFolder
+
+    run = RunFolder(run_dir)
+    if not run.metrics_file.is_file():
+        raise RunFolderError(f"{run_dir} has no metrics.json: promote takes a fine-tune run folder "
+                             "(outputs/finetune/FT_...)")
+    metrics = read_json(run.metrics_file)
+    if metrics.get("kind") != "finetune":
+        raise RunFolderError(f"{run_dir} is not a fine-tune (metrics.json kind={metrics.get('kind')!r}): promote "
+                             "takes outputs/finetune/FT_...; register other runs with python -m rlft.register")
+    if "pre_post" not in metrics:
+        raise RunFolderError(f"{run_dir} has no pre/post evaluation (status {metrics.get('status')!r}): "
+                             "finish the fine-tune first (resume=<run dir>)")
+    return metrics
+
+
+def checks(pre_post: dict[str, Any], tolerance: float) -> list[dict[str, Any]]:
+    """The promotion checks with their figures; each has ``passed`` and a one-line ``text``."""
+    target = pre_post["target"]
+    change = target["change"]
+    low, high = change["delta_ci95"] or (None, None)
+    metric = change["metric"]
+    before, after = target["before"][metric], target["after"][metric]
+    result = [{
+        "check": "improved", "stage": target["stage"], "before": before, "after": after, "delta": change["delta"],
+        "delta_ci95": change["delta_ci95"], "passed": low is not None and low > 0,
+        "text": f"target stage {target['stage']}: {metric} {before:.3f} -> {after:.3f}, change {change['delta']:+.3f} "
+                f"[{low:+.3f}, {high:+.3f}] (needs the lower bound > 0)" if low is not None else
+                f"target stage {target['stage']}: no interval for the change",
+    }]
+    if "original" in pre_post:
+        original = pre_post["original"]
+        change = original["change"]
+        metric = change["metric"]
+        before, after = original["before"][metric], original["after"][metric]
+        result.append({
+            "check": "kept", "stage": original["stage"], "before": before, "after": after, "delta": change["delta"],
+            "tolerance": tolerance, "passed": change["delta"] >= -tolerance - 1e-9,
+            "text": f"original stage {original['stage']}: {metric} {before:.3f} -> {after:.3f}, change "
+                    f"{change['delta']:+.3f} (may drop at most {tolerance})",
+        })
+    return result
+
+
+def promote(run_dir: Path, registry_root: str, tolerance: float) -> tuple[bool, list[dict[str, Any]], str]:
+    """(promoted, checks, the new champion's ref or the parent's)."""
+    from rlft.champions.names import parse_ref
+    from rlft.champions.registry import Registry
+
+    metrics = _pre_post(run_dir)
+    results = checks(metrics["pre_post"], tolerance)
+    parent = metrics["champion"]
+    if not all(c["passed"] for c in results):
+        return False, results, parent
+    name, _ = parse_ref(parent)
+    champion = Registry(registry_root).register(
+        run_dir, name, source="final",
+        promotion={"parent": parent, "tolerance": tolerance, "checks": results, "fine_tune_run": str(run_dir.resolve())})
+    return True, results, champion.ref
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rlft.promote", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_dir", type=Path, help="a fine-tune run folder (outputs/finetune/FT_...)")
+    parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                        help=f"largest allowed drop on the original stage (default {DEFAULT_TOLERANCE})")
+    parser.add_argument("--registry", default=default_registry(), help="registry root (default $RLFT_REGISTRY or champions)")
+    args = parser.parse_args(argv)
+    with user_errors():
+        if not 0 <= args.tolerance <= 1:
+            raise RunFolderError(f"--tolerance {args.tolerance} must be in [0, 1]")
+        promoted, results, ref = promote(args.run_dir, args.registry, args.tolerance)
+    for c in results:
+        print(f"  [{'pass' if c['passed'] else 'FAIL'}] {c['text']}")
+    if promoted:
+        print(f"promoted: {args.run_dir} is now champion {ref}")
+        return
+    failed = ", ".join(c["check"] for c in results if not c["passed"])
+    print(f"not promoted ({failed} failed): {ref} stays the champion; the registry is unchanged", file=sys.stderr)
+    sys.exit(EXIT_NOT_PROMOTED)
+
+
+if __name__ == "__main__":
+    main()

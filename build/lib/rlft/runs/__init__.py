@@ -1,0 +1,1 @@
+"""Run folders: their layout, provenance and metrics file."""

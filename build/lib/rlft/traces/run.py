@@ -1,0 +1,49 @@
+"""A distill run: behaviour cloning on traces, then (optionally) RL, in a normal run folder
+(``outputs/distill/BC_<name>_<time>/``) whose ``metrics.json`` has the imitation history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omegaconf import DictConfig
+
+from rlft.algos.factory import build_model
+from rlft.runs.layout import RunFolder
+from rlft.runs.metrics import MetricsFile
+from rlft.training.run import RunOptions, run_training
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.vec_env import VecEnv
+
+
+def run_distill(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
+    from rlft.traces.distill import behaviour_clone, load
+
+    traces_dir = Path(cfg.distill.traces)
+    imitation: dict[str, Any] = {}
+
+    def student(venv: "VecEnv") -> "BaseAlgorithm":
+        """A fresh model for the env, or one starting from the champion; cloned on the traces."""
+        if cfg.champion.name != "none":
+            from rlft.champions.registry import Registry
+            from rlft.finetune.run import start_from_champion
+
+            base, champion = Registry(cfg.paths.registry).load_model(cfg.champion.name, device=cfg.device)
+            model = start_from_champion(cfg, venv, base, champion)
+        else:
+            model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
+        traces = load(traces_dir, cfg.hparams.gamma or 0.99, cfg.distill.max_steps)
+        imitation.update(behaviour_clone(model, traces, cfg.distill, cfg.seed))
+        return model
+
+    rl_cfg = cfg.copy()
+    rl_cfg.hparams.total_timesteps = cfg.distill.rl_timesteps  # 0: imitation only, then the final evaluation
+    champion = cfg.champion.name if cfg.champion.name != "none" else None
+    run_training(rl_cfg, run, RunOptions(resume=bool(cfg.resume), model_factory=student, metrics_fields={
+        "kind": "distill", "traces": str(traces_dir.resolve()), "champion": champion}))
+    file = MetricsFile.load(run.metrics_file)
+    if imitation:  # empty on a resume past the cloning: keep what the first segment recorded
+        file.update(distill=imitation)
+    return file.data

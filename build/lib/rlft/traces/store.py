@@ -1,0 +1,100 @@
+"""The trace store on disk: ``manifest.json``, ``episodes/chunk-NNNNN.parquet`` and
+``steps/chunk-NNNNN.parquet``.
+
+Each chunk holds whole episodes and is written to a temporary file then renamed, so a recorder
+killed mid-way leaves only complete, readable chunks. Steps: ``episode_id, t, obs`` (the raw
+observation bytes, its shape and dtype in the manifest), ``action`` (a list: one entry per action
+dimension), ``reward, done`` and the env's per-step info fields. Episodes: ``episode_id, seed,
+return, length, success, achievements`` (a list of names), ``model, stage``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rlft.errors import RunFolderError
+from rlft.io import atomic_path, atomic_write_json, read_json
+
+FORMAT = "rlft.traces/1"
+MANIFEST = "manifest.json"
+STEPS, EPISODES = "steps", "episodes"
+
+
+def chunk_name(index: int) -> str:
+    return f"chunk-{index:05d}.parquet"
+
+
+def write_table(table: Any, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def _table(rows: dict[str, list], types: dict[str, Any]) -> Any:
+    """A pyarrow table with one typed column per ``types`` entry, read from ``rows``."""
+    import pyarrow as pa
+
+    return pa.table({name: pa.array(rows[name], kind) for name, kind in types.items()})
+
+
+def steps_table(rows: dict[str, list], info_fields: list[str]) -> Any:
+    import pyarrow as pa
+
+    types = {"episode_id": pa.int64(), "t": pa.int32(), "obs": pa.binary(), "action": pa.list_(pa.int64()),
+             "reward": pa.float32(), "done": pa.bool_()}
+    return _table(rows, types | {f"info_{name}": pa.float32() for name in info_fields})
+
+
+def episodes_table(rows: dict[str, list]) -> Any:
+    import pyarrow as pa
+
+    return _table(rows, {"episode_id": pa.int64(), "seed": pa.int64(), "return": pa.float64(), "length": pa.int32(),
+                         "success": pa.bool_(), "achievements": pa.list_(pa.string()), "model": pa.string(),
+                         "stage": pa.string()})
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    atomic_write_json(folder / MANIFEST, {"format": FORMAT, **manifest})
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise RunFolderError(f"{folder} is not a trace store (no {MANIFEST}): record one with "
+                             "python -m rlft.traces record")
+    manifest = read_json(path)
+    if manifest.get("format") != FORMAT:
+        raise RunFolderError(f"{folder}: trace format {manifest.get('format')!r} is not {FORMAT}")
+    return manifest
+
+
+def chunks(folder: Path, kind: str) -> list[Path]:
+    return sorted((Path(folder) / kind).glob("chunk-*.parquet"))
+
+
+def check_schemas(folder: Path) -> None:
+    """Every chunk of a kind has the first chunk's schema (chunks from another env or version
+    would mix silently in a glob read)."""
+    import pyarrow.parquet as pq
+
+    for kind in (STEPS, EPISODES):
+        files = chunks(folder, kind)
+        if not files:
+            raise RunFolderError(f"{folder} has no {kind} chunks: the recording wrote nothing yet")
+        first = pq.read_schema(files[0])
+        for other in files[1:]:
+            schema = pq.read_schema(other)
+            if not schema.equals(first):
+                differ = sorted({f.name for f in first} ^ {f.name for f in schema}) or \
+                    [f.name for f in first if f.name in schema.names and schema.field(f.name).type != f.type]
+                raise RunFolderError(f"schema mismatch in {other.relative_to(folder)}: columns {', '.join(differ)} "
+                                     f"differ from {files[0].name}; keep one recording per folder")
+
+
+def decode_obs(blobs: list[bytes], manifest: dict[str, Any]) -> np.ndarray:
+    dtype, shape = np.dtype(manifest["obs_dtype"]), tuple(manifest["obs_shape"])
+    return np.frombuffer(b"".join(blobs), dtype=dtype).reshape(len(blobs), *shape)

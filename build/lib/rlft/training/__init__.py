@@ -1,0 +1,1 @@
+"""One training run: model, callbacks (evaluation, checkpoints, early stopping, progress), resume."""

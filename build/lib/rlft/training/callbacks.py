@@ -1,0 +1,152 @@
+"""The one SB3 callback of a run: periodic evaluation, best/ model, checkpoints, early stopping,
+progress. Evaluation and checkpoints happen at rollout starts, i.e. after an update, so a
+checkpoint never holds a half-collected rollout."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from stable_baselines3.common.callbacks import BaseCallback
+
+from rlft.evaluation import EvalResult
+from rlft.runs.layout import RunFolder
+from rlft.runs.metrics import MetricsFile
+from rlft.training.checkpoints import save_checkpoint, write_model_folder
+from rlft.training.early_stop import EarlyStopper
+from rlft.training.progress import Progress
+
+
+@dataclass
+class Schedule:
+    """Next timesteps at which to evaluate / checkpoint (0 = never)."""
+
+    eval_every: int
+    checkpoint_every: int
+    next_eval: int
+    next_checkpoint: int
+
+    @staticmethod
+    def _next(every: int, after: int) -> int:
+        return (after // every + 1) * every if every > 0 else 0
+
+    @classmethod
+    def starting_at(cls, eval_every: int, checkpoint_every: int, steps: int) -> "Schedule":
+        return cls(eval_every, checkpoint_every, cls._next(eval_every, steps), cls._next(checkpoint_every, steps))
+
+
+# A stop rule sees each evaluation entry (timesteps + summary) and returns why to stop, or None.
+StopRule = Callable[[dict[str, Any]], "str | None"]
+
+
+def best_metric_name(preference: str, summary: dict[str, Any]) -> str:
+    if preference == "auto":
+        return "success_rate" if summary.get("success_rate") is not None else "mean_reward"
+    return preference
+
+
+class RunCallback(BaseCallback):
+    def __init__(
+        self,
+        run: RunFolder,
+        metrics: MetricsFile,
+        evaluate: Callable[[], EvalResult],
+        schedule: Schedule,
+        early_stopper: EarlyStopper,
+        progress: Progress,
+        *,
+        best_preference: str,
+        checkpoint_keep: int,
+        save_replay_buffer: bool,
+        extra_state: Callable[[], dict[str, Any]],
+        stop_rules: Sequence[StopRule] = (),
+        max_episodes: int | None = None,
+        episodes_done: int = 0,
+    ) -> None:
+        super().__init__(verbose=0)
+        self.run = run
+        self.metrics = metrics
+        self.evaluate_fn = evaluate
+        self.schedule = schedule
+        self.early_stopper = early_stopper
+        self.progress = progress
+        self.best_preference = best_preference
+        self.checkpoint_keep = checkpoint_keep
+        self.save_replay_buffer = save_replay_buffer
+        self.extra_state = extra_state
+        self.stop_rules = tuple(stop_rules)
+        self.stop_reason: str | None = None
+        self.max_episodes = max_episodes  # hparams.episodes: a budget in training episodes
+        self.episodes_done = episodes_done
+
+    @property
+    def episode_budget_spent(self) -> bool:
+        return self.max_episodes is not None and self.episodes_done >= self.max_episodes
+
+    # -- SB3 hooks ---------------------------------------------------------------------------
+    def _on_rollout_start(self) -> None:
+        steps = self.model.num_timesteps
+        s = self.schedule
+        if s.next_eval and steps >= s.next_eval:
+            s.next_eval = Schedule._next(s.eval_every, steps)
+            self.evaluate_now()
+        if s.next_checkpoint and steps >= s.next_checkpoint:
+            s.next_checkpoint = Schedule._next(s.checkpoint_every, steps)
+            self.checkpoint_now()
+
+    def _on_rollout_end(self) -> None:
+        self.progress.update(self.model.num_timesteps)
+
+    def _on_step(self) -> bool:
+        dones = self.locals.get("dones")
+        if dones is not None:
+            self.episodes_done += int(dones.sum())
+        return self.stop_reason is None and not self.episode_budget_spent
+
+    # -- actions -----------------------------------------------------------------------------
+    def evaluate_now(self) -> dict[str, Any]:
+        t0 = time.monotonic()
+        summary = self.evaluate_fn().summary()
+        entry = {"timesteps": self.model.num_timesteps, **summary, "eval_time_s": round(time.monotonic() - t0, 3)}
+        self.metrics.add_eval(entry)
+        self.log_eval(summary)
+        self.progress.set_eval(summary)
+        self._maybe_save_best(entry)
+        reason = self.early_stopper.update(summary)
+        for rule in self.stop_rules:
+            reason = reason or rule(entry)
+        if reason is not None:
+            self.stop_reason = reason
+        return summary
+
+    def log_eval(self, summary: dict[str, Any]) -> None:
+        self.logger.record("eval/mean_reward", summary["mean_reward"])
+        self.logger.record("eval/mean_ep_length", summary["mean_length"])
+        if summary.get("success_rate") is not None:
+            self.logger.record("eval/success_rate", summary["success_rate"])
+        self.logger.dump(self.model.num_timesteps)
+
+    def _maybe_save_best(self, entry: dict[str, Any]) -> None:
+        name = best_metric_name(self.best_preference, entry)
+        best = self.metrics.data.get("best")
+        if best is not None and entry[name] <= best["value"]:
+            return
+        record = {"timesteps": entry["timesteps"], "metric": name, "value": entry[name]}
+        write_model_folder(self.run.best_dir, self.model, self.model.get_env(), {**record, **self.state()})
+        self.metrics.update(best=record)
+
+    def state(self) -> dict[str, Any]:
+        """Everything besides the model that resuming needs."""
+        return {
+            "num_timesteps": self.model.num_timesteps,
+            "early_stop": self.early_stopper.state_dict(),
+            "stop_reason": self.stop_reason,
+            "episodes_done": self.episodes_done,
+            **self.extra_state(),
+        }
+
+    def checkpoint_now(self) -> None:
+        save_checkpoint(self.run, self.model, self.model.get_env(), self.state(), self.checkpoint_keep,
+                        self.save_replay_buffer)
+        self.metrics.update(total_timesteps=self.model.num_timesteps)

@@ -1,0 +1,61 @@
+"""Model folders (checkpoints, best/, final/) written whole or not at all.
+
+A model folder holds ``model.zip`` (an SB3 zip with optimizer state, loadable by plain
+stable-baselines3), the normalisation stats when used, and ``state.json`` (counters and callback
+state needed to resume). It is built in a temporary folder and renamed into place, so a run killed
+at any moment leaves only complete folders behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rlft.envs.normalization import save_normalization
+from rlft.io import atomic_dir, atomic_write_json
+from rlft.runs.layout import RunFolder
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.vec_env import VecEnv
+
+MODEL_FILE = "model.zip"
+STATE_FILE = "state.json"
+REPLAY_FILE = "replay_buffer.pkl"
+
+
+def _fill_model_folder(folder: Path, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any],
+                       replay_buffer: bool = False) -> None:
+    model.save(folder / MODEL_FILE)
+    save_normalization(venv, folder)
+    if replay_buffer and hasattr(model, "replay_buffer"):
+        model.save_replay_buffer(folder / REPLAY_FILE)
+    atomic_write_json(folder / STATE_FILE, state)
+
+
+def write_model_folder(target: Path, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any]) -> None:
+    """Write or replace ``target`` (best/, final/) as one unit."""
+    with atomic_dir(target.with_name(target.name + ".new")) as tmp:
+        _fill_model_folder(tmp, model, venv, state)
+    new = target.with_name(target.name + ".new")
+    old = target.with_name(f".{target.name}.old")
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(target, old)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def save_checkpoint(run: RunFolder, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any],
+                    keep: int, replay_buffer: bool = False) -> Path:
+    """Write ``checkpoints/step_<N>`` and delete all but the newest ``keep`` checkpoints."""
+    target = run.checkpoint_dir(model.num_timesteps)
+    if target.exists():
+        return target
+    with atomic_dir(target) as tmp:
+        _fill_model_folder(tmp, model, venv, state, replay_buffer)
+    for _, old in run.checkpoints()[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target

@@ -1,0 +1,237 @@
+"""A single training run in a prepared run folder: build or restore, learn, evaluate, save."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from omegaconf import DictConfig
+
+from rlft.algos.factory import algorithm_class, build_model, model_kwargs
+from rlft.champions.manifest import WEIGHTS as CHAMPION_WEIGHTS
+from rlft.envs.factory import env_factory, make_vec_env
+from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
+from rlft.errors import ConfigError
+from rlft.evaluation import EpisodeRunner
+from rlft.io import read_json
+from rlft.runs.layout import RunFolder
+from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, MetricsFile
+from rlft.training.callbacks import RunCallback, Schedule, StopRule
+from rlft.training.checkpoints import MODEL_FILE, REPLAY_FILE, STATE_FILE, save_checkpoint, write_model_folder
+from rlft.training.early_stop import EarlyStopper
+from rlft.training.freeze import apply_freeze
+from rlft.training.progress import Progress
+from rlft.training.tensorboard import TensorBoardTarget
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.vec_env import VecEnv
+
+log = logging.getLogger("rlft")
+
+
+def configure_torch(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _wrap_normalization(cfg: DictConfig, venv: "VecEnv") -> "VecEnv":
+    norm = cfg.env.normalize
+    if not (norm.obs or norm.reward):
+        return venv
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    return VecNormalize(venv, norm_obs=norm.obs, norm_reward=norm.reward, clip_obs=norm.clip_obs,
+                        clip_reward=norm.clip_reward, gamma=cfg.hparams.gamma or 0.99)
+
+
+def _restore(cfg: DictConfig, checkpoint: Path, venv: "VecEnv") -> "BaseAlgorithm":
+    """Load a checkpoint with the (possibly overridden) hyperparameters; counters and optimizer
+    state come back from the zip, so LR schedules continue where they were."""
+    kwargs = model_kwargs(cfg.hparams)
+    kwargs.pop("policy_kwargs")  # the architecture is the saved one
+    model = algorithm_class(cfg.hparams.algo).load(checkpoint / MODEL_FILE, env=venv, device=cfg.device, **kwargs)
+    norm = find_vecnormalize(venv)
+    if norm is not None and has_normalization(checkpoint):
+        load_normalization_into(norm, checkpoint)
+    if (checkpoint / REPLAY_FILE).is_file():
+        model.load_replay_buffer(checkpoint / REPLAY_FILE)
+    model.set_random_seed(cfg.seed + model.num_timesteps)
+    return model
+
+
+def load_weights(model: "BaseAlgorithm", venv: "VecEnv", folder: Path) -> None:
+    """Start ``model`` from the policy (and normalisation stats) of another run's model folder.
+
+    Only the weights and optimizer state move; the hyperparameters, step counter and schedules are
+    ``model``'s own, so a new stage or fine-tune can change ``n_steps``, ``n_envs`` or the LR.
+    """
+    try:
+        if (folder / CHAMPION_WEIGHTS).is_file():  # a champion: its safetensors, never its zip
+            from safetensors.torch import load_model
+
+            load_model(model.policy, str(folder / CHAMPION_WEIGHTS), device=str(model.device))
+        else:
+            model.set_parameters(str(folder / MODEL_FILE), exact_match=True, device=model.device)
+    except (ValueError, RuntimeError, KeyError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"the model in {folder} does not fit this run's network ({first_line}): "
+                          "keep hparams.policy and hparams.policy_kwargs as they were") from None
+    norm = find_vecnormalize(venv)
+    if norm is not None and has_normalization(folder):
+        load_normalization_into(norm, folder)
+
+
+@dataclass
+class RunOptions:
+    """How a run starts and reports, beyond its config.
+
+    :param resume: continue from the run folder's latest checkpoint.
+    :param init_from: a model folder whose weights start a new run (curriculum handoff).
+    :param tensorboard: where scalars go; default the run folder's ``tb/`` at the run's own steps.
+    :param model_factory: builds the starting model for the training VecEnv instead of
+        ``build_model`` (a fine-tune loads its champion); ignored when resuming from a checkpoint.
+    :param prepare: called with the model once it is built or restored (after ``hparams.freeze``),
+        for runtime state a checkpoint does not hold, e.g. a fine-tune's anchoring hook.
+    :param venv_factory: builds the training VecEnv from (n_envs, seed), e.g. with rehearsal envs.
+    :param stop_rules: extra rules fed every evaluation (after early stopping), e.g. promotion.
+    :param metrics_fields: extra fields of a new ``metrics.json``.
+    :param callbacks: more SB3 callbacks after the run's own (e.g. a fine-tune's phase switcher).
+    """
+
+    resume: bool = False
+    init_from: Path | None = None
+    tensorboard: TensorBoardTarget | None = None
+    model_factory: Callable[["VecEnv"], "BaseAlgorithm"] | None = None
+    prepare: Callable[["BaseAlgorithm"], None] | None = None
+    venv_factory: Callable[[int, int], "VecEnv"] | None = None  # (n_envs, seed) -> VecEnv; default make_vec_env
+    stop_rules: tuple[StopRule, ...] = ()
+    metrics_fields: dict[str, Any] = field(default_factory=dict)
+    callbacks: tuple["BaseCallback", ...] = ()
+
+
+def _start_model(cfg: DictConfig, venv: "VecEnv", latest: tuple[int, Path] | None,
+                 options: RunOptions) -> "BaseAlgorithm":
+    if latest:
+        return _restore(cfg, latest[1], venv)
+    if options.model_factory is not None:
+        return options.model_factory(venv)
+    model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
+    if options.init_from is not None:
+        load_weights(model, venv, options.init_from)
+    return model
+
+
+def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = None) -> dict[str, Any]:
+    """Train until ``hparams.total_timesteps`` (or early stop); return the metrics dict."""
+    options = options or RunOptions()
+    resume = options.resume
+    configure_torch(cfg.torch_threads)
+    total = int(cfg.hparams.total_timesteps)
+    latest = run.latest_checkpoint() if resume else None
+    start = latest[0] if latest else 0
+    state: dict[str, Any] = read_json(latest[1] / STATE_FILE) if latest else {}
+
+    make = options.venv_factory or (lambda n, seed: make_vec_env(cfg, n, seed))
+    venv = _wrap_normalization(cfg, make(cfg.env.n_envs, cfg.seed + start))
+    try:
+        model = _start_model(cfg, venv, latest, options)
+        frozen = apply_freeze(model, list(cfg.hparams.freeze))  # again after every load: not saved
+        if options.prepare is not None:
+            options.prepare(model)
+    except BaseException:
+        venv.close()
+        raise
+    if frozen:
+        log.info("frozen: %d parameter tensors under %s", len(frozen), ", ".join(cfg.hparams.freeze))
+    model.set_logger((options.tensorboard or TensorBoardTarget(run.tb_dir)).make_logger())
+
+    if resume and run.metrics_file.is_file():
+        metrics = MetricsFile.load(run.metrics_file)
+        metrics.truncate_after(start)
+        metrics.update(status=RUNNING, message=f"resumed from step {start}", total_timesteps=start,
+                       target_timesteps=total, resumes=metrics.data.get("resumes", 0) + 1)
+    else:
+        metrics = MetricsFile.create(run.metrics_file, **{"kind": "train", **options.metrics_fields},
+                                     experiment_name=cfg.experiment_name, seed=cfg.seed, target_timesteps=total)
+    if start >= total:
+        log.info("run already at %d of %d steps: nothing to train", start, total)
+
+    eval_envs = EpisodeRunner(env_factory(cfg), cfg.eval.n_envs)
+    norm = find_vecnormalize(venv)
+
+    def evaluate(episodes: int):
+        return eval_envs.evaluate(model, range(cfg.eval.seed, cfg.eval.seed + episodes),
+                                  deterministic=cfg.eval.deterministic,
+                                  obs_transform=norm.normalize_obs if norm is not None else None)
+
+    wall_before = float(state.get("wall_time_s", 0.0))
+    t0 = time.monotonic()
+    progress = Progress(cfg.progress, total, start, cfg.progress_every_s)
+    callback = RunCallback(
+        run, metrics, lambda: evaluate(cfg.eval.episodes),
+        Schedule.starting_at(cfg.eval.every, cfg.checkpoint.every, start),
+        EarlyStopper(cfg.early_stop, state.get("early_stop")),
+        progress,
+        best_preference=cfg.eval.metric,
+        checkpoint_keep=cfg.checkpoint.keep,
+        save_replay_buffer=cfg.checkpoint.save_replay_buffer,
+        extra_state=lambda: {"wall_time_s": wall_before + time.monotonic() - t0},
+        stop_rules=options.stop_rules,
+        max_episodes=cfg.hparams.episodes,
+        episodes_done=int(state.get("episodes_done", 0)),
+    )
+    callback.stop_reason = state.get("stop_reason")
+    from stable_baselines3.common.callbacks import CallbackList
+
+    callbacks = CallbackList([callback, *options.callbacks]) if options.callbacks else callback
+    try:
+        if start < total and callback.stop_reason is None and not callback.episode_budget_spent:
+            model.learn(total - start, callback=callbacks, reset_num_timesteps=start == 0, log_interval=1)
+        progress.close(model.num_timesteps)
+        train_time_s = wall_before + time.monotonic() - t0  # before the final evaluation and saves
+        final = _finish(cfg, run, model, venv, callback, metrics, evaluate, total)
+        metrics.update(train_time_s=round(train_time_s, 2))
+    except BaseException as exc:  # record why the run ended, then let the error surface
+        progress.close(model.num_timesteps)
+        metrics.update(status=FAILED, message=f"{type(exc).__name__}: {exc}", total_timesteps=model.num_timesteps)
+        raise
+    finally:
+        model.logger.close()  # flushes TensorBoard's event file
+        eval_envs.close()
+        venv.close()
+    return final
+
+
+def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecEnv", callback: RunCallback,
+            metrics: MetricsFile, evaluate, total: int) -> dict[str, Any]:
+    """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends)."""
+    if getattr(callback, "model", None) is None:  # nothing was left to learn
+        callback.init_callback(model)
+    summary = evaluate(cfg.eval.final_episodes).summary()
+    callback.log_eval(summary)
+    final = {"timesteps": model.num_timesteps, **summary}
+    metrics.add_eval(final)  # the learning curve ends at the final model
+    state = callback.state()
+    write_model_folder(run.final_dir, model, venv, {**state, **final})
+    save_checkpoint(run, model, venv, state, cfg.checkpoint.keep, cfg.checkpoint.save_replay_buffer)
+    if metrics.data.get("best") is None:
+        write_model_folder(run.best_dir, model, venv, {**state, **final})
+        metrics.data["best"] = {"timesteps": model.num_timesteps, "metric": "final", "value": None}
+    status = EARLY_STOPPED if callback.stop_reason else COMPLETED
+    message = callback.stop_reason or f"trained {model.num_timesteps} of {total} steps"
+    if callback.episode_budget_spent and not callback.stop_reason:
+        message = f"trained {callback.episodes_done} episodes (hparams.episodes={callback.max_episodes}) in " \
+                  f"{model.num_timesteps} steps"
+    metrics.update(status=status, message=message, total_timesteps=model.num_timesteps, final=final,
+                   training_episodes=callback.episodes_done,
+                   wall_time_s=round(state["wall_time_s"], 2))
+    from rlft.plots import plot_learning_curve
+
+    plot_learning_curve(metrics.data, run.plots_dir / "learning_curve.png")
+    return metrics.data
