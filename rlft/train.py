@@ -162,6 +162,8 @@ def _show_effective_config(argv: list[str]) -> bool:
     from rlft.config.resume import effective_config
 
     cfg = effective_config(cfg, overrides)
+    if shown == "all":
+        cfg = OmegaConf.merge(cfg, {"hydra": compose_config(overrides, with_hydra=True).hydra})
     print(OmegaConf.to_yaml(cfg, resolve="--resolve" in argv), end="")
     return True
 
@@ -175,7 +177,10 @@ def main(argv: list[str] | None = None) -> None:
         config_dir = _flag_value(argv, CONFIG_DIR_FLAGS)
         if config_dir:  # Hydra reads the flag itself; rlft's own option look-ups read the variable
             os.environ[CONFIG_DIR_ENV] = str(Path(config_dir).resolve())
-        check_project_dir(project_config_dir())
+        project = project_config_dir()
+        check_project_dir(project)
+        if project and not config_dir:  # Hydra's own flag, so --help lists the project's options too
+            argv = ["--config-dir", str(project), *argv]
         argv = normalize_overrides(argv)
         if _show_effective_config(argv):
             return

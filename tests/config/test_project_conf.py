@@ -169,3 +169,16 @@ def test_copied_presets_run_the_same_first_steps(project: Path, registry: Regist
             metrics = json.loads(next(out.glob("*/*/metrics.json")).read_text())
             histories.append([(e["timesteps"], e["mean_reward"], e.get("success_rate")) for e in metrics["eval"]])
         assert histories[0] == histories[1] and histories[0], f"{group}=user_{name} ran differently"
+
+
+def test_help_lists_the_project_options_beside_the_built_ins(tmp_path: Path) -> None:
+    from rlft.init import write_project
+
+    write_project(tmp_path / "proj")
+    result = run_cli(["--help"], cwd=tmp_path / "proj")
+    assert result.returncode == 0
+    groups = dict(line.split(": ", 1) for line in result.stdout.splitlines()
+                  if line.split(":")[0] in ("env", "stage", "experiment") and ": " in line)
+    assert {"cartpole", "my_env"} <= set(groups["env"].split(", "))
+    assert {"3", "calm_lake", "slippery_lake"} <= set(groups["stage"].split(", "))
+    assert "my_experiment" in groups["experiment"]
