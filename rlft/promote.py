@@ -1,4 +1,5 @@
-"""``rlft promote RUN [tolerance=0.05]`` (or ``python -m rlft.promote``): adopt a fine-tune only if it is a real improvement.
+"""``rlft promote RUN [tolerance=0.05]`` (or ``python -m rlft.promote``): adopt a fine-tune only if
+it is a real improvement.
 
 The fine-tuned model (its ``final/``) becomes the next version of its parent champion when both
 checks on the fine-tune's own paired pre/post evaluation pass: the target stage improved (the lower
