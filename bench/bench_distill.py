@@ -4,9 +4,10 @@ stage 3, distilled into a weaker one, judged before and after on the same paired
 Steps, each the CLI a user types, in ``--workdir``:
 1. strong = ``--strong`` (default: the stage-2 champion of ``bench_finetune``, ~0.9 on stage 3);
    weak = ``--weak`` (default: bench_finetune's stage-3 run from scratch, 0.00), registered with
-   --force as champion ``bc_weak`` so the distill run starts from its weights;
+   force=true as champion ``bc_weak`` so the distill run starts from its weights;
 2. ``python -m rlft.traces record <strong> stage=3 episodes=N`` (sampled actions, seeds 0..N-1);
-3. ``python -m rlft.traces filter --min-success --achievement-types coverage_90,stopped_at_end``;
+3. ``python -m rlft.traces filter in=<recorded> out=<kept> min_success=true
+   achievement_types=coverage_90,stopped_at_end``;
 4. ``python -m rlft.train distill=<kept> champion=bc_weak stage=3``;
 5. ``python -m rlft.compare bc_weak <distilled> <strong> stages=[3]`` (evaluation seeds from
    1,000,000: none of the recorded episodes).
@@ -42,8 +43,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     registry = work / "champions"
     if not (registry / "bc_weak").is_dir():
-        run_python(["-m", "rlft.register", str(weak), "--name", "bc_weak", "--registry", str(registry), "--force",
-                    "--from", "final"], timeout=600)
+        run_python(["-m", "rlft.register", str(weak), "name=bc_weak", f"paths.registry={registry}", "force=true",
+                    "which=final"], timeout=600)
     strong = a.strong
     if not Path(strong).exists():  # a champion of the other registry: copy its folder over (read-only)
         import shutil
@@ -52,11 +53,11 @@ def main() -> None:
             shutil.copytree(a.registry / strong, registry / strong)
     recorded, kept = work / "recorded", work / "kept"
     if not (recorded / "manifest.json").is_file():
-        _, wall = run_python(["-m", "rlft.traces", "record", strong, f"registry={registry}", "stage=3",
+        _, wall = run_python(["-m", "rlft.traces", "record", strong, f"paths.registry={registry}", "stage=3",
                               f"episodes={a.episodes}", f"out={recorded}"], timeout=3600)
     if not (kept / "manifest.json").is_file():
-        done, _ = run_python(["-m", "rlft.traces", "filter", "--input", str(recorded), "--output", str(kept),
-                              "--min-success", "--achievement-types", "coverage_90,stopped_at_end"], timeout=600)
+        done, _ = run_python(["-m", "rlft.traces", "filter", f"in={recorded}", f"out={kept}", "min_success=true",
+                              "achievement_types=coverage_90,stopped_at_end"], timeout=600)
         print(done.stdout)
     outputs = work / "outputs"
     runs = sorted((outputs / "distill").glob("BC_*")) if (outputs / "distill").is_dir() else []
@@ -68,7 +69,7 @@ def main() -> None:
     report = work / "compare"
     if not (report / "compare.json").is_file():
         run_python(["-m", "rlft.compare", "bc_weak", str(distilled), strong, "stages=[3]",
-                    f"episodes={a.eval_episodes}", f"registry={registry}", f"out={report}"], timeout=3600)
+                    f"episodes={a.eval_episodes}", f"paths.registry={registry}", f"out={report}"], timeout=3600)
     compared = json.loads((report / "compare.json").read_text())
     rows_by_model = {r["model"]: r for r in compared["rows"]}
     labels = [m["label"] for m in compared["models"]]

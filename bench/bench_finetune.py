@@ -4,7 +4,7 @@ Three phases, all through the CLIs a user types, in one work folder (``--workdir
 result is already there is reused, so recipes can be added without retraining the champion):
 
 1. champion: ``python -m rlft.train stage=2`` until success >= ``--champion-target`` (early stop),
-   then ``python -m rlft.register --from best``.
+   then ``python -m rlft.register which=best``.
 2. scratch: ``python -m rlft.train stage=3`` for ``--scratch-budget`` steps, no early stop; its final
    success S is the bar the fine-tunes must reach.
 3. recipes: ``python -m rlft.train champion=<it> stage=3`` for ``--budget`` steps each: naive,
@@ -85,9 +85,9 @@ def champion_phase(a: argparse.Namespace, work: Path) -> Path:
                          f"eval.final_episodes={a.episodes}", "early_stop.metric=success_rate",
                          f"early_stop.target={a.champion_target}"], "ftbench_champion", work / "runs",
                         work / "champion.log")
-        subprocess.run([sys.executable, "-m", "rlft.register", str(folder), "--name", CHAMPION, "--registry",
-                        str(work / "champions"), "--from", "best",
-                        *(["--force"] if a.quick else [])], cwd=REPO, env=python_env(), check=True)
+        subprocess.run([sys.executable, "-m", "rlft.register", str(folder), f"name={CHAMPION}",
+                        f"paths.registry={work / 'champions'}", "which=best",
+                        *(["force=true"] if a.quick else [])], cwd=REPO, env=python_env(), check=True)
         return folder
 
     return _cached(work, "champion", produce)

@@ -4,7 +4,7 @@ The store is built once from a real recording (``python -m rlft.traces record or
 ``--seed-episodes`` episodes) replicated with fresh episode ids up to ``--steps`` steps, in
 chunks like the recorder writes (same schema, real observations, zstd). Then each filter runs as
 its own process (``python -m rlft.traces filter``), timed, with its peak RSS from the OS:
---stats-only (the episode table only), and --min-success with the kept steps written.
+stats_only=true (the episode table only), and min_success=true with the kept steps written.
 """
 
 from __future__ import annotations
@@ -81,14 +81,14 @@ def main() -> None:
     t0 = time.perf_counter()
     built = build_store(root / "seed", root / "big", steps_target)
     build_s = time.perf_counter() - t0
-    stats_wall, stats_rss, _ = timed_filter(["--input", str(root / "big"), "--min-success", "--stats-only"])
-    write_wall, write_rss, out = timed_filter(["--input", str(root / "big"), "--output", str(root / "kept"),
-                                               "--min-success", "--max-length", "120", "--memory-limit", "1GB"])
+    stats_wall, stats_rss, _ = timed_filter([f"in={root / 'big'}", "min_success=true", "stats_only=true"])
+    write_wall, write_rss, out = timed_filter([f"in={root / 'big'}", f"out={root / 'kept'}", "min_success=true",
+                                               "max_length=120", "memory_limit=1GB"])
     kept = json.loads((root / "kept" / "manifest.json").read_text())
     rows = [row("steps in the store", built["steps"], "steps"),
             row("store size on disk", round(built["bytes"] / 1e6, 1), "MB"),
-            row("filter --stats-only: wall", round(stats_wall, 2), "s"),
-            row("filter --stats-only: peak RSS", round(stats_rss, 1), "MB"),
+            row("filter stats_only=true: wall", round(stats_wall, 2), "s"),
+            row("filter stats_only=true: peak RSS", round(stats_rss, 1), "MB"),
             row("filter + write kept steps: wall", round(write_wall, 2), "s", "<= 60"),
             row("filter + write: steps scanned per second", round(built["steps"] / write_wall), "rows/s"),
             row("filter + write: peak RSS", round(write_rss, 1), "MB", "<= 2000"),

@@ -10,7 +10,7 @@
 
 Each step is the command a user would type, printed before it runs. About 10 minutes on 2 CPU
 cores; ``--quick`` shrinks every budget to check the plumbing in about a minute (its numbers mean
-nothing, and its champion is registered with --force under the name ``demo_quick``).
+nothing, and its champion is registered with force=true under the name ``demo_quick``).
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> None:
         _run(["-m", "rlft.train", "curriculum=curve_trace_short", "curriculum.stop=2", f"experiment_name={name}",
               *budget, *small, *common])
         curriculum = _new_folder(out / "curriculum", before)
-        gate = ["--force"] if args.quick else []
-        done = _run(["-m", "rlft.register", str(curriculum), "--name", name, "--registry", registry, *gate])
+        gate = ["force=true"] if args.quick else []
+        done = _run(["-m", "rlft.register", str(curriculum), f"name={name}", f"paths.registry={registry}", *gate])
         champion = done.stdout.split("registered ", 1)[1].split(" ", 1)[0]
 
         before = _folders(out / "finetune")
@@ -100,13 +100,14 @@ def main(argv: list[str] | None = None) -> None:
                 ["eval.every=10000", "eval.episodes=50"])])
         fine_tune = _new_folder(out / "finetune", before)
 
-        promoted = _run(["-m", "rlft.promote", str(fine_tune), "--registry", registry], allow=(0, 1)).returncode == 0
+        promoted = _run(["-m", "rlft.promote", str(fine_tune), f"paths.registry={registry}"],
+                        allow=(0, 1)).returncode == 0
         episodes = "episodes=8" if args.quick else "episodes=100"
-        _run(["-m", "rlft.compare", champion, str(fine_tune), "stages=[2,3]", episodes, f"registry={registry}", f"out={reports / 'compare'}",
-              f"paths.output_dir={out}"])
-        _run(["-m", "rlft.export", name, "--format", "hf", "--out", str(reports / "export_hf"), "--registry", registry])
-        _run(["-m", "rlft.export", name, "--format", "onnx", "--out", str(reports / "export_onnx"),
-              "--registry", registry])
+        _run(["-m", "rlft.compare", champion, str(fine_tune), "stages=[2,3]", episodes, f"paths.registry={registry}",
+              f"out={reports / 'compare'}", f"paths.output_dir={out}"])
+        _run(["-m", "rlft.export", name, "format=hf", f"out={reports / 'export_hf'}", f"paths.registry={registry}"])
+        _run(["-m", "rlft.export", name, "format=onnx", f"out={reports / 'export_onnx'}",
+              f"paths.registry={registry}"])
     except DemoFailed as exc:
         print(f"\ndemo stopped: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -30,7 +30,7 @@ def test_the_oracle_is_evaluated_like_a_model(tmp_path: Path) -> None:
 
 
 def test_a_champion_on_its_own_stage_and_again_gives_the_same_numbers(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
-    args = ["base", f"registry={registry.root}", "episodes=6"]
+    args = ["base", f"paths.registry={registry.root}", "episodes=6"]
     first, _ = evaluate([*args, f"out={tmp_path / 'a'}"])
     second, _ = evaluate([*args, f"out={tmp_path / 'b'}"])
     assert [s["stage"] for s in first["stages"]] == ["2"], "the champion's own stage by default"
@@ -48,25 +48,25 @@ def test_a_run_folder_and_its_best_model(registry: Registry, tmp_path: Path) -> 
     (["base", "env=curve_trace_decoupled"], "action_space"),
     (["base", "stages=[]"], "is empty"),
     (["base", "stages=[1,99]"], "'99' is not a stage option"),
-    (["base", "episodes=0"], "positive integer"),
-    (["base", "base"], "one model"),
+    (["base", "episodes=0"], "episodes=0 is out of range"),
+    (["base", "base"], "takes one MODEL, got 2"),
     (["no/such/run"], "does not exist"),
     (["oracle", "env=cartpole"], "CurveTrace only"),
 ])
 def test_bad_evaluations_write_nothing(registry: Registry, tmp_path: Path, args: list[str], message: str) -> None:  # noqa: F811
     with pytest.raises(RlftError, match=message):
-        evaluate([*args, f"registry={registry.root}", f"out={tmp_path / 'ev'}"])
+        evaluate([*args, f"paths.registry={registry.root}", f"out={tmp_path / 'ev'}"])
     assert not (tmp_path / "ev").exists()
 
 
 def test_the_cli_exits_2_with_one_line(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
-    done = run_cli(["base", f"registry={registry.root}", "env=curve_trace_decoupled", f"out={tmp_path / 'ev'}"],
+    done = run_cli(["base", f"paths.registry={registry.root}", "env=curve_trace_decoupled", f"out={tmp_path / 'ev'}"],
                    cwd=tmp_path, module="rlft.evaluate")
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "ev").exists()
 
 
 def test_compare_pairs_models_on_the_same_episodes(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
-    report, folder = compare(["base", "oracle", f"registry={registry.root}", "stages=[1,2]", "episodes=8",
+    report, folder = compare([f"paths.registry={registry.root}", "stages=[1,2]", "base", "episodes=8", "oracle",
                               f"out={tmp_path / 'cmp'}"])
     assert report["baseline"] == "base@v1" and [m["kind"] for m in report["models"]] == ["champion", "oracle"]
     rows = report["rows"]
@@ -86,7 +86,7 @@ def test_compare_pairs_models_on_the_same_episodes(registry: Registry, tmp_path:
 
 
 def test_compare_needs_two_models(tmp_path: Path) -> None:
-    with pytest.raises(RlftError, match="at least two models"):
+    with pytest.raises(RlftError, match="needs at least 2 MODELs, got 1"):
         compare(["oracle", f"out={tmp_path / 'cmp'}"])
 
 

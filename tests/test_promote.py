@@ -37,7 +37,7 @@ def _with_figures(run: Path, tmp_path: Path, target_ci: list[float], original_de
 
 
 def _promote(run: Path, registry: Registry, *extra: str):  # noqa: F811
-    return run_cli([str(run), "--registry", str(registry.root), *extra], cwd=run.parent if run.parent.exists() else Path.cwd(), module="rlft.promote")
+    return run_cli([str(run), f"paths.registry={registry.root}", *extra], cwd=run.parent if run.parent.exists() else Path.cwd(), module="rlft.promote")
 
 
 def _copy_registry(registry: Registry, tmp_path: Path) -> Registry:  # noqa: F811
@@ -72,7 +72,7 @@ def test_a_fine_tune_that_did_not_help_or_forgot_is_refused(fine_tune: Path, reg
 
 def test_a_looser_tolerance_accepts_a_small_drop(fine_tune: Path, registry: Registry, tmp_path: Path) -> None:  # noqa: F811
     own = _copy_registry(registry, tmp_path)
-    done = _promote(_with_figures(fine_tune, tmp_path, [0.05, 0.2], -0.10), own, "--tolerance", "0.15")
+    done = _promote(_with_figures(fine_tune, tmp_path, [0.05, 0.2], -0.10), own, "tolerance=0.15")
     assert done.returncode == 0 and own.versions("base") == [1, 2]
 
 

@@ -33,10 +33,13 @@ class StageTarget:
     cfg: DictConfig
 
 
-def parse_stages(value: str | None) -> list[str] | None:
-    """``[1,5,11]``, ``1,5,11``, ``3`` or ``all`` -> stage option names; None when not given."""
+def parse_stages(value: str | Sequence[str] | None) -> list[str] | None:
+    """``[1,5,11]``, ``1,5,11``, ``3`` or ``all`` (or those already split into a list) -> stage
+    option names; None when not given."""
     if value is None:
         return None
+    if not isinstance(value, str):
+        value = ",".join(value)
     text = value.strip().strip("[]").replace(" ", "")
     if text == "all":
         return sorted((n for n in option_names("stage") if n.isdigit()), key=int)

@@ -1,28 +1,34 @@
-"""``python -m rlft.champions list | show NAME | verify NAME``: browse and check the registry."""
+"""``rlft champions list | show NAME | verify NAME [paths.registry=DIR]`` (or ``python -m rlft.champions``):
+browse and check the registry."""
 
 from __future__ import annotations
 
-import argparse
 import json
+import sys
+from typing import Sequence
 
+from rlft.arguments import Command, Group, Positional, registry_option
 from rlft.cli import user_errors
-from rlft.register import default_registry
+
+REF = Positional("NAME", "a champion: NAME (its latest version) or NAME@vN")
+
+GROUP = Group("champions", "Browse and check the champion registry.", {
+    "list": Command("champions list", "Every champion version with its architecture, success and lineage.",
+                    options=(registry_option(),)),
+    "show": Command("champions show", "One champion's manifest (JSON).", positionals=(REF,),
+                    options=(registry_option(),)),
+    "verify": Command("champions verify", "Check one champion's files against their sha256 and its manifest.",
+                      positionals=(REF,), options=(registry_option(),)),
+})
 
 
-def main(argv: list[str] | None = None) -> None:
-    from rlft.champions.registry import Registry
-
-    parser = argparse.ArgumentParser(prog="python -m rlft.champions", description=__doc__)
-    parser.add_argument("--registry", default=default_registry(), help="registry root (default $RLFT_REGISTRY or champions)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="every champion version with its architecture and success")
-    for name in ("show", "verify"):
-        sub = commands.add_parser(name, help=f"{name} one champion (NAME = latest, NAME@vN = a version)")
-        sub.add_argument("ref")
-    args = parser.parse_args(argv)
-    registry = Registry(args.registry)
+def main(argv: Sequence[str] | None = None) -> None:
     with user_errors():
-        if args.command == "list":
+        command, args = GROUP.parse(sys.argv[1:] if argv is None else argv)
+        from rlft.champions.registry import Registry
+
+        registry = Registry(args.paths_registry)
+        if command == "list":
             champions = registry.champions()
             if not champions:
                 print(f"no champions in {registry.root}")
@@ -33,10 +39,10 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{c.ref:<28} {m['architecture']:<10} success {m['metrics']['success_rate']}  "
                       f"{m['stage'].get('name', '')!s:<6} {m['created_at']}{'  (forced)' if m['gate']['forced'] else ''}"
                       f"{origin}")
-        elif args.command == "show":
-            print(json.dumps(registry.get(args.ref).manifest, indent=2))
+        elif command == "show":
+            print(json.dumps(registry.get(args.name).manifest, indent=2))
         else:
-            champion = registry.verify(args.ref)
+            champion = registry.verify(args.name)
             print(f"{champion.ref}: {len(champion.manifest['files'])} files match their sha256; manifest is loadable")
 
 

@@ -155,7 +155,7 @@ class Registry:
         version of its parent (``rlft.promote``); they replace the success gate and are recorded."""
         check_name(name)
         if source not in ("best", "final"):
-            raise ConfigError(f"--from {source!r} is not valid: use best or final")
+            raise ConfigError(f"which={source} is not valid: use best or final")
         run = resolve_run(Path(run_dir))
         metrics = read_json(run.metrics_file)
         model_dir = run.best_dir if source == "best" else run.final_dir
@@ -165,7 +165,7 @@ class Registry:
         if promotion is None and not force and (success is None or success < min_success):
             shown = "no success rate recorded" if success is None else f"success rate {success:.3f}"
             raise ConfigError(f"{run.root} ({source}): {shown} is below the gate {min_success}: train further, "
-                              "or register anyway with --force (recorded in the manifest)")
+                              "or register anyway with force=true (recorded in the manifest)")
         cfg = run_config(run)
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))

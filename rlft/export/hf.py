@@ -73,7 +73,7 @@ from stable_baselines3 import {type(loaded.model).__name__}
 load_model(model.policy, "model.safetensors")
 ```
 
-A ready SB3 zip: `python -m rlft.export {loaded.champion.name} --format sb3 --out DIR`, then
+A ready SB3 zip: `python -m rlft.export {loaded.champion.name} format=sb3 out=DIR`, then
 `{type(loaded.model).__name__}.load("DIR/model.zip")`.
 
 With rlft: `python -m rlft.evaluate {loaded.champion.name} stages=[1,2,3]`.

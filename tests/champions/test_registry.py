@@ -54,7 +54,7 @@ def _with_success(run: RunFolder, tmp_path: Path, value: float) -> Path:
 
 def test_below_the_gate_is_refused_with_the_figure(trained: RunFolder, tmp_path: Path) -> None:
     registry = Registry(tmp_path / "champions")
-    with pytest.raises(ConfigError, match=r"success rate 0\.500 is below the gate 0\.9.*--force"):
+    with pytest.raises(ConfigError, match=r"success rate 0\.500 is below the gate 0\.9.*force=true"):
         registry.register(_with_success(trained, tmp_path, 0.5), "weak")
     assert registry.champions() == []
 
@@ -171,15 +171,15 @@ def test_parallel_registrations_get_distinct_versions(trained: RunFolder, tmp_pa
 
 def test_command_lines(trained: RunFolder, tmp_path: Path) -> None:
     registry = str(tmp_path / "champions")
-    done = run_cli([str(trained.root), "--name", "cli", "--registry", registry], cwd=tmp_path, module="rlft.register")
+    done = run_cli([str(trained.root), "name=cli", f"paths.registry={registry}"], cwd=tmp_path, module="rlft.register")
     assert done.returncode == 2 and done.stderr.startswith("error: ") and "below the gate" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    done = run_cli([str(trained.root), "--name", "cli", "--force", "--registry", registry], cwd=tmp_path,
+    done = run_cli([f"paths.registry={registry}", "force=true", str(trained.root), "name=cli"], cwd=tmp_path,
                    module="rlft.register")
     assert done.returncode == 0 and "registered cli@v1" in done.stdout
     for args, expected in ((["list"], "cli@v1"), (["show", "cli"], '"architecture": "standard"'),
                            (["verify", "cli"], "match their sha256")):
-        done = run_cli(["--registry", registry, *args], cwd=tmp_path, module="rlft.champions")
+        done = run_cli([*args, f"paths.registry={registry}"], cwd=tmp_path, module="rlft.champions")
         assert done.returncode == 0 and expected in done.stdout, done.stderr
-    done = run_cli(["--registry", registry, "verify", "nope"], cwd=tmp_path, module="rlft.champions")
+    done = run_cli([f"paths.registry={registry}", "verify", "nope"], cwd=tmp_path, module="rlft.champions")
     assert done.returncode == 2 and "not in the registry" in done.stderr

@@ -87,9 +87,9 @@ def test_bad_exports_write_nothing(registry: Registry, tmp_path: Path, ref: str,
 
 
 def test_cli_exports_and_refuses_with_one_line(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
-    done = run_cli(["base", "--format", "sb3", "--out", str(tmp_path / "z"), "--registry", str(registry.root)],
+    done = run_cli(["base", "format=sb3", f"out={tmp_path / 'z'}", f"paths.registry={registry.root}"],
                    cwd=tmp_path, module="rlft.export")
     assert done.returncode == 0 and "exported base@v1 as sb3" in done.stdout
-    done = run_cli(["base", "--format", "sb3", "--out", str(tmp_path / "z"), "--registry", str(registry.root)],
+    done = run_cli([f"paths.registry={registry.root}", "format=sb3", "base", f"out={tmp_path / 'z'}"],
                    cwd=tmp_path, module="rlft.export")
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
