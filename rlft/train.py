@@ -21,11 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 from rlft.cli import user_errors
 from rlft.config.compose import quote_numeric_group_choices
 from rlft.config.options import has_option
-from rlft.config.resolvers import register_resolvers
-from rlft.config.resume import effective_config
-from rlft.config.run_kind import CURRICULUM, DISTILL, FINETUNE, run_kind
-from rlft.config.schema import register_configs
-from rlft.config.validate import validate
+from rlft.schema import register_configs
+from rlft.workflows import CURRICULUM, DISTILL, FINETUNE, prepared, register_resolvers, run_kind
 
 log = logging.getLogger("rlft")
 
@@ -97,8 +94,7 @@ def run(cfg: DictConfig) -> float | None:
 
 
 def _run(cfg: DictConfig, in_sweep: bool = False) -> float | None:
-    cfg = effective_config(cfg, list(HydraConfig.get().overrides.task))
-    validate(cfg)  # again: sweep jobs do not pass through ValidateBeforeRun
+    cfg = prepared(cfg, list(HydraConfig.get().overrides.task))  # built and validated once per run
     kind = run_kind(cfg)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     # the config that runs differs from Hydra's composition: completed from a champion, or a sweep job's seed

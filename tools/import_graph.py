@@ -7,7 +7,7 @@ dependencies) and under ``TYPE_CHECKING``. Stdlib ``ast`` only, so it runs witho
 
 A part is a top-level subpackage (``rlft/champions/`` -> ``champions``) or top-level module
 (``rlft/train.py`` -> ``train``). Command-line modules inside a package (``rlft/<pkg>/__main__.py``,
-``rlft/assess/cli.py``) are parts of their own (``champions.__main__``) on the entry level.
+``rlft/assess/cli.py``, ``rlft/traces/record.py``: ``python -m rlft.traces record``) are parts of their own (``champions.__main__``) on the entry level.
 
 Layer order, bottom first (an import may go down or stay level, never up; the features on the
 ``features`` level must not import each other):
@@ -15,7 +15,7 @@ Layer order, bottom first (an import may go down or stay level, never up; the fe
     base        errors, io, stats, plots
     config      config
     runs        runs
-    components  envs, algos, policies, evaluation
+    components  envs, algos, policies, evaluation, scoring
     training    training
     champions   champions
     features    curriculum, finetune, traces, export, assess, sweep
@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("errors", "io", "stats", "plots")),
     ("config", ("config",)),
     ("runs", ("runs",)),
-    ("components", ("envs", "algos", "policies", "evaluation")),
+    ("components", ("envs", "algos", "policies", "evaluation", "scoring")),
     ("training", ("training",)),
     ("champions", ("champions",)),
     ("features", ("curriculum", "finetune", "traces", "export", "assess", "sweep")),
@@ -46,7 +46,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("entry", ("train", "cli", "evaluate", "compare", "register", "promote", "demo")),
 ]
 SIDEWAYS_FORBIDDEN = ("features",)  # parts on these levels must not import each other
-CLI_MODULES = ("assess.cli",)  # command-line modules inside a feature package, besides __main__
+CLI_MODULES = ("assess.cli", "traces.record")  # command-line modules inside a feature package, besides __main__
 ENTRY = "entry"
 
 
