@@ -11,8 +11,8 @@ from typing import Sequence
 import pytest
 
 from rlft.config.compose import compose_config  # noqa: F401  (tests import it from here)
-from rlft.config.resolvers import register_resolvers
-from rlft.config.schema import register_configs
+from rlft.schema import register_configs
+from rlft.workflows import register_resolvers
 
 REPO = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO / "rlft" / "conf"

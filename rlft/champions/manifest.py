@@ -15,11 +15,12 @@ import numpy as np
 
 from rlft.algos.spec import ALGORITHMS
 from rlft.errors import ConfigError
+from rlft.runs.layout import WEIGHTS_FILE
 
 FORMAT = "rlft.champion/1"
 MANIFEST = "manifest.json"
 MANIFEST_CHECKSUM = "manifest.sha256"
-WEIGHTS = "policy.safetensors"
+WEIGHTS = WEIGHTS_FILE
 OPTIMIZER = "optimizer.safetensors"  # the optimizer's per-parameter state (Adam moments), for optimizer=kept
 SB3_ZIP = "model.zip"
 POLICIES = ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")

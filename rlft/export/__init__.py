@@ -18,7 +18,7 @@ from rlft.errors import ConfigError
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
 
-    from rlft.champions.registry import Champion
+    from rlft.champions.storage import Champion
 
 FORMATS = ("sb3", "hf", "onnx")
 

@@ -100,7 +100,7 @@ def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
     gif = None
     m = loaded.champion.manifest
     if m["env"].get("id") == CURVE_TRACE_ID:
-        from rlft.champions.registry import manifest_config
+        from rlft.champions.loading import manifest_config
         from rlft.envs.curve_trace.render import save_episode
         from rlft.envs.factory import env_kwargs
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, Callable
 from omegaconf import DictConfig
 
 from rlft.algos.factory import algorithm_class, build_model, model_kwargs
-from rlft.champions.manifest import WEIGHTS as CHAMPION_WEIGHTS
 from rlft.envs.factory import env_factory, make_vec_env
 from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
 from rlft.errors import ConfigError
 from rlft.evaluation import EpisodeRunner
 from rlft.io import read_json
+from rlft.runs.layout import WEIGHTS_FILE as CHAMPION_WEIGHTS
 from rlft.runs.layout import RunFolder
 from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, MetricsFile
 from rlft.training.callbacks import RunCallback, Schedule, StopRule

@@ -10,7 +10,7 @@ import torch as th
 
 from rlft.algos.factory import build_model
 from rlft.algos.schedules import CyclicalSchedule
-from rlft.config.validate import validate_hparams
+from rlft.training.schema import validate_hparams
 from rlft.envs.factory import make_vec_env
 from rlft.errors import ConfigError
 from tests.conftest import TINY, compose_config

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rlft.config.validate import validate
+from rlft.workflows import validate
 from rlft.errors import ConfigError, RunFolderError
 from tests.conftest import compose_config, run_cli
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rlft.config.validate import validate, validate_hparams, validate_run_settings
+from rlft.training.schema import validate_hparams, validate_run_settings
+from rlft.workflows import validate
 from rlft.errors import ConfigError
 from tests.conftest import CONF_DIR, compose_config
 

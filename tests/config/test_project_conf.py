@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 
 from rlft.champions.registry import Registry
 from rlft.config.options import BUILTIN_CONF_DIR, CONFIG_DIR_ENV, option_names, project_config_dir
-from rlft.config.resume import effective_config
+from rlft.workflows import effective_config
 from rlft.errors import ConfigError
 from tests.champions.test_registry import TINY_CURVE, _tiny_run
 from tests.conftest import TINY, compose_config, run_cli

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rlft.champions.registry import Registry
-from rlft.config.resume import effective_config
+from rlft.workflows import effective_config
 from tests.champions.test_registry import TINY_CURVE, _tiny_run
 from tests.conftest import compose_config, run_cli
 
@@ -52,7 +52,7 @@ def test_experiment_file_settings_win_over_the_champion(registry: Registry) -> N
 
 
 def test_the_progressive_example_composes_and_validates(registry: Registry) -> None:
-    from rlft.config.validate import validate_finetune_settings
+    from rlft.finetune.schema import validate_finetune as validate_finetune_settings
 
     cfg = _effective(registry, "experiment=finetune_progressive_stage3", "champion.name=base")
     assert cfg.hparams.total_timesteps == 100_000, "the budget is the phases' sum"

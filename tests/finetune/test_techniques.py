@@ -12,7 +12,7 @@ import torch as th
 from stable_baselines3 import PPO
 
 from rlft.champions.registry import Registry
-from rlft.config.validate import validate_finetune_settings
+from rlft.finetune.schema import validate_finetune as validate_finetune_settings
 from rlft.errors import ConfigError
 from rlft.finetune.anchor import (anchor_weights, attach_kl, attach_l2sp, champion_states, diagonal_fisher,
                                   l2_distance, policy_kl)

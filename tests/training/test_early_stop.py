@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omegaconf import OmegaConf
 
-from rlft.config.schema import EarlyStopConfig
+from rlft.training.schema import EarlyStopConfig
 from rlft.training.early_stop import EarlyStopper
 
 

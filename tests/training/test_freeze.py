@@ -8,7 +8,7 @@ import pytest
 import torch as th
 from stable_baselines3 import PPO
 
-from rlft.config.validate import validate_hparams
+from rlft.training.schema import validate_hparams
 from rlft.errors import ConfigError
 from rlft.runs.layout import RunFolder
 from rlft.training.run import RunOptions, run_training
