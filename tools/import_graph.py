@@ -7,12 +7,12 @@ dependencies) and under ``TYPE_CHECKING``. Stdlib ``ast`` only, so it runs witho
 
 A part is a top-level subpackage (``rlft/champions/`` -> ``champions``) or top-level module
 (``rlft/train.py`` -> ``train``). Command-line modules inside a package (``rlft/<pkg>/__main__.py``,
-``rlft/assess/cli.py``, ``rlft/traces/record.py``: ``python -m rlft.traces record``) are parts of their own (``champions.__main__``) on the entry level.
+``rlft/assess/cli.py``, ``rlft/traces/cli.py``, ``rlft/traces/record.py``: ``python -m rlft.traces record``) are parts of their own (``champions.__main__``) on the entry level.
 
 Layer order, bottom first (an import may go down or stay level, never up; the features on the
 ``features`` level must not import each other):
 
-    base        errors, io, stats, plots
+    base        errors, io, stats, plots, arguments
     config      config
     runs        runs
     components  envs, algos, policies, evaluation, scoring
@@ -20,7 +20,7 @@ Layer order, bottom first (an import may go down or stay level, never up; the fe
     champions   champions
     features    curriculum, finetune, traces, export, assess, sweep
     workflows   schema, workflows, hydra_callbacks
-    entry       train, cli and the command-line modules
+    entry       train, cli, console, init and the command-line modules
 
 Exit status 0; ``--check`` exits 1 when an upward edge or a cycle is found.
 """
@@ -35,7 +35,7 @@ from pathlib import Path
 
 PACKAGE = "rlft"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("errors", "io", "stats", "plots")),
+    ("base", ("errors", "io", "stats", "plots", "arguments")),
     ("config", ("config",)),
     ("runs", ("runs",)),
     ("components", ("envs", "algos", "policies", "evaluation", "scoring")),
@@ -43,10 +43,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("champions", ("champions",)),
     ("features", ("curriculum", "finetune", "traces", "export", "assess", "sweep")),
     ("workflows", ("schema", "workflows", "hydra_callbacks")),
-    ("entry", ("train", "cli", "evaluate", "compare", "register", "promote", "demo")),
+    ("entry", ("train", "cli", "console", "init", "__main__", "evaluate", "compare", "register", "promote", "demo")),
 ]
 SIDEWAYS_FORBIDDEN = ("features",)  # parts on these levels must not import each other
-CLI_MODULES = ("assess.cli", "traces.record")  # command-line modules inside a feature package, besides __main__
+CLI_MODULES = ("assess.cli", "traces.record", "traces.cli")  # command-line modules inside a feature package, besides __main__
 ENTRY = "entry"
 
 
