@@ -10,7 +10,7 @@ from typing import Sequence
 
 import pytest
 
-from rlft.config.compose import compose_config  # noqa: F401  (tests import it from here)
+from rlft.config.compose import compose_config
 from rlft.schema import register_configs
 from rlft.workflows import register_resolvers
 
@@ -26,6 +26,42 @@ TINY = [
     "hparams.total_timesteps=512", "eval.every=256", "eval.episodes=2", "eval.final_episodes=3",
     "eval.n_envs=2", "checkpoint.every=256", "checkpoint.keep=2", "progress=none",
 ]
+
+
+# a CurveTrace network small enough for tests (the SmallCNN's widths, one hidden layer)
+TINY_NET = [
+    "env.n_envs=2", "hparams.n_steps=64", "hparams.batch_size=64", "hparams.n_epochs=1",
+    "hparams.policy_kwargs.features_extractor_kwargs.features_dim=16",
+    "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]", "hparams.policy_kwargs.net_arch=[8]",
+]
+
+# one CurveTrace run of two rollouts
+TINY_CURVE = [
+    *TINY_NET, "hparams.total_timesteps=128",
+    "eval.every=64", "eval.episodes=2", "eval.final_episodes=2", "eval.n_envs=2", "progress=none",
+]
+
+# two CurveTrace stages of 2 rollouts each, evaluations that finish quickly
+TINY_CURRICULUM = [
+    "curriculum=curve_trace_short", "curriculum.stop=2", "curriculum.max_timesteps_per_stage=256", *TINY_NET,
+    "eval.every=128", "eval.episodes=3", "eval.final_episodes=3", "eval.n_envs=3",
+    "curriculum.promotion.episodes=3", "checkpoint.every=128", "progress=none",
+]
+
+
+def tiny_run(root: Path, *extra: str):
+    """A finished tiny CurveTrace run (``rlft.runs.layout.RunFolder``) with its config saved like the CLI does."""
+    from omegaconf import OmegaConf
+
+    from rlft.runs.layout import RunFolder
+    from rlft.training.run import run_training
+
+    run = RunFolder(root)
+    cfg = compose_config([*TINY_CURVE, *extra])
+    run.hydra_dir.mkdir(parents=True)
+    run.config_file.write_text(OmegaConf.to_yaml(cfg))
+    run_training(cfg, run)
+    return run
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from rlft.champions.registry import Registry
-from tests.champions.test_registry import TINY_CURVE
-from tests.conftest import run_cli
+from tests.conftest import TINY_CURVE, run_cli
 from tests.finetune.test_finetune import registry  # noqa: F401  (module fixture: a champion "base")
 
 

@@ -15,26 +15,9 @@ from rlft.champions.registry import Registry, TamperedChampion
 from rlft.errors import ConfigError, RunFolderError
 from rlft.runs.layout import RunFolder
 from rlft.training.run import run_training
-from tests.conftest import compose_config, run_cli
+from tests.conftest import TINY_CURVE, compose_config, run_cli, tiny_run
 
-TINY_CURVE = [
-    "env.n_envs=2", "hparams.n_steps=64", "hparams.batch_size=64", "hparams.n_epochs=1",
-    "hparams.total_timesteps=128", "hparams.policy_kwargs.features_extractor_kwargs.features_dim=16",
-    "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]", "hparams.policy_kwargs.net_arch=[8]",
-    "eval.every=64", "eval.episodes=2", "eval.final_episodes=2", "eval.n_envs=2", "progress=none",
-]
-
-
-def _tiny_run(root: Path, *extra: str) -> RunFolder:
-    """A finished CurveTrace run with its config saved like the CLI does."""
-    from omegaconf import OmegaConf
-
-    run = RunFolder(root)
-    cfg = compose_config([*TINY_CURVE, *extra])
-    run.hydra_dir.mkdir(parents=True)
-    run.config_file.write_text(OmegaConf.to_yaml(cfg))
-    run_training(cfg, run)
-    return run
+_tiny_run = tiny_run  # the name other tests import from here
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,7 @@ from rlft.champions.registry import Registry
 from rlft.config.options import BUILTIN_CONF_DIR, CONFIG_DIR_ENV, option_names, project_config_dir
 from rlft.workflows import effective_config
 from rlft.errors import ConfigError
-from tests.champions.test_registry import TINY_CURVE, _tiny_run
-from tests.conftest import TINY, compose_config, run_cli
+from tests.conftest import TINY, TINY_CURVE, compose_config, run_cli, tiny_run
 
 COPIED_GROUPS = ("experiment", "curriculum", "stage")
 
@@ -39,7 +38,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def registry(tmp_path_factory) -> Registry:
     """A tiny stage-2 champion under the name the built-in fine-tune experiments start from."""
     root = tmp_path_factory.mktemp("project_ft")
-    run = _tiny_run(root / "run", "stage=2")
+    run = tiny_run(root / "run", "stage=2")
     registry = Registry(root / "champions")
     registry.register(run.root, "stage2_std", force=True)
     return registry

@@ -14,19 +14,7 @@ from rlft.errors import ConfigError
 from rlft.runs.layout import RunFolder
 from rlft.training.callbacks import RunCallback
 from rlft.training.run import load_weights
-from tests.conftest import compose_config
-
-# two CurveTrace stages of 2 rollouts each, a small network, evaluations that finish quickly
-TINY_CURRICULUM = [
-    "curriculum=curve_trace_short", "curriculum.stop=2", "curriculum.max_timesteps_per_stage=256",
-    "env.n_envs=2", "hparams.n_steps=64", "hparams.batch_size=64", "hparams.n_epochs=1",
-    "hparams.policy_kwargs.features_extractor_kwargs.features_dim=16",
-    "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]",
-    "hparams.policy_kwargs.net_arch=[8]",
-    "eval.every=128", "eval.episodes=3", "eval.final_episodes=3", "eval.n_envs=3",
-    "curriculum.promotion.episodes=3", "checkpoint.every=128", "progress=none",
-]
-
+from tests.conftest import TINY_CURRICULUM, compose_config
 
 def _run(tmp_path: Path, *extra: str, resume: bool = False) -> tuple[RunFolder, dict]:
     root = RunFolder(tmp_path / "cur")

@@ -11,8 +11,7 @@ import pytest
 from rlft.champions.registry import Registry
 from rlft.errors import RlftError
 from rlft.export import export, load_champion
-from tests.champions.test_registry import _tiny_run
-from tests.conftest import run_cli
+from tests.conftest import run_cli, tiny_run
 from tests.finetune.test_finetune import registry  # noqa: F401  (module fixture: a champion "base")
 
 
@@ -61,7 +60,7 @@ def test_onnx_graph_matches_torch_for_both_architectures(registry: Registry, tmp
     export(str(registry.root), "base", "onnx", tmp_path / "standard")
     _check_onnx(tmp_path / "standard", load_champion(str(registry.root), "base").model, _observations())
 
-    run = _tiny_run(tmp_path / "decoupled_run", "env=curve_trace_decoupled", "stage=2")
+    run = tiny_run(tmp_path / "decoupled_run", "env=curve_trace_decoupled", "stage=2")
     registry_root = tmp_path / "champions"
     Registry(registry_root).register(run.root, "stop", force=True)
     export(str(registry_root), "stop", "onnx", tmp_path / "decoupled")

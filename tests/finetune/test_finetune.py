@@ -10,14 +10,13 @@ import pytest
 
 from rlft.champions.registry import Registry
 from rlft.workflows import effective_config
-from tests.champions.test_registry import TINY_CURVE, _tiny_run
-from tests.conftest import compose_config, run_cli
+from tests.conftest import TINY_CURVE, compose_config, run_cli, tiny_run
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory) -> Registry:
     root = tmp_path_factory.mktemp("ft")
-    run = _tiny_run(root / "run", "stage=2", "hparams.ent_coef=0.02")
+    run = tiny_run(root / "run", "stage=2", "hparams.ent_coef=0.02")
     registry = Registry(root / "champions")
     registry.register(run.root, "base", force=True)
     return registry

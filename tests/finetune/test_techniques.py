@@ -16,8 +16,7 @@ from rlft.finetune.schema import validate_finetune as validate_finetune_settings
 from rlft.errors import ConfigError
 from rlft.finetune.anchor import (anchor_weights, attach_kl, attach_l2sp, champion_states, diagonal_fisher,
                                   l2_distance, policy_kl)
-from tests.champions.test_registry import TINY_CURVE
-from tests.conftest import TINY, compose_config, run_cli
+from tests.conftest import TINY, TINY_CURVE, compose_config, run_cli
 from tests.finetune.test_finetune import registry  # noqa: F401  (module fixture: a champion "base")
 
 

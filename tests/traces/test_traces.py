@@ -18,8 +18,7 @@ from rlft.errors import ConfigError, RunFolderError
 from rlft.traces import store
 from rlft.traces.filter import Conditions, filter_traces
 from rlft.traces.record import run as record
-from tests.champions.test_registry import TINY_CURVE
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, TINY_CURVE, run_cli
 
 
 @pytest.fixture(scope="module")
