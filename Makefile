@@ -6,7 +6,7 @@ STAMP       := $(VENV)/.installed
 TORCH_PIN   := torch==2.13.0
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-slow test-all train demo sweep bench clean
+.PHONY: help install test test-slow test-all lint format train demo sweep bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,15 @@ test-slow: $(STAMP)  ## the slow end-to-end tests: demo quick=true, benchmark sm
 
 test-all: $(STAMP)  ## both (what CI runs)
 	RAY_USAGE_STATS_ENABLED=0 $(PY) -m pytest -q
+
+lint: $(STAMP)  ## ruff (lint + format check) and mypy on rlft/ (CI runs it)
+	$(VENV)/bin/ruff check rlft tests bench tools
+	$(VENV)/bin/ruff format --check rlft tests bench tools
+	$(VENV)/bin/mypy
+
+format: $(STAMP)  ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix rlft tests bench tools
+	$(VENV)/bin/ruff format rlft tests bench tools
 
 train: $(STAMP)  ## train PPO on the default env (pass ARGS="key=value ...")
 	$(PY) -m rlft.train $(ARGS)
