@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from rlft.champions import manifest as mf
 from rlft.champions import signing
@@ -36,7 +36,6 @@ from rlft.runs.reading import read_metrics, resolve_run, run_config
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
-    from omegaconf import DictConfig
     from stable_baselines3.common.vec_env import VecEnv
 
 __all__ = ["DEFAULT_GATE", "LOCK_FILE", "Champion", "Registry", "TamperedChampion", "check_fits",
@@ -55,7 +54,7 @@ class Registry:
         self.signing_key = signing_key
 
     @classmethod
-    def for_config(cls, cfg: "DictConfig") -> "Registry":
+    def for_config(cls, cfg: DictConfig) -> "Registry":
         """The registry of a run's config, with its trusted modules and signing key."""
         paths = cfg.paths
         return cls(paths.registry, trusted_modules=list(OmegaConf.select(paths, "trusted_modules", default=[]) or []),
@@ -125,7 +124,7 @@ class Registry:
                 return self.storage.publish(staging, name, manifest)
             return self.storage.publish(staging, name, manifest, sign=lambda m: signing.signature(m, key))
 
-    def _check_bankable(self, cfg: "DictConfig", where: Path) -> None:
+    def _check_bankable(self, cfg: DictConfig, where: Path) -> None:
         """Refuse to bank what could not be loaded back: the code the run's env and hparams name
         must be trusted (the run's own ``paths.trusted_modules`` count: the user trained it)."""
         named = {key: OmegaConf.to_container(cfg[key], resolve=True) for key in ("env", "hparams")}
