@@ -1,5 +1,10 @@
 """``rlft champions list | show NAME | verify NAME [paths.registry=DIR]`` (or ``python -m rlft.champions``):
-browse and check the registry."""
+browse and check the registry.
+
+``verify`` prints one line per check (checksums, allowlist, signature) and fails (one ``error:``
+line, exit 2) when a check fails, or when a signing key is configured and the champion is unsigned
+or wrongly signed. Trusted packages come from ``$RLFT_TRUSTED_MODULES=a,b``, the key from
+``$RLFT_SIGNING_KEY`` / ``$RLFT_SIGNING_KEY_FILE``."""
 
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ GROUP = Group("champions", "Browse and check the champion registry.", {
                     options=(registry_option(),)),
     "show": Command("champions show", "One champion's manifest (JSON).", positionals=(REF,),
                     options=(registry_option(),)),
-    "verify": Command("champions verify", "Check one champion's files against their sha256 and its manifest.",
+    "verify": Command("champions verify", "Check one champion: files against their sha256, the code its manifest "
+                      "names against the allowlist, its signature.",
                       positionals=(REF,), options=(registry_option(),)),
 })
 
@@ -40,10 +46,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                       f"{m['stage'].get('name', '')!s:<6} {m['created_at']}{'  (forced)' if m['gate']['forced'] else ''}"
                       f"{origin}")
         elif command == "show":
-            print(json.dumps(registry.get(args.name).manifest, indent=2))
+            print(json.dumps(registry.storage.get(args.name).manifest, indent=2))  # shown, never loaded
         else:
-            champion = registry.verify(args.name)
-            print(f"{champion.ref}: {len(champion.manifest['files'])} files match their sha256; manifest is loadable")
+            from rlft.champions.signing import require_signed
+
+            champion, state = registry.check(args.name)
+            print(f"{champion.ref}: checksums ok ({len(champion.manifest['files'])} files match their sha256)")
+            print(f"{champion.ref}: allowlist ok (every module its manifest names is trusted)")
+            print(f"{champion.ref}: signature: {state}")
+            if registry.key() is not None:
+                require_signed(state, f"champion {champion.ref}")
 
 
 if __name__ == "__main__":

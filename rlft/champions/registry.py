@@ -8,20 +8,29 @@ unpickled). Run folders are read through :mod:`rlft.runs.reading`.
 Files: ``policy.safetensors`` (weights), ``optimizer.safetensors`` (the optimizer's moments, for a
 fine-tune with ``finetune.optimizer=kept``), ``manifest.json`` (what to build and where it came from,
 with the sha256 of every other file), ``manifest.sha256``, ``model.zip`` (for plain SB3 users;
-never read by rlft) and ``vecnormalize.npz`` / ``.json`` when the run normalised observations.
+never read by rlft), ``vecnormalize.npz`` / ``.json`` when the run normalised observations and
+``signature.json`` when a signing key was configured (:mod:`~rlft.champions.signing`).
+
+Trust: a lookup refuses a symlinked or renamed version folder and a manifest naming code outside
+the trusted roots (:mod:`~rlft.champions.trust`) before anything is imported; loading also checks
+the checksums and, with a signing key configured, the signature.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
+
+from omegaconf import DictConfig, OmegaConf
 
 from rlft.champions import manifest as mf
+from rlft.champions import signing
 from rlft.champions.conversion import DEFAULT_GATE, gate_figure, save_optimizer_state, write_champion_files
 from rlft.champions.loading import build_champion_model, check_fits, load_optimizer_state, manifest_config
 from rlft.champions.names import check_name
 from rlft.champions.storage import LOCK_FILE, Champion, Storage, TamperedChampion
+from rlft.champions.trust import check_classes, check_trusted
 from rlft.errors import ConfigError, RunFolderError
 from rlft.runs.reading import read_metrics, resolve_run, run_config
 
@@ -34,9 +43,22 @@ __all__ = ["DEFAULT_GATE", "LOCK_FILE", "Champion", "Registry", "TamperedChampio
 
 
 class Registry:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    """``trusted_modules``: the user's ``paths.trusted_modules`` (``$RLFT_TRUSTED_MODULES`` is always
+    added); ``signing_key``: a key file (``paths.signing_key``; ``$RLFT_SIGNING_KEY[_FILE]`` win)."""
+
+    def __init__(self, root: str | os.PathLike[str], *, trusted_modules: Sequence[str] = (),
+                 signing_key: str | None = None) -> None:
         self.root = Path(root)
         self.storage = Storage(self.root)
+        self.trusted_modules = tuple(trusted_modules)
+        self.signing_key = signing_key
+
+    @classmethod
+    def for_config(cls, cfg: DictConfig) -> "Registry":
+        """The registry of a run's config, with its trusted modules and signing key."""
+        paths = cfg.paths
+        return cls(paths.registry, trusted_modules=list(OmegaConf.select(paths, "trusted_modules", default=[]) or []),
+                   signing_key=OmegaConf.select(paths, "signing_key", default=None))
 
     # -- lookup -------------------------------------------------------------------------------
     def versions(self, name: str) -> list[int]:
@@ -47,16 +69,31 @@ class Registry:
         return self.storage.champions()
 
     def get(self, ref: str) -> Champion:
-        """``name`` (latest) or ``name@vN``; a clear error listing what exists otherwise."""
-        return self.storage.get(ref)
+        """``name`` (latest) or ``name@vN``, refused (importing nothing) when its manifest names
+        code outside the trusted roots; a clear error listing what exists otherwise."""
+        champion = self.storage.get(ref)
+        mf.check_loadable(champion.manifest, f"champion {champion.ref}", self.trusted_modules)
+        return champion
 
-    def verify(self, ref: str) -> Champion:
-        """Check every file against the manifest (and the manifest against its checksum), and that
-        the manifest only asks for allowlisted classes."""
+    def check(self, ref: str) -> tuple[Champion, str]:
+        """Everything but the signature's verdict: the lookup, every file against the manifest
+        (and the manifest against its checksum), the named classes; and the signature's state
+        (:mod:`~rlft.champions.signing`)."""
         champion = self.storage.get(ref)
         self.storage.check_files(champion)
-        mf.check_loadable(champion.manifest, f"champion {champion.ref}")
+        mf.check_loadable(champion.manifest, f"champion {champion.ref}", self.trusted_modules)
+        check_classes(champion.manifest, f"champion {champion.ref}", self.trusted_modules)
+        return champion, signing.status(champion.manifest, champion.folder, self.key())
+
+    def verify(self, ref: str) -> Champion:
+        """:meth:`check`, and with a signing key configured a valid signature."""
+        champion, state = self.check(ref)
+        if self.key() is not None:
+            signing.require_signed(state, f"champion {champion.ref}")
         return champion
+
+    def key(self) -> bytes | None:
+        return signing.signing_key(self.signing_key)
 
     # -- register -----------------------------------------------------------------------------
     def register(self, run_dir: str | os.PathLike[str], name: str, *, min_success: float = DEFAULT_GATE,
@@ -77,11 +114,23 @@ class Registry:
             raise ConfigError(f"{run.root} ({source}): {shown} is below the gate {min_success}: train further, "
                               "or register anyway with force=true (recorded in the manifest)")
         cfg = run_config(run)
+        self._check_bankable(cfg, run.root)
+        key = self.key()
         with self.storage.staging() as staging:
             manifest = write_champion_files(staging, run, cfg, metrics, model_dir, success, source, force, min_success)
             if promotion is not None:
                 manifest.update(gate={"promotion": promotion, "forced": False})
-            return self.storage.publish(staging, name, manifest)
+            if key is None:
+                return self.storage.publish(staging, name, manifest)
+            return self.storage.publish(staging, name, manifest, sign=lambda m: signing.signature(m, key))
+
+    def _check_bankable(self, cfg: DictConfig, where: Path) -> None:
+        """Refuse to bank what could not be loaded back: the code the run's env and hparams name
+        must be trusted (the run's own ``paths.trusted_modules`` count: the user trained it)."""
+        named = {key: OmegaConf.to_container(cfg[key], resolve=True) for key in ("env", "hparams")}
+        trusted = (*self.trusted_modules, *(OmegaConf.select(cfg, "paths.trusted_modules", default=[]) or []))
+        check_trusted(named, f"run {where}", trusted)
+        check_classes(named, f"run {where}", trusted)
 
     # -- load ---------------------------------------------------------------------------------
     def load_model(self, ref: str, env: "VecEnv | None" = None, *,

@@ -24,7 +24,7 @@ def validate_champion(cfg: DictConfig) -> None:
     from rlft.champions.registry import Registry
     from rlft.envs.factory import probe_spaces
 
-    champion = Registry(cfg.paths.registry).verify(cfg.champion.name)
+    champion = Registry.for_config(cfg).verify(cfg.champion.name)
     check_fits(champion, *probe_spaces(cfg))
     require(cfg.finetune.optimizer == "fresh" or (champion.folder / OPTIMIZER).is_file(),
              f"champion {champion.ref} has no saved optimizer state (registered before rlft kept it): "

@@ -15,7 +15,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from rlft.champions import manifest as mf
 from rlft.champions.names import folder_name, parse_ref
@@ -54,6 +54,9 @@ class Storage:
         found = []
         for child in self.root.iterdir():
             base, _, suffix = child.name.partition("@v")
+            if base == name and child.is_symlink():
+                raise TamperedChampion(f"champion {name}: {child.name} in {self.root} is a symbolic link "
+                                       f"(to {os.readlink(child)}): refused; a version is a real folder of the registry")
             if base == name and child.is_dir() and (child / mf.MANIFEST).is_file():
                 found.append(int(suffix) if suffix.isdigit() else 1)
         return sorted(found)
@@ -79,7 +82,13 @@ class Storage:
             raise ConfigError(f"{what} is not in the registry {self.root}: registered: {listed}")
         version = version or versions[-1]
         folder = self.root / folder_name(name, version)
-        return Champion(name, version, folder, read_json(folder / mf.MANIFEST))
+        if (folder / mf.MANIFEST).is_symlink():
+            raise TamperedChampion(f"champion {name}@v{version}: manifest.json is a symbolic link: refused")
+        manifest = read_json(folder / mf.MANIFEST)
+        if manifest.get("name") != name or manifest.get("version") != version:
+            raise TamperedChampion(f"champion {name}@v{version}: its manifest says {manifest.get('name')!r} version "
+                                   f"{manifest.get('version')!r}, not the folder's: refused (copied or renamed folder)")
+        return Champion(name, version, folder, manifest)
 
     def check_files(self, champion: Champion) -> None:
         """Every file against the manifest, and the manifest against its checksum."""
@@ -91,11 +100,13 @@ class Storage:
         files = champion.manifest.get("files") or {}
         for name, digest in files.items():
             path = folder / name
+            if path.is_symlink():
+                raise TamperedChampion(f"champion {champion.ref}: {name} is a symbolic link: refused")
             if not path.is_file():
                 raise TamperedChampion(f"champion {champion.ref}: {name} is missing")
             if mf.sha256(path) != digest:
                 raise TamperedChampion(f"champion {champion.ref}: {name} fails its sha256 check (tampered or corrupted)")
-        extra = sorted({p.name for p in folder.iterdir()} - set(files) - {mf.MANIFEST, mf.MANIFEST_CHECKSUM})
+        extra = sorted({p.name for p in folder.iterdir()} - set(files) - {mf.MANIFEST, mf.MANIFEST_CHECKSUM, mf.SIGNATURE})
         if extra:
             raise TamperedChampion(f"champion {champion.ref}: unexpected files {', '.join(extra)}")
 
@@ -111,9 +122,11 @@ class Storage:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def publish(self, staging: Path, name: str, manifest: dict[str, Any]) -> Champion:
-        """Write the manifest and its checksum, make the files read-only and rename the staging
-        folder to the next version of ``name``, under the registry's lock."""
+    def publish(self, staging: Path, name: str, manifest: dict[str, Any],
+                sign: Callable[[dict[str, Any]], dict[str, Any] | None] = lambda manifest: None) -> Champion:
+        """Write the manifest, its checksum and its signature (``sign(manifest)``, when not None),
+        make the files read-only and rename the staging folder to the next version of ``name``,
+        under the registry's lock."""
         from filelock import FileLock
 
         with FileLock(str(self.root / LOCK_FILE)):
@@ -122,6 +135,9 @@ class Storage:
             manifest = {**manifest, "name": name, "version": version}
             atomic_write_json(staging / mf.MANIFEST, manifest)
             atomic_write_text(staging / mf.MANIFEST_CHECKSUM, mf.sha256(staging / mf.MANIFEST) + "\n")
+            signature = sign(manifest)
+            if signature is not None:
+                atomic_write_json(staging / mf.SIGNATURE, signature)
             for path in staging.iterdir():
                 path.chmod(0o444)  # a champion is never edited in place
             staging.chmod(0o755)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import importlib
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from omegaconf import MISSING
 
@@ -69,9 +69,17 @@ class StageConfig:
 
 @dataclass
 class PathsConfig:
+    """Where things live, and whom a champion may name: ``trusted_modules`` are packages (besides
+    rlft, gymnasium, stable_baselines3, sb3_contrib) whose classes and factories a champion's
+    manifest may make rlft import (``rlft.champions.trust``); ``signing_key`` a file holding the
+    secret that signs registered champions and is required of loaded ones
+    (``rlft.champions.signing``; ``$RLFT_SIGNING_KEY`` wins)."""
+
     output_dir: str = "outputs"
     multirun_dir: str = "multirun"
     registry: str = "${oc.env:RLFT_REGISTRY,champions}"
+    trusted_modules: List[str] = field(default_factory=list)
+    signing_key: Optional[str] = None
 
 
 SCHEMA_NAME = "rlft_schema"

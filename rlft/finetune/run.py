@@ -87,7 +87,7 @@ def _phase_mix(cfg: DictConfig, original: DictConfig, phase: Phase, n_envs: int)
 
 def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     """Evaluate the champion, fine-tune, evaluate the result: ``metrics.json`` gets ``pre_post``."""
-    registry = Registry(cfg.paths.registry)
+    registry = Registry.for_config(cfg)
     ref = cfg.champion.name
     ft = cfg.finetune
 

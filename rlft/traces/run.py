@@ -30,7 +30,7 @@ def run_distill(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
             from rlft.champions.loading import start_from_champion
             from rlft.champions.registry import Registry
 
-            base, champion = Registry(cfg.paths.registry).load_model(cfg.champion.name, device=cfg.device)
+            base, champion = Registry.for_config(cfg).load_model(cfg.champion.name, device=cfg.device)
             model = start_from_champion(cfg, venv, base, champion)
         else:
             model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
