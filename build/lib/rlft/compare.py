@@ -1,12 +1,13 @@
-"""``python -m rlft.compare A B [C ...] [stages=[1,2,3]] [episodes=200] [key=value ...]``
+"""``rlft compare A B [C ...] [stages=[1,2,3]] [episodes=100] [key=value ...]`` (or ``python -m rlft.compare``)
 
-Models as in ``rlft.evaluate`` (run folders, model folders, champions, oracle). All play the same
+Models as in ``rlft evaluate`` (run folders, model folders, champions, oracle). All play the same
 fixed-seed episodes on the same stages (default: A's own stage, on A's env), so every difference
 is paired: per stage, each model's success with its interval, its change against A with a paired
 bootstrap interval, and the probability that it beats A. Writes ``report.md`` (the tables and
 plots), ``compare.json``, ``stages.png`` (bars per stage and model), ``actions.png`` (each model's
 action histogram on the first stage) and ``learning_curves.png`` (the runs' evaluation histories
-overlaid) into ``outputs/compare/<A>_vs_<B>_<time>/``; the report also has reward per step.
+overlaid) into ``<paths.output_dir>/compare/<A>_vs_<B>_<time>/`` (or ``out=DIR``); the report also
+has reward per step.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from rlft.arguments import Command
+from rlft.assess.cli import OVERRIDES_HELP, judge_options, model
 from rlft.cli import user_errors
+
+COMMAND = Command(
+    "compare", "Compare models on the same fixed-seed episodes, with paired changes against the first.",
+    positionals=(model(at_least=2, at_most=None, hint="one model: rlft evaluate MODEL"),),
+    options=judge_options("compare"), overrides=OVERRIDES_HELP,
+    description="Writes report.md, compare.json, stages.png, actions.png and learning_curves.png; nothing is "
+                "written when an input is wrong.")
 
 
 def comparison_rows(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -71,13 +81,8 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.plots import plot_action_shares, plot_learning_curves, plot_stage_bars
     from rlft.runs.provenance import package_versions
 
-    args = cli.parse(argv, "compare")
-    args.episodes = args.episodes or 100
-    args.deterministic = True if args.deterministic is None else args.deterministic
-    if len(args.models) < 2:
-        raise cli.ConfigError(f"compare needs at least two models, got {len(args.models)}: "
-                              "python -m rlft.compare A B [C ...] (one model: python -m rlft.evaluate)")
-    sources = [resolve_source(spec, args.registry, args.which) for spec in args.models]
+    args = COMMAND.parse(argv)
+    sources = [resolve_source(spec, str(args.paths_registry), args.which) for spec in args.model]
     labels = [s.label for s in sources]
     if len(set(labels)) != len(labels):
         labels = [f"{i + 1}:{label}" for i, label in enumerate(labels)]
@@ -120,14 +125,8 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        from rlft.assess.cli import usage
-
-        print(usage("compare", __doc__ or ""))
-        return
     with user_errors():
-        report, folder = run(argv)
+        report, folder = run(sys.argv[1:] if argv is None else argv)
     print("\n".join(table(report["rows"], report["baseline"])))
     print(f"wrote {folder / 'report.md'} (with stages.png, learning_curves.png, compare.json)")
 

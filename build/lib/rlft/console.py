@@ -10,7 +10,7 @@ import difflib
 import importlib
 import sys
 
-from rlft import __version__
+import rlft
 
 # command -> (module whose main(argv) runs it, one line of help)
 COMMANDS = {
@@ -30,7 +30,7 @@ COMMANDS = {
 
 def usage() -> str:
     width = max(map(len, COMMANDS))
-    lines = [f"usage: rlft <command> [args]   (rlft {__version__}; rlft <command> --help for each)", "",
+    lines = [f"usage: rlft <command> [args]   (rlft {rlft.__version__}; rlft <command> --help for each)", "",
              "commands:"]
     lines += [f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items()]
     lines += ["", "Every command takes key=value options (Hydra style); python -m rlft.<command> is the same.",
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         print(usage())
         sys.exit(0 if argv else 2)
     if argv[0] == "--version":
-        print(f"rlft {__version__}")
+        print(f"rlft {rlft.__version__}")
         return
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:

@@ -1,4 +1,4 @@
-"""``python -m rlft.demo`` (``make demo``): the whole rlft loop on CurveTrace, at small scale.
+"""``rlft demo`` (``make demo``, ``python -m rlft.demo``): the whole rlft loop on CurveTrace, at small scale.
 
 1. a curriculum, stages 1 -> 2 (each promoted at 0.9 success);
 2. its last stage registered as a champion (success gate 0.9);
@@ -9,13 +9,12 @@
 6. the resulting champion exported (Hugging Face folder and ONNX).
 
 Each step is the command a user would type, printed before it runs. About 10 minutes on 2 CPU
-cores; ``--quick`` shrinks every budget to check the plumbing in about a minute (its numbers mean
-nothing, and its champion is registered with --force under the name ``demo_quick``).
+cores; ``quick=true`` shrinks every budget to check the plumbing in about a minute (its numbers mean
+nothing, and its champion is registered with force=true under the name ``demo_quick``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shlex
@@ -24,6 +23,9 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+
+from rlft.arguments import Command, Option, registry_option
+from rlft.cli import user_errors
 
 QUICK_NETWORK = [
     "env.n_envs=2", "hparams.n_steps=64", "hparams.batch_size=64", "hparams.n_epochs=1",
@@ -38,17 +40,18 @@ class DemoFailed(RuntimeError):
 
 
 def _run(args: list[str], *, allow: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
-    """Run ``python <args>``, streaming its output (indented) as it comes."""
+    """Run ``rlft <args>`` (as ``python -m rlft``), streaming its output (indented) as it comes."""
     shown = " ".join(shlex.quote(a) for a in args)
-    print(f"\n$ python {shown}", flush=True)
+    print(f"\n$ rlft {shown}", flush=True)
     lines = []
-    with subprocess.Popen([sys.executable, *args], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as child:
+    with subprocess.Popen([sys.executable, "-m", "rlft", *args], text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}) as child:
+        assert child.stdout is not None
         for line in child.stdout:
             lines.append(line)
             print(f"  {line}", end="", flush=True)
     if child.returncode not in allow:
-        raise DemoFailed(f"step failed (exit {child.returncode}): python {shown}")
+        raise DemoFailed(f"step failed (exit {child.returncode}): rlft {shown}")
     return subprocess.CompletedProcess(args, child.returncode, "".join(lines))
 
 
@@ -63,17 +66,22 @@ def _folders(parent: Path) -> set[Path]:
     return set(parent.glob("*")) if parent.is_dir() else set()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m rlft.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the plumbing only")
-    parser.add_argument("--out", type=Path, default=Path("outputs"), help="paths.output_dir of every step")
-    parser.add_argument("--registry", default=None, help="registry root (default $RLFT_REGISTRY or champions)")
-    args = parser.parse_args(argv)
-    from rlft.register import default_registry
+COMMAND = Command(
+    "demo", "The whole rlft loop on CurveTrace at small scale: curriculum, champion, fine-tune, promotion, "
+            "comparison, export (about 10 minutes on 2 CPU cores).",
+    options=(
+        Option("quick", "bool", default=False, help="tiny budgets: checks the plumbing in about a minute"),
+        Option("paths.output_dir", "path", default="outputs", help="where every step writes its folders"),
+        registry_option(),
+    ),
+    description="Each step is the command a user would type, printed before it runs.")
 
-    registry = args.registry or default_registry()
-    out = args.out
+
+def main(argv: list[str] | None = None) -> None:
+    with user_errors():
+        args = COMMAND.parse(sys.argv[1:] if argv is None else argv)
+    registry = str(args.paths_registry)
+    out = Path(args.paths_output_dir)
     name = "demo_quick" if args.quick else "demo"
     stamp = f"{datetime.now():%Y-%m-%d_%H-%M-%S}"
     reports = out / "demo" / f"{name}_{stamp}"
@@ -83,16 +91,16 @@ def main(argv: list[str] | None = None) -> None:
     try:
         before = _folders(out / "curriculum")
         budget = ["curriculum.max_timesteps_per_stage=1024", "curriculum.on_fail=continue"] if args.quick else []
-        _run(["-m", "rlft.train", "curriculum=curve_trace_short", "curriculum.stop=2", f"experiment_name={name}",
+        _run(["train", "curriculum=curve_trace_short", "curriculum.stop=2", f"experiment_name={name}",
               *budget, *small, *common])
         curriculum = _new_folder(out / "curriculum", before)
-        gate = ["--force"] if args.quick else []
-        done = _run(["-m", "rlft.register", str(curriculum), "--name", name, "--registry", registry, *gate])
+        gate = ["force=true"] if args.quick else []
+        done = _run(["register", str(curriculum), f"name={name}", f"paths.registry={registry}", *gate])
         champion = done.stdout.split("registered ", 1)[1].split(" ", 1)[0]
 
         before = _folders(out / "finetune")
         ft_budget = "hparams.total_timesteps=2048" if args.quick else "hparams.total_timesteps=60000"
-        _run(["-m", "rlft.train", f"champion={champion}", "stage=3", "stage_overrides.noise_sigma=0.07",
+        _run(["train", f"champion={champion}", "stage=3", "stage_overrides.noise_sigma=0.07",
               "stage_overrides.min_intensity=0.5", ft_budget, "hparams.lr=1e-4", "hparams.lr_schedule=linear",
               "hparams.lr_end=1e-5", "finetune.rehearsal=0.25", "finetune.anchor=ewc", "finetune.anchor_coef=1.0",
               f"experiment_name={name}_noisy3", *common,
@@ -100,13 +108,14 @@ def main(argv: list[str] | None = None) -> None:
                 ["eval.every=10000", "eval.episodes=50"])])
         fine_tune = _new_folder(out / "finetune", before)
 
-        promoted = _run(["-m", "rlft.promote", str(fine_tune), "--registry", registry], allow=(0, 1)).returncode == 0
+        promoted = _run(["promote", str(fine_tune), f"paths.registry={registry}"],
+                        allow=(0, 1)).returncode == 0
         episodes = "episodes=8" if args.quick else "episodes=100"
-        _run(["-m", "rlft.compare", champion, str(fine_tune), "stages=[2,3]", episodes, f"registry={registry}", f"out={reports / 'compare'}",
-              f"paths.output_dir={out}"])
-        _run(["-m", "rlft.export", name, "--format", "hf", "--out", str(reports / "export_hf"), "--registry", registry])
-        _run(["-m", "rlft.export", name, "--format", "onnx", "--out", str(reports / "export_onnx"),
-              "--registry", registry])
+        _run(["compare", champion, str(fine_tune), "stages=[2,3]", episodes, f"paths.registry={registry}",
+              f"out={reports / 'compare'}", f"paths.output_dir={out}"])
+        _run(["export", name, "format=hf", f"out={reports / 'export_hf'}", f"paths.registry={registry}"])
+        _run(["export", name, "format=onnx", f"out={reports / 'export_onnx'}",
+              f"paths.registry={registry}"])
     except DemoFailed as exc:
         print(f"\ndemo stopped: {exc}", file=sys.stderr)
         sys.exit(1)

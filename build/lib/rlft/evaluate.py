@@ -1,15 +1,16 @@
-"""``python -m rlft.evaluate MODEL [stages=[1,5,11]] [episodes=200] [key=value ...]``
+"""``rlft evaluate MODEL [stages=[1,5,11]] [episodes=100] [key=value ...]`` (or ``python -m rlft.evaluate``)
 
 MODEL: a run folder (its final/ model; which=best for best/), a curriculum folder (its last stage),
 a model folder, a champion name (NAME or NAME@vN) or ``oracle`` (the scripted ray+bridge CurveTrace
-oracle; ``oracle:greedy`` the greedy one). Config overrides compose as in training (env=...,
-stage_overrides.noise_sigma=0.1); the env defaults to the model's own.
+oracle; ``oracle:greedy`` the greedy one). Options go anywhere on the line; every other key=value
+is a config override composed as in training (env=..., stage_overrides.noise_sigma=0.1,
+paths.output_dir=DIR); the env defaults to the model's own.
 
 Per stage: success rate with a 95% Wilson interval, mean reward with a bootstrap interval, mean
 length and CurveTrace's endpoint error, coverage and early / late stop rates, over fixed seeds
 shared by every model (paired). Writes ``evaluation.json`` and ``evaluation.png`` into
-``outputs/evaluate/<model>_<time>/`` (or ``out=DIR``) and prints a table. Nothing is written when
-an input is wrong.
+``<paths.output_dir>/evaluate/<model>_<time>/`` (or ``out=DIR``) and prints a table. Nothing is
+written when an input is wrong.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from rlft.arguments import Command
+from rlft.assess.cli import OVERRIDES_HELP, judge_options, model
 from rlft.cli import user_errors
+
+COMMAND = Command(
+    "evaluate", "Evaluate one model per stage, with intervals, on fixed seeds.",
+    positionals=(model(hint="to judge several models on the same episodes: rlft compare A B ..."),),
+    options=judge_options("evaluate"), overrides=OVERRIDES_HELP,
+    description="Writes evaluation.json and evaluation.png and prints a table; nothing is written when an input is "
+                "wrong.")
 
 
 def stage_table(label: str, stages: list[dict[str, Any]]) -> str:
@@ -40,14 +50,8 @@ def stage_table(label: str, stages: list[dict[str, Any]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        from rlft.assess.cli import usage
-
-        print(usage("evaluate", __doc__ or ""))
-        return
     with user_errors():
-        result, folder = run(argv)
+        result, folder = run(sys.argv[1:] if argv is None else argv)
     print(stage_table(f"{result['model']} ({result['episodes']} episodes per stage, "
                       f"{'deterministic' if result['deterministic'] else 'stochastic'})", result["stages"]))
     print(f"wrote {folder / 'evaluation.json'} and {folder / 'evaluation.png'}")
@@ -60,12 +64,8 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.plots import plot_stage_bars
     from rlft.runs.provenance import package_versions
 
-    args = cli.parse(argv, "evaluate")
-    args.episodes = args.episodes or 100
-    args.deterministic = True if args.deterministic is None else args.deterministic
-    if len(args.models) != 1:
-        raise cli.ConfigError(f"evaluate takes one model, got {len(args.models)}: use python -m rlft.compare A B ...")
-    source = resolve_source(args.models[0], args.registry, args.which)
+    args = COMMAND.parse(argv)
+    source = resolve_source(args.model, str(args.paths_registry), args.which)
     targets = judge.stage_targets(source, args.overrides, judge.parse_stages(args.stages))
     policy = judge.prepare(source, targets)
     folder = cli.output_folder(args, "evaluate", source.label, targets[0].cfg.paths.output_dir)

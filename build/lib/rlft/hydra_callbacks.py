@@ -1,4 +1,4 @@
-"""Hydra callbacks: validate the config before Hydra creates the run folder; check a sweep's search
+"""Hydra callbacks: prepare and validate the config, and claim the run folder, before Hydra creates it; check a sweep's search
 space before its first job; summarise a sweep after its last."""
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from rlft.errors import AbortRun
 
 
 class ValidateBeforeRun(Callback):
-    """``on_run_start`` runs before Hydra makes the output folder, so a bad config writes nothing."""
+    """``on_run_start`` runs before Hydra makes the output folder, so a bad config writes nothing:
+    it prepares and validates the run's config (once: the task function reuses it), then claims the
+    run folder and pins ``hydra.run.dir`` to it (see :func:`rlft.workflows.prepare_run`)."""
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from rlft.config.resume import effective_config
-        from rlft.config.validate import validate
+        from rlft.workflows import prepare_run
 
         try:
-            validate(effective_config(config, list(config.hydra.overrides.task)))
+            prepare_run(config)
         except Exception as exc:
             raise AbortRun(exc) from exc
 

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from rlft.arguments import Command, Positional
 from rlft.cli import user_errors
 from rlft.errors import ConfigError
 
@@ -123,17 +124,21 @@ def write_project(folder: Path) -> list[Path]:
     return [folder / name for name in FILES]
 
 
+COMMAND = Command(
+    "init", "Write a starter project: a conf/ folder (an env, two stages, a curriculum, an experiment, "
+            "commented) and a README, runnable as they are.",
+    positionals=(Positional("DIR", "the project folder (created; nothing in it is overwritten)"),),
+    description="rlft finds the project's conf/ when run from DIR, or through --config-dir / RLFT_CONFIG_DIR.")
+
+
 def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or len(argv) != 1:
-        print("usage: rlft init DIR   (= python -m rlft.init DIR)\n\n" + (__doc__ or ""))
-        sys.exit(0 if argv and argv[0] in ("-h", "--help") else 2)
     with user_errors():
-        written = write_project(Path(argv[0]))
-    print(f"wrote a starter project in {argv[0]}:")
+        args = COMMAND.parse(sys.argv[1:] if argv is None else argv)
+        written = write_project(Path(args.dir))
+    print(f"wrote a starter project in {args.dir}:")
     for path in written:
         print(f"  {path}")
-    print(f"next: cd {argv[0]} && rlft train env=my_env stage=calm_lake")
+    print(f"next: cd {args.dir} && rlft train env=my_env stage=calm_lake")
 
 
 if __name__ == "__main__":

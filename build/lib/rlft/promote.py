@@ -1,26 +1,38 @@
-"""``python -m rlft.promote <fine-tune run>``: adopt a fine-tune only if it is a real improvement.
+"""``rlft promote RUN [tolerance=0.05]`` (or ``python -m rlft.promote``): adopt a fine-tune only if
+it is a real improvement.
 
 The fine-tuned model (its ``final/``) becomes the next version of its parent champion when both
 checks on the fine-tune's own paired pre/post evaluation pass: the target stage improved (the lower
 bound of the paired 95% interval of the change is above 0) and the champion's original stage
-dropped by no more than ``--tolerance``. Otherwise it prints which check failed, with the numbers,
+dropped by no more than ``tolerance``. Otherwise it prints which check failed, with the numbers,
 exits 1 and leaves the registry untouched. The manifest records the checks (``gate.promotion``)
 and the parent (lineage).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+from rlft.arguments import Command, Option, Positional, registry_option
 from rlft.cli import user_errors
 from rlft.errors import RunFolderError
-from rlft.register import default_registry
 
 EXIT_NOT_PROMOTED = 1
 DEFAULT_TOLERANCE = 0.05
+
+COMMAND = Command(
+    "promote", "Adopt a fine-tune as its champion's next version only if it is a real improvement.",
+    positionals=(Positional("RUN", "a fine-tune run folder (outputs/finetune/FT_...)"),),
+    options=(
+        Option("tolerance", "float", default=DEFAULT_TOLERANCE, minimum=0.0, maximum=1.0,
+               help="largest allowed drop on the champion's original stage"),
+        registry_option(),
+    ),
+    description="Promotes when the target stage improved (the lower bound of the paired 95% interval of the change "
+                "is above 0) and the original stage dropped by no more than tolerance; otherwise prints the failed "
+                "check and exits 1, the registry untouched.")
 
 
 def _pre_post(run_dir: Path) -> dict[str, Any]:
@@ -34,7 +46,7 @@ def _pre_post(run_dir: Path) -> dict[str, Any]:
     metrics = read_json(run.metrics_file)
     if metrics.get("kind") != "finetune":
         raise RunFolderError(f"{run_dir} is not a fine-tune (metrics.json kind={metrics.get('kind')!r}): promote "
-                             "takes outputs/finetune/FT_...; register other runs with python -m rlft.register")
+                             "takes outputs/finetune/FT_...; register other runs with rlft register")
     if "pre_post" not in metrics:
         raise RunFolderError(f"{run_dir} has no pre/post evaluation (status {metrics.get('status')!r}): "
                              "finish the fine-tune first (resume=<run dir>)")
@@ -86,22 +98,14 @@ def promote(run_dir: Path, registry_root: str, tolerance: float) -> tuple[bool, 
     return True, results, champion.ref
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m rlft.promote", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run_dir", type=Path, help="a fine-tune run folder (outputs/finetune/FT_...)")
-    parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
-                        help=f"largest allowed drop on the original stage (default {DEFAULT_TOLERANCE})")
-    parser.add_argument("--registry", default=default_registry(), help="registry root (default $RLFT_REGISTRY or champions)")
-    args = parser.parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> None:
     with user_errors():
-        if not 0 <= args.tolerance <= 1:
-            raise RunFolderError(f"--tolerance {args.tolerance} must be in [0, 1]")
-        promoted, results, ref = promote(args.run_dir, args.registry, args.tolerance)
+        args = COMMAND.parse(sys.argv[1:] if argv is None else argv)
+        promoted, results, ref = promote(Path(args.run), str(args.paths_registry), args.tolerance)
     for c in results:
         print(f"  [{'pass' if c['passed'] else 'FAIL'}] {c['text']}")
     if promoted:
-        print(f"promoted: {args.run_dir} is now champion {ref}")
+        print(f"promoted: {args.run} is now champion {ref}")
         return
     failed = ", ".join(c["check"] for c in results if not c["passed"])
     print(f"not promoted ({failed} failed): {ref} stays the champion; the registry is unchanged", file=sys.stderr)

@@ -21,11 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 from rlft.cli import user_errors
 from rlft.config.compose import normalize_overrides
 from rlft.config.options import CONFIG_DIR_ENV, check_project_dir, project_config_dir
-from rlft.config.resolvers import register_resolvers
-from rlft.config.resume import effective_config
-from rlft.config.run_kind import CURRICULUM, DISTILL, FINETUNE, run_kind
-from rlft.config.schema import register_configs
-from rlft.config.validate import validate
+from rlft.schema import register_configs
+from rlft.workflows import CURRICULUM, DISTILL, FINETUNE, prepared, register_resolvers, run_kind
 
 log = logging.getLogger("rlft")
 
@@ -97,8 +94,7 @@ def run(cfg: DictConfig) -> float | None:
 
 
 def _run(cfg: DictConfig, in_sweep: bool = False) -> float | None:
-    cfg = effective_config(cfg, list(HydraConfig.get().overrides.task))
-    validate(cfg)  # again: sweep jobs do not pass through ValidateBeforeRun
+    cfg = prepared(cfg, list(HydraConfig.get().overrides.task))  # built and validated once per run
     kind = run_kind(cfg)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     # the config that runs differs from Hydra's composition: completed from a champion, or a sweep job's seed
@@ -159,9 +155,11 @@ def _show_effective_config(argv: list[str]) -> bool:
     cfg = compose_config(overrides)
     if cfg.champion.name == "none" and not cfg.resume:
         return False
-    from rlft.config.resume import effective_config
+    from rlft.workflows import effective_config
 
     cfg = effective_config(cfg, overrides)
+    if shown == "all":
+        cfg = OmegaConf.merge(cfg, {"hydra": compose_config(overrides, with_hydra=True).hydra})
     print(OmegaConf.to_yaml(cfg, resolve="--resolve" in argv), end="")
     return True
 
@@ -175,7 +173,10 @@ def main(argv: list[str] | None = None) -> None:
         config_dir = _flag_value(argv, CONFIG_DIR_FLAGS)
         if config_dir:  # Hydra reads the flag itself; rlft's own option look-ups read the variable
             os.environ[CONFIG_DIR_ENV] = str(Path(config_dir).resolve())
-        check_project_dir(project_config_dir())
+        project = project_config_dir()
+        check_project_dir(project)
+        if project and not config_dir:  # Hydra's own flag, so --help lists the project's options too
+            argv = ["--config-dir", str(project), *argv]
         argv = normalize_overrides(argv)
         if _show_effective_config(argv):
             return

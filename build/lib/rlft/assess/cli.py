@@ -1,75 +1,37 @@
-"""Command-line plumbing shared by ``rlft.evaluate`` and ``rlft.compare``: split the arguments into
-models, their own options and config overrides, and pick the output folder."""
+"""Command-line declarations shared by ``rlft evaluate``, ``rlft compare`` and ``rlft traces record``
+(models as positionals, their options, every other ``key=value`` a config override) and the choice
+of the output folder."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
 
+from rlft.arguments import Arguments, Option, Positional, registry_option, which_option
 from rlft.errors import ConfigError
-from rlft.register import default_registry
 
-OPTIONS = {
-    "stages": "stages to evaluate on: [1,5,11], 3 or all (default: the model's own stage)",
-    "episodes": "episodes per stage (default 100), the same seeds for every model",
-    "deterministic": "true (default) or false",
-    "which": "final (default) or best: which model of a run folder",
-    "out": "output folder (default outputs/<command>/<name>_<time>/)",
-    "registry": "champion registry (default $RLFT_REGISTRY or champions)",
-}
+MODEL_HELP = ("a run folder (its final/ model; which=best for best/), a curriculum folder (its last stage), a model "
+              "folder, a champion (NAME or NAME@vN) or oracle (oracle:greedy: the greedy one)")
+OVERRIDES_HELP = ("compose the env config as in training: env=..., stage=3, stage_overrides.noise_sigma=0.1, "
+                  "paths.output_dir=DIR (the root of the dated output folder); the env defaults to the model's own")
 
 
-@dataclass
-class Arguments:
-    models: list[str]
-    overrides: list[str]
-    stages: str | None = None
-    episodes: int | None = None  # None: the command's default (evaluate/compare 100, record 1000)
-    deterministic: bool | None = None  # None: the command's default (evaluate/compare true, record false)
-    which: str = "final"
-    out: Path | None = None
-    registry: str = field(default_factory=default_registry)
-    extra: dict[str, str] = field(default_factory=dict)  # a command's own further options
+def model(at_least: int = 1, at_most: int | None = 1, hint: str = "") -> Positional:
+    return Positional("MODEL", MODEL_HELP, at_least=at_least, at_most=at_most, hint=hint)
 
 
-def _boolean(key: str, value: str) -> bool:
-    lowered = value.lower()
-    if lowered not in ("true", "false", "1", "0", "yes", "no"):
-        raise ConfigError(f"{key}={value} is not valid: use true or false")
-    return lowered in ("true", "1", "yes")
-
-
-def parse(argv: Sequence[str], command: str, extra: Sequence[str] = ()) -> Arguments:
-    """``MODEL [MODEL ...] [option=value ...] [config override ...]``: the first arguments without
-    ``=`` are models; ``stages``, ``episodes``, ``deterministic``, ``which``, ``out`` and
-    ``registry`` are this command's; everything else composes the env config as in training."""
-    models = []
-    rest = list(argv)
-    while rest and "=" not in rest[0]:
-        models.append(rest.pop(0))
-    if not models:
-        raise ConfigError(f"python -m rlft.{command}: give a model first (a run folder, a model folder, a champion "
-                          "name or oracle)")
-    args = Arguments(models, [])
-    for item in rest:
-        key, _, value = item.partition("=")
-        if key in extra:
-            args.extra[key] = value
-        elif key not in OPTIONS:
-            args.overrides.append(item)
-        elif key == "episodes":
-            if not value.isdigit() or int(value) <= 0:
-                raise ConfigError(f"episodes={value} must be a positive integer")
-            args.episodes = int(value)
-        elif key == "deterministic":
-            args.deterministic = _boolean(key, value)
-        elif key == "out":
-            args.out = Path(value)
-        else:
-            setattr(args, key, value)
-    return args
+def judge_options(command: str) -> tuple[Option, ...]:
+    """The options of evaluate and compare."""
+    return (
+        Option("stages", "list", metavar="[1,5,11]",
+               help="stages to evaluate on: [1,5,11], 3 or all", default_text="the first model's own stage"),
+        Option("episodes", "int", default=100, minimum=1, help="episodes per stage, the same seeds for every model"),
+        Option("deterministic", "bool", default=True, help="deterministic actions (false: sampled)"),
+        which_option("final"),
+        Option("out", "path", metavar="DIR", help="the exact output folder (new or empty)",
+               default_text=f"<paths.output_dir>/{command}/<name>_<time>"),
+        registry_option(),
+    )
 
 
 def output_folder(args: Arguments, command: str, name: str, output_dir: str) -> Path:
@@ -78,8 +40,3 @@ def output_folder(args: Arguments, command: str, name: str, output_dir: str) -> 
     if folder.exists() and any(folder.iterdir()):
         raise ConfigError(f"out={folder} is not empty: pick a new folder")
     return folder
-
-
-def usage(command: str, doc: str) -> str:
-    options = "\n".join(f"  {key:<14}{text}" for key, text in OPTIONS.items())
-    return f"{doc}\noptions (key=value):\n{options}\n"

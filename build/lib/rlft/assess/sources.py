@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from rlft.errors import ConfigError, RunFolderError
 from rlft.io import read_json
 from rlft.runs.layout import RunFolder
-from rlft.training.checkpoints import MODEL_FILE
+from rlft.runs.layout import MODEL_FILE
 
 if TYPE_CHECKING:
     from gymnasium import spaces
@@ -51,7 +51,7 @@ def _model_config(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _run_source(spec: str, folder: Path, pick: str) -> Source:
-    from rlft.champions.registry import resolve_run, run_config
+    from rlft.runs.reading import resolve_run, run_config
 
     run = resolve_run(folder)
     model_dir = run.best_dir if pick == "best" else run.final_dir
@@ -69,7 +69,7 @@ def _model_folder_source(spec: str, folder: Path) -> Source:
     levels up."""
     for parent in (folder.parent, folder.parent.parent):
         if RunFolder(parent).config_file.is_file():
-            from rlft.champions.registry import run_config
+            from rlft.runs.reading import run_config
 
             cfg = run_config(RunFolder(parent))
             return Source(spec, _label(folder), "model", _model_config(cfg),

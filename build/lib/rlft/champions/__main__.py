@@ -1,28 +1,40 @@
-"""``python -m rlft.champions list | show NAME | verify NAME``: browse and check the registry."""
+"""``rlft champions list | show NAME | verify NAME [paths.registry=DIR]`` (or ``python -m rlft.champions``):
+browse and check the registry.
+
+``verify`` prints one line per check (checksums, allowlist, signature) and fails (one ``error:``
+line, exit 2) when a check fails, or when a signing key is configured and the champion is unsigned
+or wrongly signed. Trusted packages come from ``$RLFT_TRUSTED_MODULES=a,b``, the key from
+``$RLFT_SIGNING_KEY`` / ``$RLFT_SIGNING_KEY_FILE``."""
 
 from __future__ import annotations
 
-import argparse
 import json
+import sys
+from typing import Sequence
 
+from rlft.arguments import Command, Group, Positional, registry_option
 from rlft.cli import user_errors
-from rlft.register import default_registry
+
+REF = Positional("NAME", "a champion: NAME (its latest version) or NAME@vN")
+
+GROUP = Group("champions", "Browse and check the champion registry.", {
+    "list": Command("champions list", "Every champion version with its architecture, success and lineage.",
+                    options=(registry_option(),)),
+    "show": Command("champions show", "One champion's manifest (JSON).", positionals=(REF,),
+                    options=(registry_option(),)),
+    "verify": Command("champions verify", "Check one champion: files against their sha256, the code its manifest "
+                      "names against the allowlist, its signature.",
+                      positionals=(REF,), options=(registry_option(),)),
+})
 
 
-def main(argv: list[str] | None = None) -> None:
-    from rlft.champions.registry import Registry
-
-    parser = argparse.ArgumentParser(prog="python -m rlft.champions", description=__doc__)
-    parser.add_argument("--registry", default=default_registry(), help="registry root (default $RLFT_REGISTRY or champions)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="every champion version with its architecture and success")
-    for name in ("show", "verify"):
-        sub = commands.add_parser(name, help=f"{name} one champion (NAME = latest, NAME@vN = a version)")
-        sub.add_argument("ref")
-    args = parser.parse_args(argv)
-    registry = Registry(args.registry)
+def main(argv: Sequence[str] | None = None) -> None:
     with user_errors():
-        if args.command == "list":
+        command, args = GROUP.parse(sys.argv[1:] if argv is None else argv)
+        from rlft.champions.registry import Registry
+
+        registry = Registry(args.paths_registry)
+        if command == "list":
             champions = registry.champions()
             if not champions:
                 print(f"no champions in {registry.root}")
@@ -33,11 +45,17 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{c.ref:<28} {m['architecture']:<10} success {m['metrics']['success_rate']}  "
                       f"{m['stage'].get('name', '')!s:<6} {m['created_at']}{'  (forced)' if m['gate']['forced'] else ''}"
                       f"{origin}")
-        elif args.command == "show":
-            print(json.dumps(registry.get(args.ref).manifest, indent=2))
+        elif command == "show":
+            print(json.dumps(registry.storage.get(args.name).manifest, indent=2))  # shown, never loaded
         else:
-            champion = registry.verify(args.ref)
-            print(f"{champion.ref}: {len(champion.manifest['files'])} files match their sha256; manifest is loadable")
+            from rlft.champions.signing import require_signed
+
+            champion, state = registry.check(args.name)
+            print(f"{champion.ref}: checksums ok ({len(champion.manifest['files'])} files match their sha256)")
+            print(f"{champion.ref}: allowlist ok (every module its manifest names is trusted)")
+            print(f"{champion.ref}: signature: {state}")
+            if registry.key() is not None:
+                require_signed(state, f"champion {champion.ref}")
 
 
 if __name__ == "__main__":

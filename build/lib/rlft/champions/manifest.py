@@ -1,29 +1,31 @@
 """What a champion's ``manifest.json`` says, and the checks that make loading it safe.
 
 Loading never unpickles: the model is rebuilt from the manifest (an allowlisted algorithm and
-policy class, JSON-only policy kwargs whose class paths must come from allowlisted packages) and
-the weights come from safetensors.
+policy class, JSON-only policy kwargs, and every dotted path it names under the trusted roots of
+:mod:`rlft.champions.trust`) and the weights come from safetensors.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from rlft.algos.spec import ALGORITHMS
+from rlft.champions.trust import check_trusted
 from rlft.errors import ConfigError
+from rlft.runs.layout import WEIGHTS_FILE
 
 FORMAT = "rlft.champion/1"
 MANIFEST = "manifest.json"
 MANIFEST_CHECKSUM = "manifest.sha256"
-WEIGHTS = "policy.safetensors"
+SIGNATURE = "signature.json"  # optional: rlft.champions.signing
+WEIGHTS = WEIGHTS_FILE
 OPTIMIZER = "optimizer.safetensors"  # the optimizer's per-parameter state (Adam moments), for optimizer=kept
 SB3_ZIP = "model.zip"
 POLICIES = ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")
-CLASS_PREFIXES = ("rlft.", "torch.nn.", "stable_baselines3.")
 
 
 def sha256(path: Path) -> str:
@@ -62,8 +64,9 @@ def architecture(action: dict[str, Any]) -> str:
     return "other"
 
 
-def check_loadable(manifest: dict[str, Any], where: str) -> None:
-    """Refuse a manifest that would make loading import or run anything unexpected."""
+def check_loadable(manifest: dict[str, Any], where: str, trusted: Sequence[str] = ()) -> None:
+    """Refuse a manifest that would make loading import or run anything unexpected (``trusted``:
+    the user's ``paths.trusted_modules``); imports nothing."""
     if manifest.get("format") != FORMAT:
         raise ConfigError(f"{where}: unknown manifest format {manifest.get('format')!r} (expected {FORMAT})")
     hparams = manifest.get("hparams") or {}
@@ -72,15 +75,12 @@ def check_loadable(manifest: dict[str, Any], where: str) -> None:
     if hparams.get("policy") not in POLICIES:
         raise ConfigError(f"{where}: policy {hparams.get('policy')!r} is not one of {', '.join(POLICIES)}")
     _check_json_kwargs(hparams.get("policy_kwargs") or {}, where)
+    check_trusted(manifest, where, trusted)
 
 
 def _check_json_kwargs(value: Any, where: str) -> None:
     if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, str) and (key.endswith("_class") or key == "activation_fn"):
-                if not item.startswith(CLASS_PREFIXES):
-                    raise ConfigError(f"{where}: policy_kwargs.{key}={item!r} is outside the allowed packages "
-                                      f"({', '.join(CLASS_PREFIXES)})")
+        for item in value.values():
             _check_json_kwargs(item, where)
     elif isinstance(value, list):
         for item in value:

@@ -60,8 +60,8 @@ def normalize_overrides(argv: Sequence[str]) -> list[str]:
     return fixed
 
 
-def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
-    """The config ``python -m rlft.train <overrides>`` would run with (without the hydra node)."""
+def compose_config(overrides: Sequence[str] = (), with_hydra: bool = False) -> DictConfig:
+    """The config ``rlft train <overrides>`` would run with (the ``hydra`` node only if asked)."""
     from hydra import compose, initialize_config_module
 
     from rlft.config.resolvers import register_resolvers
@@ -71,7 +71,9 @@ def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
     register_resolvers()
     check_project_dir(project_config_dir())
     with initialize_config_module(config_module="rlft.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=normalize_overrides(list(overrides)))
-    cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+        cfg = compose(config_name="config", overrides=normalize_overrides(list(overrides)),
+                      return_hydra_config=with_hydra)
+    if not with_hydra:
+        cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
     OmegaConf.set_struct(cfg, True)
     return cfg

@@ -1,34 +1,16 @@
-"""OmegaConf resolvers that place a run's folder (used in ``conf/config.yaml``'s ``hydra`` node).
+"""OmegaConf resolvers of ``conf/config.yaml``: the run's default name and where Hydra saves the
+composed config. They only compute strings; nothing here creates a file.
 
-Hydra resolves ``hydra.run.dir`` after :class:`rlft.hydra_callbacks.ValidateBeforeRun` has checked
-the config, so an invalid config never creates a folder.
+``rlft_run_dir`` (``hydra.run.dir``) needs the run kind, so :func:`rlft.workflows.register_resolvers`
+registers it with these.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
-
-from rlft.config.run_kind import claim_new_run_dir
-
-_claimed: dict[str, str] = {}
-
-
-def _task_key(root: Any) -> str:
-    return f"{root.paths.output_dir}|{root.experiment_name}|{root.champion.name}|{root.curriculum.name}|{root.distill.traces}"
-
-
-def run_dir(*, _root_: Any) -> str:
-    """The run folder: the resumed one, or a fresh folder claimed once per process and task."""
-    if _root_.resume:
-        return str(Path(_root_.resume))
-    key = _task_key(_root_)
-    if key not in _claimed:
-        _claimed[key] = str(claim_new_run_dir(_root_))
-    return _claimed[key]
 
 
 def hydra_subdir(*, _root_: Any) -> str:
@@ -54,7 +36,7 @@ def default_experiment_name(env: str, stage: str, algo: str, curriculum: str = "
 def register_resolvers() -> None:
     from rlft.config.options import searchpath
 
-    for name, fn in (("rlft_run_dir", run_dir), ("rlft_hydra_subdir", hydra_subdir),
-                     ("rlft_name", default_experiment_name), ("rlft_searchpath", searchpath)):
+    for name, fn in (("rlft_hydra_subdir", hydra_subdir), ("rlft_name", default_experiment_name),
+                     ("rlft_searchpath", searchpath)):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn)

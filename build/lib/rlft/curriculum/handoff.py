@@ -1,27 +1,17 @@
-"""Which model folder a stage starts from: the previous stage's, or ``curriculum.init``'s."""
+"""Which model folder a stage starts from: the previous stage's, or ``curriculum.init``'s.
+
+Reading the run folders is :mod:`rlft.runs.reading`'s job; this module only decides.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rlft.errors import ConfigError
-from rlft.io import read_json
-from rlft.runs.layout import RunFolder
-from rlft.training.checkpoints import MODEL_FILE
+from rlft.runs.layout import MODEL_FILE
+from rlft.runs.reading import PICKS, model_folder
 
-HANDOFFS = ("final", "best")
-
-
-def last_stage_run(run: RunFolder) -> RunFolder:
-    """``run`` itself, or for a curriculum run folder the run folder of its last finished stage."""
-    stages = (read_json(run.metrics_file).get("stages") or []) if run.metrics_file.is_file() else []
-    return RunFolder(run.root / stages[-1]["run_folder"]) if stages else run
-
-
-def stage_model(run: RunFolder, handoff: str) -> Path:
-    """``final/`` or ``best/`` of a finished run (best falls back to final when absent)."""
-    chosen = run.best_dir if handoff == "best" else run.final_dir
-    return chosen if (chosen / MODEL_FILE).is_file() else run.final_dir
+HANDOFFS = PICKS  # final | best
 
 
 def resolve_init(value: str, handoff: str, registry: str | None = None) -> Path:
@@ -35,12 +25,9 @@ def resolve_init(value: str, handoff: str, registry: str | None = None) -> Path:
         from rlft.champions.registry import Registry
 
         return Registry(registry).verify(value).folder
-    if (path / MODEL_FILE).is_file():
-        return path
-    if RunFolder(path).metrics_file.is_file():
-        model = stage_model(last_stage_run(RunFolder(path)), handoff)
-        if (model / MODEL_FILE).is_file():
-            return model
+    model = model_folder(path, handoff)
+    if model is not None:
+        return model
     raise ConfigError(f"curriculum.init={value!r} holds no model: give a run folder with final/{MODEL_FILE}, "
                       f"a model folder (final/, best/, checkpoints/step_N/), a finished curriculum run or a "
                       f"champion name")

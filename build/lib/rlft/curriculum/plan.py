@@ -29,8 +29,10 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from rlft.config.options import load_option
-from rlft.config.schema import NONE, EarlyStopConfig, HparamsConfig, PromotionConfig, schema_node
+from rlft.config.schema import NONE, schema_node
+from rlft.curriculum.schema import PromotionConfig
 from rlft.errors import ConfigError
+from rlft.training.schema import EarlyStopConfig, HparamsConfig
 
 ALL = "all"
 ENTRY_KEYS = ("stage", "timesteps", "max_timesteps", "hparams", "n_envs", "env_kwargs", "promotion", "early_stop")

@@ -21,11 +21,12 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlft.curriculum.handoff import resolve_init, stage_model
+from rlft.curriculum.handoff import resolve_init
 from rlft.curriculum.plan import StagePlan, plan_curriculum, stage_config
 from rlft.io import atomic_write_text, read_json
 from rlft.runs.layout import RunFolder
 from rlft.runs.metrics import COMPLETED, FAILED, NOT_PROMOTED, RUNNING, MetricsFile
+from rlft.runs.reading import stage_model
 from rlft.training.run import RunOptions, run_training
 from rlft.training.tensorboard import TensorBoardTarget
 

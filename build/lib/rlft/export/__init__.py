@@ -18,7 +18,7 @@ from rlft.errors import ConfigError
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
 
-    from rlft.champions.registry import Champion
+    from rlft.champions.storage import Champion
 
 FORMATS = ("sb3", "hf", "onnx")
 
@@ -39,9 +39,9 @@ def load_champion(registry_root: str, ref: str) -> Loaded:
 def export(registry_root: str, ref: str, fmt: str, out: Path) -> dict[str, Any]:
     """Write ``fmt`` of champion ``ref`` to ``out`` (must not exist or be empty); returns a summary."""
     if fmt not in FORMATS:
-        raise ConfigError(f"--format {fmt!r} is not valid: use one of {', '.join(FORMATS)}")
+        raise ConfigError(f"format={fmt} is not valid: use one of {', '.join(FORMATS)}")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"--out {out} exists and is not an empty folder: pick a new folder")
+        raise ConfigError(f"out={out} exists and is not an empty folder: pick a new folder")
     loaded = load_champion(registry_root, ref)
     writer: Callable[[Loaded, Path], dict[str, Any]] = _writers()[fmt]
     out.parent.mkdir(parents=True, exist_ok=True)

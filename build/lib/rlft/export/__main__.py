@@ -1,4 +1,4 @@
-"""``python -m rlft.export CHAMPION --format sb3|hf|onnx --out DIR``: a champion outside rlft.
+"""``rlft export NAME format=sb3|hf|onnx out=DIR`` (or ``python -m rlft.export``): a champion outside rlft.
 
 sb3: ``model.zip`` for ``PPO.load`` (plus normalisation stats when used). hf: a Hugging Face-style
 folder (model card README with metrics and config, ``model.safetensors``, ``config.json``, an
@@ -8,25 +8,33 @@ the champion's own observations (``onnx_check.json``). Nothing needs a network.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
+import sys
+from typing import Sequence
 
+from rlft.arguments import Command, Option, Positional, registry_option
 from rlft.cli import user_errors
-from rlft.register import default_registry
+from rlft.export import FORMATS
+
+COMMAND = Command(
+    "export", "Export a champion for use outside rlft.",
+    positionals=(Positional("NAME", "a champion: NAME (its latest version) or NAME@vN"),),
+    options=(
+        Option("format", "str", required=True, choices=FORMATS,
+               help="sb3: model.zip for PPO.load; hf: a Hugging Face-style folder; onnx: policy.onnx, checked "
+                    "against torch"),
+        Option("out", "path", required=True, metavar="DIR", help="the export folder (new or empty)"),
+        registry_option(),
+    ),
+    description="The export is built in a staging folder and renamed into place: complete or absent. Nothing needs "
+                "a network.")
 
 
-def main(argv: list[str] | None = None) -> None:
-    from rlft.export import FORMATS, export
-
-    parser = argparse.ArgumentParser(prog="python -m rlft.export", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("champion", help="NAME or NAME@vN")
-    parser.add_argument("--format", required=True, choices=FORMATS)
-    parser.add_argument("--out", required=True, type=Path, help="a new (or empty) folder")
-    parser.add_argument("--registry", default=default_registry(), help="registry root (default $RLFT_REGISTRY or champions)")
-    args = parser.parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> None:
     with user_errors():
-        summary = export(args.registry, args.champion, args.format, args.out)
+        args = COMMAND.parse(sys.argv[1:] if argv is None else argv)
+        from rlft.export import export
+
+        summary = export(str(args.paths_registry), args.name, args.format, args.out)
     print(f"exported {summary['champion']} as {args.format} to {summary['out']}: {', '.join(summary['files'])}")
     if "check" in summary:
         check = summary["check"]

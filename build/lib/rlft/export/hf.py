@@ -73,7 +73,7 @@ from stable_baselines3 import {type(loaded.model).__name__}
 load_model(model.policy, "model.safetensors")
 ```
 
-A ready SB3 zip: `python -m rlft.export {loaded.champion.name} --format sb3 --out DIR`, then
+A ready SB3 zip: `python -m rlft.export {loaded.champion.name} format=sb3 out=DIR`, then
 `{type(loaded.model).__name__}.load("DIR/model.zip")`.
 
 With rlft: `python -m rlft.evaluate {loaded.champion.name} stages=[1,2,3]`.
@@ -100,7 +100,7 @@ def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
     gif = None
     m = loaded.champion.manifest
     if m["env"].get("id") == CURVE_TRACE_ID:
-        from rlft.champions.registry import manifest_config
+        from rlft.champions.loading import manifest_config
         from rlft.envs.curve_trace.render import save_episode
         from rlft.envs.factory import env_kwargs
 

@@ -61,13 +61,13 @@ def _module(loaded: "Loaded") -> Any:
 
 
 def _sample_observations(loaded: "Loaded") -> np.ndarray:
-    from rlft.champions.registry import manifest_config
+    from rlft.champions.loading import manifest_config
     from rlft.envs.factory import make_vec_env
-    from rlft.finetune.anchor import champion_states
+    from rlft.scoring import collect_states
 
     venv = make_vec_env(manifest_config(loaded.champion.manifest), 8, 0)
     try:
-        return champion_states(loaded.model, venv, CHECK_SAMPLES)
+        return collect_states(loaded.model, venv, CHECK_SAMPLES)
     finally:
         venv.close()
 

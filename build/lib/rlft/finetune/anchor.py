@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch as th
 
+from rlft.scoring import collect_states as champion_states  # noqa: F401  (the states EWC and KL use)
+
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.vec_env import VecEnv
@@ -54,17 +56,6 @@ def attach_l2sp(model: "BaseAlgorithm", anchor: dict[str, th.Tensor], coef: floa
                     parameter.grad.add_(weight * (parameter - target), alpha=coef)
 
     return model.policy.optimizer.register_step_pre_hook(pull)
-
-
-def champion_states(champion: "BaseAlgorithm", venv: "VecEnv", n_states: int) -> np.ndarray:
-    """``n_states`` observations of the champion playing (stochastically) in ``venv``."""
-    observations = []
-    obs = venv.reset()
-    while sum(len(o) for o in observations) < n_states:
-        observations.append(np.array(obs, copy=True))
-        actions, _ = champion.predict(obs, deterministic=False)
-        obs, _, _, _ = venv.step(actions)
-    return np.concatenate(observations)[:n_states]
 
 
 def diagonal_fisher(champion: "BaseAlgorithm", states: np.ndarray, chunk: int = 256) -> dict[str, th.Tensor]:

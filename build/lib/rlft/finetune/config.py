@@ -27,7 +27,7 @@ def finetune_config(cfg: DictConfig, overrides: Sequence[str]) -> DictConfig:
     """The champion-completed config (see the module docstring)."""
     from rlft.champions.registry import Registry
 
-    champion = Registry(cfg.paths.registry).get(cfg.champion.name)
+    champion = Registry.for_config(cfg).get(cfg.champion.name)
     manifest = champion.manifest
     merged = complete_from_model(cfg, overrides, manifest)
     merged.champion.name = champion.ref

@@ -13,10 +13,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlft.assess.judge import evaluate_on, paired_change, stage_label, summarise
 from rlft.config.schema import schema_node
 from rlft.envs.factory import env_kwargs
 from rlft.evaluation import Policy
+from rlft.scoring import evaluate_on, paired_change, stage_label, summarise
 
 TARGET, ORIGINAL = "target", "original"
 FORGET_TOLERANCE = 0.05  # DESIGN.md section 5: an original stage may not drop more than this

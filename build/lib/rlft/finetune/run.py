@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig
 
-from rlft.algos.factory import algorithm_class, build_model
-from rlft.champions.registry import Champion, Registry, load_optimizer_state
+from rlft.algos.factory import algorithm_class
+from rlft.champions.loading import load_optimizer_state, start_from_champion
+from rlft.champions.registry import Registry
+from rlft.champions.storage import Champion
 from rlft.envs.factory import make_vec_env, mixed_vec_env, rehearsal_split, split_envs
-from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
 from rlft.finetune import pre_post
-from rlft.config.schema import ANCHORS_ON_CHAMPION_STATES
 from rlft.finetune.anchor import (anchor_weights, attach_kl, attach_l2sp, champion_states,
                                   diagonal_fisher, l2_distance)
 from rlft.finetune.phases import Phase, parse_phases, phase_at, phase_switcher, stage_config
+from rlft.finetune.schema import ANCHORS_ON_CHAMPION_STATES
 from rlft.io import read_json
 from rlft.plots import plot_pre_post
 from rlft.runs.layout import RunFolder
@@ -31,17 +32,6 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("rlft")
-
-
-def start_from_champion(cfg: DictConfig, venv: "VecEnv", base: "BaseAlgorithm", champion: Champion) -> "BaseAlgorithm":
-    """A model with the run's own hparams (the champion's network: finetune_config pins it) for
-    ``venv``, starting from the champion's weights and normalisation stats."""
-    model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
-    model.policy.load_state_dict(base.policy.state_dict())
-    norm = find_vecnormalize(venv)
-    if norm is not None and has_normalization(champion.folder):
-        load_normalization_into(norm, champion.folder)
-    return model
 
 
 def _after(cfg: DictConfig, run: RunFolder, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +87,7 @@ def _phase_mix(cfg: DictConfig, original: DictConfig, phase: Phase, n_envs: int)
 
 def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     """Evaluate the champion, fine-tune, evaluate the result: ``metrics.json`` gets ``pre_post``."""
-    registry = Registry(cfg.paths.registry)
+    registry = Registry.for_config(cfg)
     ref = cfg.champion.name
     ft = cfg.finetune
 

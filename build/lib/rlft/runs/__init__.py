@@ -1,1 +1,1 @@
-"""Run folders: their layout, provenance and metrics file."""
+"""Run folders: their layout, provenance, metrics file, and reading them (``reading``)."""

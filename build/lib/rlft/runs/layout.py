@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHECKPOINT_PREFIX = "step_"
+# the files of a model folder (final/, best/, checkpoints/step_N/)
+MODEL_FILE = "model.zip"
+STATE_FILE = "state.json"
+REPLAY_FILE = "replay_buffer.pkl"
+WEIGHTS_FILE = "policy.safetensors"  # a champion folder's weights (pickle-free)
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,9 @@ def filter_traces(source: Path, output: Path | None, conditions: Conditions, *, 
     store.check_schemas(source)
     if not stats_only:
         if output is None:
-            raise ConfigError("--output DIR is needed (or --stats-only)")
+            raise ConfigError("out=DIR is needed (or stats_only=true)")
         if output.exists() and any(output.iterdir()):
-            raise ConfigError(f"--output {output} is not empty: pick a new folder")
+            raise ConfigError(f"out={output} is not empty: pick a new folder")
     connection = _connect(memory_limit)
     t0 = time.monotonic()
     connection.execute(f"CREATE VIEW episodes AS SELECT * FROM read_parquet('{_glob(source, store.EPISODES)}')")
@@ -96,7 +96,7 @@ def filter_traces(source: Path, output: Path | None, conditions: Conditions, *, 
         return stats
     if kept == 0:
         raise ConfigError(f"the filter keeps none of the {total} episodes ({predicate}): loosen it; "
-                          "--stats-only shows the averages")
+                          "stats_only=true shows the averages")
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:

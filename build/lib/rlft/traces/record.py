@@ -1,5 +1,5 @@
-"""``python -m rlft.traces record MODEL [options]``: play a model for many episodes and store every
-step, chunk by chunk (never the whole set in memory).
+"""``rlft traces record MODEL [stage=K ...] [episodes=1000] out=DIR [options]``: play a model for
+many episodes and store every step, chunk by chunk (never the whole set in memory).
 
 Episodes use seeds ``first_seed, first_seed + 1, ...`` (default 0: apart from the evaluation seeds,
 which start at 1,000,000, so a model distilled from traces is not judged on the episodes it was
@@ -129,26 +129,20 @@ def record(policy: Any, make_env: Any, out: Path, *, episodes: int, first_seed: 
 
 def run(argv: Sequence[str]) -> dict[str, Any]:
     """The CLI's work: resolve the model and env as ``rlft.evaluate`` does, then record."""
-    from rlft.assess import cli, judge
+    from rlft.assess import judge
     from rlft.assess.sources import resolve_source
     from rlft.envs.factory import env_factory
     from rlft.envs.normalization import ObservationNormalizer, has_normalization
     from rlft.runs.provenance import package_versions
 
-    args = cli.parse(argv, "traces record", extra=("first_seed", "chunk"))
-    if len(args.models) != 1:
-        raise ConfigError(f"record takes one model, got {len(args.models)}")
-    if args.out is None:
-        raise ConfigError("record needs out=DIR: the folder of the new trace store")
+    from rlft.traces.cli import RECORD
+
+    args = RECORD.parse(argv)
     if args.out.exists() and any(args.out.iterdir()):
         raise ConfigError(f"out={args.out} is not empty: record into a new folder")
-    if args.stages is not None:
+    if any(item.startswith("stages=") for item in args.overrides):
         raise ConfigError("record plays one stage: use stage=K (or stage_overrides.*), not stages=")
-    first_seed = int(args.extra.get("first_seed", 0))
-    chunk = int(args.extra.get("chunk", 200))
-    if chunk <= 0:
-        raise ConfigError(f"chunk={chunk} must be a positive number of episodes per chunk")
-    source = resolve_source(args.models[0], args.registry, args.which)
+    source = resolve_source(args.model, str(args.paths_registry), args.which)
     (target,) = judge.stage_targets(source, args.overrides, None)
     policy = judge.prepare(source, [target])
     transform = ObservationNormalizer(source.model_dir) if source.model_dir and has_normalization(source.model_dir) else None
@@ -157,7 +151,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     extra = {"model_spec": source.spec, "model_kind": source.kind, "env": OmegaConf.to_container(target.cfg.env),
              "stage_config": OmegaConf.to_container(target.cfg.stage),
              "stage_overrides": OmegaConf.to_container(target.cfg.stage_overrides), "packages": package_versions()}
-    return record(policy, env_factory(target.cfg), args.out, episodes=args.episodes or 1000, first_seed=first_seed,
-                  deterministic=bool(args.deterministic),
+    return record(policy, env_factory(target.cfg), args.out, episodes=args.episodes, first_seed=args.first_seed,
+                  deterministic=args.deterministic,
                   model_label=source.label, stage_label=target.label, manifest_extra=extra,
-                  n_parallel=target.cfg.eval.n_envs, chunk_episodes=chunk, obs_transform=transform)
+                  n_parallel=target.cfg.eval.n_envs, chunk_episodes=args.chunk, obs_transform=transform)

@@ -27,10 +27,10 @@ def run_distill(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     def student(venv: "VecEnv") -> "BaseAlgorithm":
         """A fresh model for the env, or one starting from the champion; cloned on the traces."""
         if cfg.champion.name != "none":
+            from rlft.champions.loading import start_from_champion
             from rlft.champions.registry import Registry
-            from rlft.finetune.run import start_from_champion
 
-            base, champion = Registry(cfg.paths.registry).load_model(cfg.champion.name, device=cfg.device)
+            base, champion = Registry.for_config(cfg).load_model(cfg.champion.name, device=cfg.device)
             model = start_from_champion(cfg, venv, base, champion)
         else:
             model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)

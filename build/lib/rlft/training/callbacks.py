@@ -16,6 +16,7 @@ from rlft.runs.metrics import MetricsFile
 from rlft.training.checkpoints import save_checkpoint, write_model_folder
 from rlft.training.early_stop import EarlyStopper
 from rlft.training.progress import Progress
+from rlft.training.tensorboard import dump_alone
 
 
 @dataclass
@@ -121,11 +122,10 @@ class RunCallback(BaseCallback):
         return summary
 
     def log_eval(self, summary: dict[str, Any]) -> None:
-        self.logger.record("eval/mean_reward", summary["mean_reward"])
-        self.logger.record("eval/mean_ep_length", summary["mean_length"])
+        values = {"eval/mean_reward": summary["mean_reward"], "eval/mean_ep_length": summary["mean_length"]}
         if summary.get("success_rate") is not None:
-            self.logger.record("eval/success_rate", summary["success_rate"])
-        self.logger.dump(self.model.num_timesteps)
+            values["eval/success_rate"] = summary["success_rate"]
+        dump_alone(self.logger, self.model.num_timesteps, values)
 
     def _maybe_save_best(self, entry: dict[str, Any]) -> None:
         name = best_metric_name(self.best_preference, entry)

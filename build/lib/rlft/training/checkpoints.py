@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from rlft.envs.normalization import save_normalization
 from rlft.io import atomic_dir, atomic_write_json
-from rlft.runs.layout import RunFolder
+from rlft.runs.layout import MODEL_FILE, REPLAY_FILE, STATE_FILE, RunFolder
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.vec_env import VecEnv
 
-MODEL_FILE = "model.zip"
-STATE_FILE = "state.json"
-REPLAY_FILE = "replay_buffer.pkl"
 
 
 def _fill_model_folder(folder: Path, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any],

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from omegaconf import DictConfig
 
 from rlft.algos.factory import algorithm_class, build_model, model_kwargs
-from rlft.champions.manifest import WEIGHTS as CHAMPION_WEIGHTS
 from rlft.envs.factory import env_factory, make_vec_env
 from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
 from rlft.errors import ConfigError
 from rlft.evaluation import EpisodeRunner
 from rlft.io import read_json
+from rlft.runs.layout import WEIGHTS_FILE as CHAMPION_WEIGHTS
 from rlft.runs.layout import RunFolder
 from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, MetricsFile
 from rlft.training.callbacks import RunCallback, Schedule, StopRule
@@ -136,6 +137,10 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
     latest = run.latest_checkpoint() if resume else None
     start = latest[0] if latest else 0
     state: dict[str, Any] = read_json(latest[1] / STATE_FILE) if latest else {}
+    finished = _finished_record(cfg, run, start, total, state) if latest else None
+    if finished is not None:  # evaluating the same weights again would add a second point at one step
+        log.info("run already finished at step %d (%s): nothing to train or evaluate", start, finished["status"])
+        return finished
 
     make = options.venv_factory or (lambda n, seed: make_vec_env(cfg, n, seed))
     venv = _wrap_normalization(cfg, make(cfg.env.n_envs, cfg.seed + start))
@@ -149,7 +154,8 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
         raise
     if frozen:
         log.info("frozen: %d parameter tensors under %s", len(frozen), ", ".join(cfg.hparams.freeze))
-    model.set_logger((options.tensorboard or TensorBoardTarget(run.tb_dir)).make_logger())
+    target = options.tensorboard or TensorBoardTarget(run.tb_dir)
+    model.set_logger(replace(target, resumed_at=start if latest else None).make_logger())
 
     if resume and run.metrics_file.is_file():
         metrics = MetricsFile.load(run.metrics_file)
@@ -208,15 +214,31 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
     return final
 
 
+def _finished_record(cfg: DictConfig, run: RunFolder, start: int, total: int,
+                     state: dict[str, Any]) -> dict[str, Any] | None:
+    """The metrics of a run that has nothing left to do at its checkpoint (budget spent or stopped)
+    and already holds its final evaluation there; None when there is work (a larger budget)."""
+    budget_left = start < total and state.get("stop_reason") is None and not (
+        cfg.hparams.episodes is not None and int(state.get("episodes_done", 0)) >= cfg.hparams.episodes)
+    if budget_left or not run.metrics_file.is_file() or not run.final_dir.is_dir():
+        return None
+    data = MetricsFile.load(run.metrics_file).data
+    final = data.get("final") or {}
+    done = data.get("status") in (COMPLETED, EARLY_STOPPED) and final.get("timesteps") == start
+    return data if done else None
+
+
 def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecEnv", callback: RunCallback,
             metrics: MetricsFile, evaluate, total: int) -> dict[str, Any]:
     """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends)."""
     if getattr(callback, "model", None) is None:  # nothing was left to learn
         callback.init_callback(model)
+    t0 = time.monotonic()
     summary = evaluate(cfg.eval.final_episodes).summary()
     callback.log_eval(summary)
     final = {"timesteps": model.num_timesteps, **summary}
-    metrics.add_eval(final)  # the learning curve ends at the final model
+    # the learning curve ends at the final model; its entry has every field the others have
+    metrics.add_eval({**final, "eval_time_s": round(time.monotonic() - t0, 3)})
     state = callback.state()
     write_model_folder(run.final_dir, model, venv, {**state, **final})
     save_checkpoint(run, model, venv, state, cfg.checkpoint.keep, cfg.checkpoint.save_replay_buffer)

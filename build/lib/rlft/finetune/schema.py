@@ -1,0 +1,73 @@
+"""The ``finetune`` block: schema and checks. Light: no torch or SB3 at module level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, List
+
+from omegaconf import DictConfig
+
+from rlft.config.checks import one_of, require
+from rlft.config.schema import NONE
+
+FINETUNE_ANCHORS = ("none", "l2sp", "ewc", "kl")
+ANCHORS_ON_CHAMPION_STATES = ("ewc", "kl")  # they play the champion on its original stage first
+
+
+@dataclass
+class FinetuneConfig:
+    """How a fine-tune keeps what the champion knew (only with ``champion=...``).
+
+    ``anchor`` pulls the fine-tune towards the champion with strength ``anchor_coef``:
+    ``l2sp`` adds ``coef / 2 * ||w - w_champion||^2`` (L2-SP); ``ewc`` weighs that pull per weight
+    by the champion's diagonal Fisher (normalised to mean 1, so coefficients compare with L2-SP);
+    ``kl`` adds ``coef * KL(champion || policy)`` on states of the champion's original stage.
+    EWC and KL play the champion on its original stage for ``anchor_samples`` states first.
+    ``rehearsal``: a share of the envs keeps playing the champion's original stage, so every
+    rollout still holds the old task. ``phases``: a progressive schedule, a list of
+    ``{timesteps: N, mix: {<stage>: share, ...}}`` (stage: ``target``, ``original`` or a stage
+    option such as ``"2"``); the budget is then the phases' sum. ``optimizer: kept`` starts from the
+    champion's Adam moments (saved with the champion) instead of a fresh optimizer.
+    """
+
+    anchor: str = "none"  # none | l2sp | ewc | kl
+    anchor_coef: float = 0.0
+    anchor_samples: int = 2048  # ewc / kl: champion states collected on its original stage
+    rehearsal: float = 0.0  # share of the training envs on the champion's original stage (0 = none)
+    phases: List[Any] = field(default_factory=list)  # [{timesteps: N, mix: {target: 0.7, original: 0.3}}, ...]
+    optimizer: str = "fresh"  # fresh | kept
+
+
+def validate_finetune(cfg: DictConfig) -> None:
+    ft = cfg.finetune
+    one_of(cfg, "finetune.anchor", FINETUNE_ANCHORS)
+    one_of(cfg, "finetune.optimizer", ("fresh", "kept"))
+    require(ft.anchor_coef >= 0, f"finetune.anchor_coef={ft.anchor_coef} must be >= 0")
+    require(ft.anchor_samples > 0, f"finetune.anchor_samples={ft.anchor_samples} must be > 0")
+    share = ft.rehearsal
+    require(0 <= share < 1, f"finetune.rehearsal={share} must be in [0, 1): the share of envs on the original stage")
+    for switch, active, what in (("finetune.rehearsal", share > 0, "replays a champion's original stage"),
+                                 ("finetune.anchor", ft.anchor != "none", "anchors to a champion"),
+                                 ("finetune.phases", bool(ft.phases), "mixes stages of a fine-tune"),
+                                 ("finetune.optimizer", ft.optimizer == "kept", "keeps a champion's optimizer")):
+        require(not active or cfg.champion.name != NONE,
+                 f"{switch} {what}: add champion=<name>, or leave {switch} at its default")
+    if share > 0:
+        from rlft.envs.factory import rehearsal_split
+
+        k = rehearsal_split(cfg.env.n_envs, share)
+        require(k < cfg.env.n_envs, f"finetune.rehearsal={share} with env.n_envs={cfg.env.n_envs} leaves no env on "
+                                     "the target stage: lower the share or raise env.n_envs")
+    if ft.anchor != "none":
+        require(ft.anchor_coef > 0, f"finetune.anchor={ft.anchor} needs finetune.anchor_coef > 0")
+    if ft.anchor in ANCHORS_ON_CHAMPION_STATES:
+        require(cfg.hparams.algo != "dqn", f"finetune.anchor={ft.anchor} needs a stochastic policy (ppo, stop_ppo, "
+                                            "a2c), not dqn: use finetune.anchor=l2sp")
+    if ft.phases:
+        from rlft.finetune.phases import parse_phases
+
+        require(share == 0, "finetune.phases and finetune.rehearsal both mix stages: put the original stage "
+                             "in each phase's mix (original: 0.25) and set finetune.rehearsal=0")
+        for i, phase in enumerate(parse_phases(cfg)):
+            require(len(phase.mix) <= cfg.env.n_envs, f"finetune.phases[{i}] mixes {len(phase.mix)} stages but "
+                                                        f"env.n_envs={cfg.env.n_envs}: raise env.n_envs")

@@ -1,0 +1,80 @@
+"""Scoring a policy on a config, shared by every feature that judges a model (assess's evaluate
+and compare, a fine-tune's before / after, export's checks): fixed-seed evaluation with the model
+folder's normalisation, summaries with intervals, paired changes, and states a model visits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from rlft.stats import bootstrap_mean, probability_of_improvement, wilson
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.vec_env import VecEnv
+
+
+def stage_label(cfg: DictConfig) -> str:
+    """``3``, or ``3+overrides`` when stage overrides apply."""
+    overrides = OmegaConf.to_container(cfg.stage_overrides, resolve=True)
+    return f"{cfg.stage.name}" + ("+overrides" if overrides else "")
+
+
+def summarise(result: Any) -> dict[str, Any]:
+    """Success with its Wilson interval, mean reward with a bootstrap interval, length, env metrics
+    and the per-episode outcomes (for pairing)."""
+    summary = result.summary()
+    if result.successes is not None:
+        summary["success_ci95"] = list(wilson(sum(result.successes), result.episodes))
+        summary["successes"] = [int(s) for s in result.successes]
+    summary["mean_reward_ci95"] = list(bootstrap_mean(result.rewards))
+    summary["rewards"] = [round(r, 4) for r in result.rewards]
+    summary["lengths"] = list(result.lengths)
+    shares = result.action_shares()
+    if shares:
+        summary["action_shares"] = shares
+    return summary
+
+
+def evaluate_on(cfg: DictConfig, policy: Any, model_dir: Path | None, episodes: int,
+                deterministic: bool | None = None) -> Any:
+    """``episodes`` episodes of ``cfg``'s env from seeds ``eval.seed, eval.seed + 1, ...``, with the
+    model folder's observation normalisation when it has one; an :class:`~rlft.evaluation.EvalResult`."""
+    from rlft.envs.factory import env_factory
+    from rlft.envs.normalization import ObservationNormalizer, has_normalization
+    from rlft.evaluation import evaluate
+
+    transform = ObservationNormalizer(model_dir) if model_dir is not None and has_normalization(model_dir) else None
+    return evaluate(policy, env_factory(cfg), range(cfg.eval.seed, cfg.eval.seed + episodes),
+                    deterministic=cfg.eval.deterministic if deterministic is None else deterministic,
+                    n_parallel=cfg.eval.n_envs, obs_transform=transform)
+
+
+def metric_of(stage: dict[str, Any]) -> str:
+    return "success_rate" if stage.get("success_rate") is not None else "mean_reward"
+
+
+def paired_change(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """B - A on one stage: the difference, its paired bootstrap interval, P(B better)."""
+    if a.get("successes") is not None and b.get("successes") is not None:
+        metric, xs, ys = "success_rate", a["successes"], b["successes"]
+    else:
+        metric, xs, ys = "mean_reward", a["rewards"], b["rewards"]
+    diffs = [y - x for x, y in zip(xs, ys)]
+    return {"metric": metric, "delta": b[metric] - a[metric], "delta_ci95": list(bootstrap_mean(diffs)),
+            "p_improvement": probability_of_improvement(diffs)}
+
+
+def collect_states(model: "BaseAlgorithm", venv: "VecEnv", n_states: int) -> np.ndarray:
+    """``n_states`` observations of ``model`` playing (stochastically) in ``venv``."""
+    observations = []
+    obs = venv.reset()
+    while sum(len(o) for o in observations) < n_states:
+        observations.append(np.array(obs, copy=True))
+        actions, _ = model.predict(obs, deterministic=False)
+        obs, _, _, _ = venv.step(actions)
+    return np.concatenate(observations)[:n_states]

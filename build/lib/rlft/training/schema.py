@@ -1,0 +1,191 @@
+"""The ``hparams``, ``eval``, ``checkpoint`` and ``early_stop`` blocks: schema and checks.
+
+Light on purpose (``python -m rlft.train --cfg job`` imports it): no torch, SB3 or gymnasium at
+module level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from omegaconf import DictConfig, OmegaConf
+
+from rlft.algos.spec import ALGO_SPECIFIC_FIELDS, ALGORITHMS, is_on_policy
+from rlft.config.checks import in_unit_interval, one_of, positive, require
+from rlft.errors import ConfigError
+
+EVAL_METRICS = ("success_rate", "mean_reward", "mean_length")
+# algorithms that only handle some action spaces (gymnasium space class names)
+ACTION_SPACES = {"dqn": ("Discrete",), "stop_ppo": ("MultiDiscrete", "Discrete")}
+
+
+@dataclass
+class HparamsConfig:
+    """Algorithm and hyperparameters.
+
+    Fields left ``null`` keep the algorithm's own default; a field the chosen algorithm does not use
+    must stay ``null`` (validation says so), so a PPO setting never silently vanishes under DQN.
+    """
+
+    algo: str = "ppo"
+    policy: str = "MlpPolicy"
+    policy_kwargs: Dict[str, Any] = field(default_factory=dict)
+    total_timesteps: int = 100_000
+    episodes: Optional[int] = None  # set: also end after this many training episodes (timesteps stays the cap)
+    lr: float = 3e-4
+    lr_schedule: str = "constant"  # constant | linear (lr to lr_end) | cyclical (lr to lr_end, lr_cycles times)
+    lr_end: float = 0.0
+    lr_cycles: int = 4  # cyclical only: warm restarts over the run
+    weight_decay: Optional[float] = None  # set: AdamW with this decoupled weight decay instead of Adam
+    freeze: List[str] = field(default_factory=list)  # module-name prefixes kept fixed, e.g. [features_extractor]
+    gamma: Optional[float] = None
+    batch_size: Optional[int] = None
+    max_grad_norm: Optional[float] = None
+    # on-policy (ppo, a2c)
+    n_steps: Optional[int] = None
+    gae_lambda: Optional[float] = None
+    ent_coef: Optional[float] = None
+    vf_coef: Optional[float] = None
+    normalize_advantage: Optional[bool] = None
+    # ppo
+    n_epochs: Optional[int] = None
+    clip_range: Optional[float] = None
+    clip_schedule: str = "constant"  # constant | linear (from clip_range to 0)
+    target_kl: Optional[float] = None
+    # decoupled stop head (stop_ppo)
+    lambda_stop: Optional[float] = None
+    stop_label_coef: Optional[float] = None
+    stop_pos_weight: Optional[float] = None
+    # off-policy (dqn)
+    buffer_size: Optional[int] = None
+    learning_starts: Optional[int] = None
+    train_freq: Optional[int] = None
+    gradient_steps: Optional[int] = None
+    target_update_interval: Optional[int] = None
+    exploration_fraction: Optional[float] = None
+    exploration_initial_eps: Optional[float] = None
+    exploration_final_eps: Optional[float] = None
+    tau: Optional[float] = None
+
+
+@dataclass
+class EvalConfig:
+    """Periodic deterministic evaluation on fixed seeds ``seed, seed+1, ...`` (paired across runs)."""
+
+    every: int = 10_000  # timesteps between evaluations; 0 = only the final evaluation
+    episodes: int = 20
+    final_episodes: int = 100
+    seed: int = 1_000_000
+    deterministic: bool = True
+    n_envs: int = 8  # episodes evaluated side by side (batched policy calls)
+    metric: str = "auto"  # what picks best/: auto (success_rate if reported) | success_rate | mean_reward
+
+
+@dataclass
+class CheckpointConfig:
+    every: int = 50_000  # timesteps between checkpoints; 0 disables
+    keep: int = 3
+    save_replay_buffer: bool = False  # off-policy only; large
+
+
+@dataclass
+class EarlyStopConfig:
+    """Stop a run on an evaluation metric.
+
+    ``target``: stop at the first evaluation that reaches it. ``threshold``: stop once the metric has
+    stayed at or beyond it for ``patience`` consecutive evaluations. Without a threshold,
+    ``patience`` counts evaluations without an improvement of more than ``min_delta``.
+    """
+
+    metric: Optional[str] = None  # success_rate | mean_reward | mean_length; null disables
+    mode: str = "max"
+    target: Optional[float] = None
+    threshold: Optional[float] = None
+    patience: Optional[int] = None
+    min_delta: float = 0.0
+
+
+def validate_hparams(cfg: DictConfig) -> None:
+    hp = cfg.hparams
+    algos = tuple(ALGORITHMS)
+    one_of(cfg, "hparams.algo", algos)
+    for key in ("hparams.lr", "hparams.total_timesteps", "hparams.episodes", "hparams.stop_pos_weight", "hparams.n_steps", "hparams.batch_size",
+                "hparams.n_epochs", "hparams.clip_range", "hparams.buffer_size", "hparams.train_freq",
+                "hparams.max_grad_norm"):
+        positive(cfg, key)
+    require(hp.lr_end >= 0, f"hparams.lr_end={hp.lr_end} must be >= 0")
+    one_of(cfg, "hparams.lr_schedule", ("constant", "linear", "cyclical"))
+    require(hp.lr_cycles >= 1, f"hparams.lr_cycles={hp.lr_cycles} must be >= 1")
+    from rlft.training.freeze import check_prefixes
+
+    check_prefixes(hp.freeze)
+    require(hp.weight_decay is None or hp.weight_decay >= 0, f"hparams.weight_decay={hp.weight_decay} must be >= 0")
+    if hp.weight_decay is not None and "optimizer_class" in hp.policy_kwargs:
+        raise ConfigError("hparams.weight_decay picks AdamW: drop hparams.policy_kwargs.optimizer_class, or "
+                          "set weight_decay through policy_kwargs.optimizer_kwargs yourself")
+    one_of(cfg, "hparams.clip_schedule", ("constant", "linear"))
+    for key in ("hparams.gamma", "hparams.gae_lambda"):
+        in_unit_interval(cfg, key, low_open=True)
+    for key in ("hparams.exploration_fraction", "hparams.exploration_initial_eps",
+                "hparams.exploration_final_eps", "hparams.tau"):
+        in_unit_interval(cfg, key)
+    for key in ("hparams.ent_coef", "hparams.vf_coef", "hparams.lambda_stop", "hparams.stop_label_coef",
+                "hparams.learning_starts"):
+        value = OmegaConf.select(cfg, key)
+        require(value is None or value >= 0, f"{key}={value} must be >= 0")
+
+    accepted = ALGORITHMS[hp.algo][1]
+    for name in sorted(ALGO_SPECIFIC_FIELDS - accepted):
+        value = hp[name]
+        require(value is None, f"hparams.{name}={value} is not used by algo {hp.algo}: remove it "
+                                f"(or set hparams.{name}=null)")
+
+    if is_on_policy(hp.algo):
+        require(hp.n_steps is not None, f"hparams.n_steps must be set for algo {hp.algo}")
+        rollout = hp.n_steps * cfg.env.n_envs
+        if hp.batch_size is not None and rollout % hp.batch_size:
+            divisors = [d for d in (32, 64, 128, 256, 512, 1024) if rollout % d == 0 and d <= rollout]
+            hint = f" such as {', '.join(map(str, divisors))}" if divisors else ""
+            raise ConfigError(
+                f"hparams.batch_size={hp.batch_size} does not divide hparams.n_steps * env.n_envs = "
+                f"{hp.n_steps} * {cfg.env.n_envs} = {rollout}: choose a divisor{hint}"
+            )
+
+
+def validate_run_settings(cfg: DictConfig) -> None:
+    positive(cfg, "env.n_envs")
+    positive(cfg, "eval.episodes")
+    positive(cfg, "eval.final_episodes")
+    positive(cfg, "eval.n_envs")
+    positive(cfg, "checkpoint.keep")
+    positive(cfg, "torch_threads")
+    for key in ("eval.every", "checkpoint.every"):
+        value = OmegaConf.select(cfg, key)
+        require(value >= 0, f"{key}={value} must be >= 0 (0 disables)")
+    one_of(cfg, "eval.metric", ("auto", "success_rate", "mean_reward"))
+    one_of(cfg, "progress", ("auto", "bar", "log", "none"))
+    if cfg.optimized_metric is not None:
+        one_of(cfg, "optimized_metric", EVAL_METRICS)
+    device = cfg.device
+    require(device in ("auto", "cpu", "cuda") or device.startswith("cuda:"),
+             f"device={device!r} is not valid: use auto, cpu, cuda or cuda:N")
+    es = cfg.early_stop
+    if es.metric is not None:
+        one_of(cfg, "early_stop.metric", EVAL_METRICS)
+        one_of(cfg, "early_stop.mode", ("max", "min"))
+        require(es.target is not None or es.patience is not None,
+                 "early_stop.metric is set but neither early_stop.target nor early_stop.patience: set one")
+        require(es.patience is None or es.patience >= 1, f"early_stop.patience={es.patience} must be >= 1")
+        require(es.min_delta >= 0, f"early_stop.min_delta={es.min_delta} must be >= 0")
+
+
+def validate_spaces(cfg: DictConfig) -> None:
+    """Build one env (surfacing bad kwargs) and check the algorithm can act in it."""
+    from rlft.envs.factory import probe_spaces
+
+    _, action_space = probe_spaces(cfg)
+    allowed = ACTION_SPACES.get(cfg.hparams.algo)
+    if allowed and type(action_space).__name__ not in allowed:
+        raise ConfigError(f"hparams.algo={cfg.hparams.algo} needs a {' or '.join(allowed)} action space but env "
+                          f"{cfg.env.name!r} has {action_space}: pick another hparams option or env")
