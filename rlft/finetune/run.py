@@ -28,6 +28,7 @@ from rlft.training.run import RunOptions, run_training
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import VecEnv
 
 
@@ -114,7 +115,7 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     phases = parse_phases(cfg)
     latest = run.latest_checkpoint() if cfg.resume else None
     start = latest[0] if latest else 0
-    switcher = ()
+    switcher: tuple[BaseCallback, ...] = ()
     if phases:
         switcher = (phase_switcher(phases, lambda phase, seed: mixed_vec_env(
             _phase_mix(cfg, original, phase, cfg.env.n_envs), seed).parts, start, cfg.seed),)
