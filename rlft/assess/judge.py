@@ -13,8 +13,8 @@ from typing import Any, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.assess.sources import Source, check_runs_on
-from rlft.config.compose import compose_config
 from rlft.config.complete import complete_from_model
+from rlft.config.compose import compose_config
 from rlft.config.options import load_option, option_names
 from rlft.config.schema import on_schema
 from rlft.errors import ConfigError

@@ -96,7 +96,6 @@ def phase_switcher(phases: list[Phase], build: Callable[[Phase, int], list[Any]]
     phase's envs (``build(phase, seed) -> VecEnv parts``) and resets the training env, seeded with
     ``seed`` + the step (as a resume would be)."""
     from stable_baselines3.common.callbacks import BaseCallback
-
     from stable_baselines3.common.vec_env import VecEnvWrapper
 
     from rlft.envs.concat import ConcatVecEnv

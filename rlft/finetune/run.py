@@ -12,11 +12,9 @@ from omegaconf import DictConfig
 from rlft.algos.factory import algorithm_class
 from rlft.champions.loading import load_optimizer_state, start_from_champion
 from rlft.champions.registry import Registry
-from rlft.champions.storage import Champion
 from rlft.envs.factory import make_vec_env, mixed_vec_env, rehearsal_split, split_envs
 from rlft.finetune import pre_post
-from rlft.finetune.anchor import (anchor_weights, attach_kl, attach_l2sp, champion_states,
-                                  diagonal_fisher, l2_distance)
+from rlft.finetune.anchor import anchor_weights, attach_kl, attach_l2sp, champion_states, diagonal_fisher, l2_distance
 from rlft.finetune.phases import Phase, parse_phases, phase_at, phase_switcher, stage_config
 from rlft.finetune.schema import ANCHORS_ON_CHAMPION_STATES
 from rlft.io import read_json
