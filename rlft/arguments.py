@@ -163,6 +163,11 @@ class Arguments:
     def __getitem__(self, name: str) -> Any:
         return self.values[name.replace(".", "_")]
 
+    def __getattr__(self, name: str) -> Any:
+        """Reached only for an undeclared name (declared ones live in ``__dict__``); it tells
+        type checkers that the attributes are the command's dynamic ``dest`` values."""
+        raise AttributeError(f"{type(self).__name__} has no argument {name!r}")
+
     def __repr__(self) -> str:
         return f"Arguments({self.values!r}, overrides={self.overrides!r})"
 

@@ -18,6 +18,10 @@ class Policy(Protocol):
                 deterministic: bool = False) -> tuple[np.ndarray, Any]: ...
 
 
+# observations -> what the policy sees, e.g. VecNormalize.normalize_obs (whose stubs also take dict observations)
+ObsTransform = Callable[[np.ndarray], Any]
+
+
 class EpisodeObserver(Protocol):
     """Sees every step of an evaluation (e.g. the trace recorder): episode ``i`` is seed ``seeds[i]``."""
 
@@ -84,7 +88,7 @@ class EpisodeRunner:
         self.envs = [make_env() for _ in range(max(1, n_parallel))]
 
     def evaluate(self, policy: Policy, seeds: Sequence[int], *, deterministic: bool = True,
-                 obs_transform: Callable[[np.ndarray], np.ndarray] | None = None,
+                 obs_transform: ObsTransform | None = None,
                  observer: EpisodeObserver | None = None) -> EvalResult:
         """Run one episode per seed and collect returns, lengths, success and final-info means."""
         envs = self.envs[: max(1, min(len(self.envs), len(seeds)))]
@@ -102,7 +106,7 @@ def evaluate(
     *,
     deterministic: bool = True,
     n_parallel: int = 8,
-    obs_transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    obs_transform: ObsTransform | None = None,
     observer: EpisodeObserver | None = None,
 ) -> EvalResult:
     """One-off evaluation: build the envs, run one episode per seed, close them."""
@@ -115,7 +119,7 @@ def evaluate(
 
 
 def _run_episodes(policy: Policy, envs: list[Any], seeds: list[int], deterministic: bool,
-                  obs_transform: Callable[[np.ndarray], np.ndarray] | None,
+                  obs_transform: ObsTransform | None,
                   observer: EpisodeObserver | None = None) -> EvalResult:
     n_episodes = len(seeds)
     rewards = np.zeros(n_episodes)
@@ -151,6 +155,7 @@ def _run_episodes(policy: Policy, envs: list[Any], seeds: list[int], determinist
         episode_start[:] = False
         for slot in active:
             episode = slot_episode[slot]
+            assert episode is not None  # the slot is active
             _count_action(action_counts, actions[slot])
             seen = observations[slot]
             observations[slot], reward, terminated, truncated, info = envs[slot].step(actions[slot])

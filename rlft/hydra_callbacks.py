@@ -3,7 +3,7 @@ space before its first job; summarise a sweep after its last."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
@@ -40,7 +40,7 @@ class SweepChecksAndSummary(Callback):
         params = OmegaConf.select(config, "hydra.sweeper.params")
         Path(config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)  # Optuna's sqlite storage lives there
         try:
-            check_space(OmegaConf.to_container(params) if params is not None else None,
+            check_space(cast("dict[str, Any]", OmegaConf.to_container(params)) if params is not None else None,
                         list(config.hydra.overrides.task))
         except Exception as exc:
             raise AbortRun(exc) from exc

@@ -71,9 +71,10 @@ def paired_change(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 def collect_states(model: "BaseAlgorithm", venv: "VecEnv", n_states: int) -> np.ndarray:
     """``n_states`` observations of ``model`` playing (stochastically) in ``venv``."""
-    observations = []
+    observations: list[np.ndarray] = []
     obs = venv.reset()
     while sum(len(o) for o in observations) < n_states:
+        assert isinstance(obs, np.ndarray)  # flat observations: they are concatenated
         observations.append(np.array(obs, copy=True))
         actions, _ = model.predict(obs, deterministic=False)
         obs, _, _, _ = venv.step(actions)

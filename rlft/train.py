@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -39,7 +40,9 @@ def _record_provenance(cfg: DictConfig, run_dir: Path, rewrite_config: bool = Fa
     from rlft.runs.provenance import command_line, environment_record
 
     run = RunFolder(run_dir)
-    hydra_out = run_dir / HydraConfig.get().output_subdir
+    subdir = HydraConfig.get().output_subdir
+    assert subdir is not None  # conf/config.yaml sets it (${rlft_hydra_subdir:})
+    hydra_out = run_dir / subdir
     record = environment_record(cfg.seed, {"torch_threads": cfg.torch_threads, "device": cfg.device})
     if cfg.resume:
         previous = run.command_file.read_text(encoding="utf-8") if run.command_file.is_file() else ""
@@ -159,7 +162,7 @@ def _show_effective_config(argv: list[str]) -> bool:
 
     cfg = effective_config(cfg, overrides)
     if shown == "all":
-        cfg = OmegaConf.merge(cfg, {"hydra": compose_config(overrides, with_hydra=True).hydra})
+        cfg = cast(DictConfig, OmegaConf.merge(cfg, {"hydra": compose_config(overrides, with_hydra=True).hydra}))
     print(OmegaConf.to_yaml(cfg, resolve="--resolve" in argv), end="")
     return True
 

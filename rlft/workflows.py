@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from rlft.config import resolvers as config_resolvers
 from rlft.config.checks import require
-from rlft.config.schema import NONE, schema_node
+from rlft.config.schema import NONE, on_schema
 from rlft.errors import ConfigError, RunFolderError
 from rlft.runs.layout import RunFolder
 
@@ -92,7 +92,7 @@ def register_resolvers() -> None:
 
 # -- the effective config ------------------------------------------------------------------------
 def _structured(saved: DictConfig) -> DictConfig:
-    merged = OmegaConf.merge(schema_node(), saved)
+    merged = on_schema(saved)
     OmegaConf.set_struct(merged, True)
     return merged
 
@@ -183,7 +183,7 @@ _ready: dict[str, DictConfig | None] = {}  # prepared by the callback, taken onc
 
 def _key(cfg: DictConfig, overrides: Sequence[str]) -> str:
     """The composed config (without Hydra's node, interpolations unresolved) and the overrides."""
-    body = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
+    body = OmegaConf.masked_copy(cfg, [str(k) for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
     return OmegaConf.to_yaml(body) + "\n#" + "\n#".join(overrides)
 
 

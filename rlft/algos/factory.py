@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -47,7 +47,7 @@ def model_kwargs(hp: DictConfig) -> dict[str, Any]:
     kwargs["learning_rate"] = _schedule(hp.lr_schedule, hp.lr, hp.lr_end, hp.lr_cycles)
     if "clip_range" in kwargs:
         kwargs["clip_range"] = _schedule(hp.clip_schedule, hp.clip_range, 0.0)
-    policy_kwargs = _resolve_class_paths(OmegaConf.to_container(hp.policy_kwargs, resolve=True))
+    policy_kwargs = _resolve_class_paths(cast("dict[str, Any]", OmegaConf.to_container(hp.policy_kwargs, resolve=True)))
     if hp.weight_decay is not None:
         import torch
 

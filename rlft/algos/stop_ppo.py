@@ -327,9 +327,12 @@ class StopPPO(PPO):
             return values, head_log_prob, th.distributions.Categorical(logits=logits).entropy(), stop_logit
         # policy.action_dist is one shared object: read its per-head Categoricals right away.
         heads = policy._get_action_dist_from_latent(latent_pi).distribution
+        assert isinstance(heads, list)  # MultiDiscrete: one Categorical per head
         head_log_prob = th.stack([head.log_prob(actions[:, i]) for i, head in enumerate(heads)], dim=1)
         entropy = th.stack([head.entropy() for head in heads], dim=1).sum(dim=1)
-        stop_logits = heads[STOP].logits
+        stop_head = heads[STOP]
+        assert isinstance(stop_head, th.distributions.Categorical)
+        stop_logits = stop_head.logits
         stop_logit = stop_logits[:, 1] - stop_logits[:, 0]
         return values, head_log_prob, entropy, stop_logit
 

@@ -13,10 +13,10 @@ from typing import Any, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.assess.sources import Source, check_runs_on
-from rlft.config.compose import compose_config
 from rlft.config.complete import complete_from_model
+from rlft.config.compose import compose_config
 from rlft.config.options import load_option, option_names
-from rlft.config.schema import schema_node
+from rlft.config.schema import on_schema
 from rlft.errors import ConfigError
 from rlft.scoring import evaluate_on, metric_of, paired_change, stage_label, summarise  # noqa: F401  (judge's API)
 
@@ -59,9 +59,10 @@ def stage_targets(source: Source, overrides: Sequence[str], stages: list[str] | 
     targets = []
     for name in stages:
         plain = OmegaConf.to_container(cfg, resolve=True)
+        assert isinstance(plain, dict)
         plain.update(stage=OmegaConf.to_container(load_option("stage", name, "stages")),
                      stage_overrides=OmegaConf.to_container(user.stage_overrides, resolve=True))
-        stage_cfg = OmegaConf.merge(schema_node(), plain)
+        stage_cfg = on_schema(plain)
         targets.append(StageTarget(stage_label(stage_cfg), stage_cfg))
     return targets
 

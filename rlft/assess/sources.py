@@ -15,8 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlft.errors import ConfigError, RunFolderError
 from rlft.io import read_json
-from rlft.runs.layout import RunFolder
-from rlft.runs.layout import MODEL_FILE
+from rlft.runs.layout import MODEL_FILE, RunFolder
 
 if TYPE_CHECKING:
     from gymnasium import spaces

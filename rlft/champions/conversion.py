@@ -43,7 +43,8 @@ def write_champion_files(folder: Path, run: RunFolder, cfg: DictConfig, metrics:
     venv = make_vec_env(cfg, 1, cfg.seed)
     try:
         model = build_model(cfg.hparams, venv, seed=cfg.seed, device="cpu")
-        _, params, _ = load_from_zip_file(model_dir / mf.SB3_ZIP, load_data=False, device="cpu")
+        # name -> state dict (SB3's stubs say name -> tensor)
+        params: dict[str, Any] = load_from_zip_file(model_dir / mf.SB3_ZIP, load_data=False, device="cpu")[1]
         model.policy.load_state_dict(params["policy"])  # tensors only: nothing unpickled
         save_model(model.policy, str(folder / mf.WEIGHTS))
         if "policy.optimizer" in params:

@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlft.champions import manifest as mf
 from rlft.champions.storage import Champion
-from rlft.config.schema import schema_node
+from rlft.config.schema import on_schema, schema_node
 from rlft.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def manifest_config(manifest: dict[str, Any]) -> DictConfig:
     """The champion's own env, stage, stage overrides and hparams as a full (schema) config."""
-    return OmegaConf.merge(schema_node(), {key: manifest[key] for key in ("env", "stage", "stage_overrides", "hparams")})
+    return on_schema({key: manifest[key] for key in ("env", "stage", "stage_overrides", "hparams")})
 
 
 def check_fits(champion: Champion, observation_space: Any, action_space: Any) -> None:
@@ -45,9 +45,11 @@ def build_champion_model(champion: Champion, env: "VecEnv | None" = None, *, dev
         from rlft.envs.factory import make_vec_env
 
         env = make_vec_env(manifest_config(champion.manifest), 1, 0)
+    assert env is not None
     try:
         check_fits(champion, env.observation_space, env.action_space)
         hparams = OmegaConf.merge(schema_node().hparams, champion.manifest["hparams"])
+        assert isinstance(hparams, DictConfig)
         model = build_model(hparams, env, seed=0, device=device)
     finally:
         if own_env:

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.config.options import option_path
-from rlft.config.schema import schema_node
+from rlft.config.schema import on_schema
 
 FROM_MODEL = ("env", "stage", "hparams")
 
@@ -38,7 +38,7 @@ def user_choices(overrides: Sequence[str]) -> tuple[set[str], list[str]]:
             continue
         if name == "experiment":
             path = option_path("experiment", str(override.value()))
-            experiment = OmegaConf.to_container(OmegaConf.load(path)) if path else {}
+            experiment: Any = OmegaConf.to_container(OmegaConf.load(path)) if path else {}  # a YAML mapping
             for entry in experiment.pop("defaults", None) or []:
                 if isinstance(entry, dict):
                     groups.update(k.split()[-1].strip("/") for k in entry)
@@ -55,13 +55,14 @@ def complete_from_model(cfg: DictConfig, overrides: Sequence[str], model: dict[s
     """``cfg`` (composed from ``overrides``) with the groups the user left alone taken from
     ``model`` (``env``, ``stage``, ``stage_overrides``, ``hparams`` as plain dicts)."""
     groups, keys = user_choices(overrides)
-    base = OmegaConf.to_container(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True)
+    base = OmegaConf.to_container(OmegaConf.masked_copy(cfg, [str(k) for k in cfg if k != "hydra"]), resolve=True)
+    assert isinstance(base, dict)
     for group in FROM_MODEL:
         if group not in groups and not (group == "stage" and "env" in groups):
             base[group] = model[group]
     if "stage" not in groups and "env" not in groups:
         base["stage_overrides"] = {**(model.get("stage_overrides") or {}), **base["stage_overrides"]}
-    merged = OmegaConf.merge(schema_node(), base)
+    merged = on_schema(base)
     for key in keys:  # the user's own settings win over the model's
         OmegaConf.update(merged, key, OmegaConf.select(cfg, key), merge=False)
     return merged

@@ -74,6 +74,6 @@ def compose_config(overrides: Sequence[str] = (), with_hydra: bool = False) -> D
         cfg = compose(config_name="config", overrides=normalize_overrides(list(overrides)),
                       return_hydra_config=with_hydra)
     if not with_hydra:
-        cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+        cfg = OmegaConf.masked_copy(cfg, [str(k) for k in cfg if k != "hydra"])
     OmegaConf.set_struct(cfg, True)
     return cfg

@@ -64,7 +64,7 @@ def _leaf_keys(node: Any, prefix: str = "") -> Iterator[str]:
     from omegaconf import DictConfig
 
     for key in node.keys() if isinstance(node, DictConfig) else ():
-        full = f"{prefix}{key}"
+        full = prefix + str(key)
         child = node._get_node(key)
         if isinstance(child, DictConfig) and not child._is_none() and len(child):
             yield from _leaf_keys(child, f"{full}.")

@@ -115,6 +115,16 @@ def schema_node() -> "DictConfig":
     return node
 
 
+def on_schema(values: Any) -> "DictConfig":
+    """``values`` (a plain dict or a config) merged onto the schema: typed and validated. A merge
+    onto the schema's DictConfig is a DictConfig; the check tells type checkers so."""
+    from omegaconf import DictConfig, OmegaConf
+
+    merged = OmegaConf.merge(schema_node(), values)
+    assert isinstance(merged, DictConfig)
+    return merged
+
+
 def register_configs() -> None:
     """Put the schema into Hydra's ConfigStore; ``conf/config.yaml`` extends it."""
     from hydra.core.config_store import ConfigStore

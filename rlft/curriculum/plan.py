@@ -29,7 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from rlft.config.options import load_option
-from rlft.config.schema import NONE, schema_node
+from rlft.config.schema import NONE, on_schema
 from rlft.curriculum.schema import PromotionConfig
 from rlft.errors import ConfigError
 from rlft.training.schema import EarlyStopConfig, HparamsConfig
@@ -235,7 +235,7 @@ def stage_config(cfg: DictConfig, plan: StagePlan) -> DictConfig:
     base["curriculum"] = {"name": NONE}
     base["experiment_name"] = f"{cfg.experiment_name}_stage{plan.id}"
     try:
-        return OmegaConf.merge(schema_node(), base)
+        return on_schema(base)
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None)
         raise ConfigError(f"curriculum.stages[{plan.position - 1}] (stage {plan.id})"

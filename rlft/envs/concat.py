@@ -56,7 +56,9 @@ class ConcatVecEnv(VecEnv):
                 part.seed(self._seeds[lo])
             if any(self._options[lo:hi]):
                 part.set_options(self._options[lo:hi])
-            observations.append(part.reset())
+            obs = part.reset()
+            assert isinstance(obs, np.ndarray)  # the parts are flat-observation envs (concatenated)
+            observations.append(obs)
         self.reset_infos = [info for part in self.parts for info in part.reset_infos]
         self._reset_seeds()
         self._reset_options()

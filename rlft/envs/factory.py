@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -17,6 +17,8 @@ from rlft.errors import ConfigError, RlftError
 if TYPE_CHECKING:
     import gymnasium
     from stable_baselines3.common.vec_env import VecEnv
+
+    from rlft.envs.concat import ConcatVecEnv
 
 
 def import_object(path: str) -> Any:
@@ -29,7 +31,7 @@ def env_kwargs(cfg: DictConfig) -> dict[str, Any]:
     """Constructor kwargs: ``env.kwargs``, then the stage's, then ``stage_overrides`` (last wins)."""
     merged: dict[str, Any] = {}
     for part in (cfg.env.kwargs, cfg.stage.env_kwargs, cfg.stage_overrides):
-        merged.update(OmegaConf.to_container(part, resolve=True))
+        merged.update(cast("dict[str, Any]", OmegaConf.to_container(part, resolve=True)))  # str-keyed mappings
     return merged
 
 
@@ -89,7 +91,7 @@ def make_vec_env(cfg: DictConfig, n_envs: int, seed: int,
     return VecMonitor(venv)
 
 
-def mixed_vec_env(mix: Sequence[tuple[DictConfig, int]], seed: int) -> "VecEnv":
+def mixed_vec_env(mix: Sequence[tuple[DictConfig, int]], seed: int) -> "ConcatVecEnv":
     """The parts of ``mix`` (parts with no envs left out) in one ConcatVecEnv, seeded apart."""
     from rlft.envs.concat import ConcatVecEnv
 

@@ -8,13 +8,14 @@ folder they sit in (best/ and final/ each get their own).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rlft.io import atomic_path, atomic_write_json, read_json
 
 if TYPE_CHECKING:
+    from stable_baselines3.common.running_mean_std import RunningMeanStd
     from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 STATS_FILE = "vecnormalize.npz"
@@ -31,13 +32,23 @@ def find_vecnormalize(venv: "VecEnv") -> "VecNormalize | None":
     return None
 
 
+def _flat_obs_rms(norm: "VecNormalize") -> "RunningMeanStd":
+    """The observation statistics: one RunningMeanStd (SB3 keeps a dict of them for a Dict
+    observation space, which the saved stats file does not hold)."""
+    from stable_baselines3.common.running_mean_std import RunningMeanStd
+
+    assert isinstance(norm.obs_rms, RunningMeanStd)
+    return norm.obs_rms
+
+
 def save_normalization(venv: "VecEnv", folder: Path) -> bool:
     """Write the stats of ``venv``'s VecNormalize into ``folder``; False if there is none."""
     norm = find_vecnormalize(venv)
     if norm is None:
         return False
-    arrays = {
-        "obs_mean": norm.obs_rms.mean, "obs_var": norm.obs_rms.var, "obs_count": np.array(norm.obs_rms.count),
+    obs_rms = _flat_obs_rms(norm)
+    arrays: dict[str, Any] = {  # savez's stubs would read a dict of arrays as its keyword options
+        "obs_mean": obs_rms.mean, "obs_var": obs_rms.var, "obs_count": np.array(obs_rms.count),
         "ret_mean": norm.ret_rms.mean, "ret_var": norm.ret_rms.var, "ret_count": np.array(norm.ret_rms.count),
     }
     with atomic_path(folder / STATS_FILE) as tmp:
@@ -52,9 +63,10 @@ def save_normalization(venv: "VecEnv", folder: Path) -> bool:
 
 def load_normalization_into(norm: "VecNormalize", folder: Path) -> None:
     """Restore saved statistics into an existing VecNormalize (e.g. when resuming)."""
+    obs_rms = _flat_obs_rms(norm)
     with np.load(folder / STATS_FILE, allow_pickle=False) as data:
-        norm.obs_rms.mean, norm.obs_rms.var = data["obs_mean"], data["obs_var"]
-        norm.obs_rms.count = float(data["obs_count"])
+        obs_rms.mean, obs_rms.var = data["obs_mean"], data["obs_var"]
+        obs_rms.count = float(data["obs_count"])
         norm.ret_rms.mean, norm.ret_rms.var = data["ret_mean"], data["ret_var"]
         norm.ret_rms.count = float(data["ret_count"])
 

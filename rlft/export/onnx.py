@@ -29,7 +29,7 @@ def _module(loaded: "Loaded") -> Any:
 
     from rlft.envs.normalization import ObservationNormalizer, has_normalization
 
-    policy = loaded.model.policy
+    policy: Any = loaded.model.policy  # an actor-critic policy (pi_features_extractor, action_net)
     action_space = loaded.model.action_space
     if isinstance(action_space, spaces.Discrete):
         heads = [int(action_space.n)]
@@ -40,11 +40,15 @@ def _module(loaded: "Loaded") -> Any:
     norm = ObservationNormalizer(loaded.champion.folder) if has_normalization(loaded.champion.folder) else None
 
     class DeterministicAction(th.nn.Module):
+        mean: th.Tensor  # buffers, registered when normalising
+        std: th.Tensor
+
         def __init__(self) -> None:
             super().__init__()
             self.policy = policy
-            self.normalise = norm is not None and norm.enabled
-            if self.normalise:
+            self.normalise = False
+            if norm is not None and norm.enabled:
+                self.normalise = True
                 self.register_buffer("mean", th.as_tensor(norm.mean, dtype=th.float32))
                 self.register_buffer("std", th.as_tensor(np.sqrt(norm.var + norm.epsilon), dtype=th.float32))
                 self.clip = norm.clip
@@ -95,7 +99,7 @@ def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
         want_action, want_logits = (t.numpy() for t in module(th.as_tensor(observations)))
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got_action, got_logits = session.run(["action", "logits"], {"obs": observations})
-    check = {"samples": len(observations), "actions_equal": bool(np.array_equal(got_action, want_action)),
+    check: dict[str, Any] = {"samples": len(observations), "actions_equal": bool(np.array_equal(got_action, want_action)),
              "max_abs_logit_diff": float(np.abs(got_logits - want_logits).max()), "tolerance": TOLERANCE,
              "input": {"name": "obs", "dtype": str(observations.dtype), "shape": ["batch", *observations.shape[1:]]}}
     if not check["actions_equal"] or check["max_abs_logit_diff"] > TOLERANCE:

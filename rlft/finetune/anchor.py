@@ -26,8 +26,6 @@ from rlft.scoring import collect_states as champion_states  # noqa: F401  (the s
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
-    from stable_baselines3.common.vec_env import VecEnv
-
 
 
 def anchor_weights(model: "BaseAlgorithm") -> dict[str, th.Tensor]:
@@ -63,7 +61,7 @@ def diagonal_fisher(champion: "BaseAlgorithm", states: np.ndarray, chunk: int = 
     (torch.func: one vmapped gradient per state), normalised to mean 1 over all entries."""
     from torch.func import functional_call, grad, vmap
 
-    policy = champion.policy
+    policy: Any = champion.policy  # an actor-critic policy: it has get_distribution
     module = _LogProb(policy)
     params = {f"policy.{name}": p.detach() for name, p in policy.named_parameters()}
     sums = {name: th.zeros_like(p) for name, p in params.items()}
@@ -100,7 +98,7 @@ class _LogProb(th.nn.Module):
         return self.policy.get_distribution(obs).log_prob(action)
 
 
-def policy_kl(reference: Any, policy: Any, obs: th.Tensor) -> th.Tensor:
+def policy_kl(reference: Any, policy: Any, obs: th.Tensor | dict[str, th.Tensor]) -> th.Tensor:
     """Mean ``KL(reference(.|s) || policy(.|s))`` for Categorical and MultiCategorical policies."""
     from torch.distributions import kl_divergence
 
@@ -108,7 +106,9 @@ def policy_kl(reference: Any, policy: Any, obs: th.Tensor) -> th.Tensor:
         ref = reference.get_distribution(obs).distribution
     new = policy.get_distribution(obs).distribution
     if isinstance(ref, list):  # MultiCategorical: one Categorical per head, independent
-        return sum(kl_divergence(r, n) for r, n in zip(ref, new)).mean()
+        total = sum(kl_divergence(r, n) for r, n in zip(ref, new))
+        assert isinstance(total, th.Tensor)  # one head at least
+        return total.mean()
     return kl_divergence(ref, new).mean()
 
 

@@ -40,6 +40,7 @@ class Phase:
 def parse_phases(cfg: DictConfig) -> list[Phase]:
     """``finetune.phases`` checked and normalised; one-line errors name the phase and the key."""
     raw = OmegaConf.to_container(cfg.finetune.phases, resolve=True)
+    assert isinstance(raw, list)  # the schema types finetune.phases as a list
     phases = []
     for i, entry in enumerate(raw):
         where = f"finetune.phases[{i}]"
@@ -81,11 +82,12 @@ def stage_config(cfg: DictConfig, original: DictConfig, key: str) -> DictConfig:
         return cfg
     if key == ORIGINAL:
         return original
-    from rlft.config.schema import schema_node
+    from rlft.config.schema import on_schema
 
     other = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(other, dict)
     other.update(stage=OmegaConf.to_container(load_option("stage", key, "finetune.phases mix")), stage_overrides={})
-    return OmegaConf.merge(schema_node(), other)
+    return on_schema(other)
 
 
 def phase_switcher(phases: list[Phase], build: Callable[[Phase, int], list[Any]], start_step: int,
@@ -94,6 +96,7 @@ def phase_switcher(phases: list[Phase], build: Callable[[Phase, int], list[Any]]
     phase's envs (``build(phase, seed) -> VecEnv parts``) and resets the training env, seeded with
     ``seed`` + the step (as a resume would be)."""
     from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.vec_env import VecEnvWrapper
 
     from rlft.envs.concat import ConcatVecEnv
 
@@ -110,13 +113,15 @@ def phase_switcher(phases: list[Phase], build: Callable[[Phase, int], list[Any]]
             if wanted == self.current:
                 return
             venv = self.model.get_env()
+            assert venv is not None  # the model is learning on it
             inner = venv
             while not isinstance(inner, ConcatVecEnv):
+                assert isinstance(inner, VecEnvWrapper)
                 inner = inner.venv
             step = self.model.num_timesteps
             inner.replace_parts(build(phases[wanted], seed + step))
             venv.seed(seed + step)
-            self.model._last_obs = venv.reset()
+            self.model._last_obs = venv.reset()  # type: ignore[assignment]  # SB3's own _setup_learn does the same
             self.model._last_episode_starts = np.ones((venv.num_envs,), dtype=bool)
             self.current = wanted
             log.info("phase %d of %d from step %d: %s", wanted + 1, len(phases), self.model.num_timesteps,

@@ -13,7 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlft.config.schema import schema_node
+from rlft.config.schema import on_schema
 from rlft.envs.factory import env_kwargs
 from rlft.evaluation import Policy
 from rlft.scoring import evaluate_on, paired_change, stage_label, summarise
@@ -25,8 +25,9 @@ FORGET_TOLERANCE = 0.05  # DESIGN.md section 5: an original stage may not drop m
 def original_config(cfg: DictConfig, manifest: dict[str, Any]) -> DictConfig:
     """``cfg`` with the env, stage and stage overrides the champion was trained on."""
     original = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(original, dict)
     original.update(env=manifest["env"], stage=manifest["stage"], stage_overrides=manifest["stage_overrides"])
-    return OmegaConf.merge(schema_node(), original)
+    return on_schema(original)
 
 
 def evaluate_stages(cfg: DictConfig, manifest: dict[str, Any], policy: Policy, model_dir: Path,

@@ -12,11 +12,9 @@ from omegaconf import DictConfig
 from rlft.algos.factory import algorithm_class
 from rlft.champions.loading import load_optimizer_state, start_from_champion
 from rlft.champions.registry import Registry
-from rlft.champions.storage import Champion
 from rlft.envs.factory import make_vec_env, mixed_vec_env, rehearsal_split, split_envs
 from rlft.finetune import pre_post
-from rlft.finetune.anchor import (anchor_weights, attach_kl, attach_l2sp, champion_states,
-                                  diagonal_fisher, l2_distance)
+from rlft.finetune.anchor import anchor_weights, attach_kl, attach_l2sp, champion_states, diagonal_fisher, l2_distance
 from rlft.finetune.phases import Phase, parse_phases, phase_at, phase_switcher, stage_config
 from rlft.finetune.schema import ANCHORS_ON_CHAMPION_STATES
 from rlft.io import read_json
@@ -28,6 +26,7 @@ from rlft.training.run import RunOptions, run_training
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import VecEnv
 
 
@@ -114,7 +113,7 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     phases = parse_phases(cfg)
     latest = run.latest_checkpoint() if cfg.resume else None
     start = latest[0] if latest else 0
-    switcher = ()
+    switcher: tuple[BaseCallback, ...] = ()
     if phases:
         switcher = (phase_switcher(phases, lambda phase, seed: mixed_vec_env(
             _phase_mix(cfg, original, phase, cfg.env.n_envs), seed).parts, start, cfg.seed),)

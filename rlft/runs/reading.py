@@ -11,7 +11,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from rlft.config.schema import schema_node
+from rlft.config.schema import on_schema
 from rlft.errors import RunFolderError
 from rlft.io import read_json
 from rlft.runs.layout import MODEL_FILE, RunFolder
@@ -22,6 +22,7 @@ PICKS = ("final", "best")  # which model of a finished run
 def saved_config(run: RunFolder) -> DictConfig:
     """The config a run was started with, as saved (``.hydra/config.yaml``, without Hydra's node)."""
     saved = OmegaConf.load(run.config_file)
+    assert isinstance(saved, DictConfig)  # a run's config.yaml is a mapping
     with open_dict(saved):
         saved.pop("hydra", None)
     return saved
@@ -29,7 +30,7 @@ def saved_config(run: RunFolder) -> DictConfig:
 
 def run_config(run: RunFolder) -> DictConfig:
     """The config a run was started with, typed by the schema (without Hydra's node)."""
-    return OmegaConf.merge(schema_node(), saved_config(run))
+    return on_schema(saved_config(run))
 
 
 def read_metrics(run: RunFolder) -> dict[str, Any]:

@@ -19,14 +19,16 @@ def check_sweep(key: str, text: str) -> None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"search space {key}={text}: {first}") from None
     value = override.value()
-    tags = getattr(value, "tags", set()) or set()
+    tags: set[str] = getattr(value, "tags", set()) or set()
     if isinstance(value, IntervalSweep):
+        assert value.start is not None and value.end is not None  # the grammar's interval(a, b) sets both
         if not value.start < value.end:
             raise ConfigError(f"search space {key}={text}: interval start {value.start} must be below its end "
                               f"{value.end}")
         if "log" in tags and value.start <= 0:
             raise ConfigError(f"search space {key}={text}: a log interval needs a start > 0")
     elif isinstance(value, RangeSweep):
+        assert value.start is not None and value.stop is not None  # so does range(a, b)
         step = value.step or 1
         if (value.stop - value.start) * step <= 0:
             raise ConfigError(f"search space {key}={text}: range({value.start}, {value.stop}, step={step}) is empty")

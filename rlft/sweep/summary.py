@@ -36,6 +36,7 @@ def _job_folders(sweep_dir: Path) -> list[Path]:
 
 def _overrides(folder: Path) -> dict[str, str]:
     listed = OmegaConf.to_container(OmegaConf.load(folder / ".hydra" / "overrides.yaml"))
+    assert isinstance(listed, list)  # Hydra writes the overrides as a list of strings
     return dict(item.split("=", 1) if "=" in item else (item, "") for item in listed)
 
 

@@ -70,7 +70,11 @@ def load(folder: Path, gamma: float, max_steps: int | None) -> Traces:
             f"SELECT s.episode_id, s.t, s.obs, s.action, s.reward FROM read_parquet('{steps_glob}') s "
             f"SEMI JOIN chosen c ON s.episode_id = c.episode_id ORDER BY s.episode_id, s.t")
         # DuckDB 2 renamed fetch_arrow_table to to_arrow_table
-        table = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.fetch_arrow_table()
+        if hasattr(result, "to_arrow_table"):
+            table = result.to_arrow_table()
+        else:
+            table = result.fetch_arrow_table()  # type: ignore[attr-defined]  # DuckDB 1's name, not in DuckDB 2's stubs
+    assert table is not None  # a SELECT's result
     if table.num_rows == 0:
         raise ConfigError(f"traces in {folder}: no whole episode fits distill.max_steps={max_steps}")
     episodes = table.column("episode_id").to_numpy()
@@ -85,7 +89,7 @@ def load(folder: Path, gamma: float, max_steps: int | None) -> Traces:
         for i in range(end, start - 1, -1):
             running = rewards[i] + gamma * running
             returns[i] = running
-        start = end + 1
+        start = int(end) + 1
     return Traces(obs, actions, returns, episodes, manifest)
 
 
@@ -106,7 +110,7 @@ def behaviour_clone(model: "BaseAlgorithm", traces: Traces, settings: Any, seed:
     """Fit the policy to the traces' actions, then the critic to their returns; returns the history."""
     import torch as th
 
-    policy = model.policy
+    policy: Any = model.policy  # an actor-critic policy (get_distribution, predict_values)
     policy.set_training_mode(True)
     train, held = _split(traces.episodes, settings.validation, seed)
     rng = np.random.default_rng(seed)

@@ -86,7 +86,7 @@ def filter_traces(source: Path, output: Path | None, conditions: Conditions, *, 
         first = str(exc).strip().splitlines()[0]
         raise ConfigError(f"the filter {predicate!r} is not valid SQL on the episode columns (episode_id, seed, "
                           f"return, length, success, achievements, model, stage): {first}") from None
-    stats = {"all": _averages(connection, "episodes"), "kept": _averages(connection, "kept"),
+    stats: dict[str, Any] = {"all": _averages(connection, "episodes"), "kept": _averages(connection, "kept"),
              "conditions": {k: v for k, v in asdict(conditions).items() if v not in (None, False)},
              "predicate": predicate}
     total, kept = stats["all"]["episodes"], stats["kept"]["episodes"]
@@ -94,6 +94,7 @@ def filter_traces(source: Path, output: Path | None, conditions: Conditions, *, 
     if stats_only:
         stats["seconds"] = round(time.monotonic() - t0, 3)
         return stats
+    assert output is not None  # checked above unless stats_only
     if kept == 0:
         raise ConfigError(f"the filter keeps none of the {total} episodes ({predicate}): loosen it; "
                           "stats_only=true shows the averages")

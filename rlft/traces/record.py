@@ -134,7 +134,6 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     from rlft.envs.factory import env_factory
     from rlft.envs.normalization import ObservationNormalizer, has_normalization
     from rlft.runs.provenance import package_versions
-
     from rlft.traces.cli import RECORD
 
     args = RECORD.parse(argv)

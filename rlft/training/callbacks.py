@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecEnv
 
 from rlft.evaluation import EvalResult
 from rlft.runs.layout import RunFolder
@@ -133,8 +134,13 @@ class RunCallback(BaseCallback):
         if best is not None and entry[name] <= best["value"]:
             return
         record = {"timesteps": entry["timesteps"], "metric": name, "value": entry[name]}
-        write_model_folder(self.run.best_dir, self.model, self.model.get_env(), {**record, **self.state()})
+        write_model_folder(self.run.best_dir, self.model, self._env(), {**record, **self.state()})
         self.metrics.update(best=record)
+
+    def _env(self) -> VecEnv:
+        env = self.model.get_env()
+        assert env is not None  # the model is learning on it
+        return env
 
     def state(self) -> dict[str, Any]:
         """Everything besides the model that resuming needs."""
@@ -147,6 +153,6 @@ class RunCallback(BaseCallback):
         }
 
     def checkpoint_now(self) -> None:
-        save_checkpoint(self.run, self.model, self.model.get_env(), self.state(), self.checkpoint_keep,
+        save_checkpoint(self.run, self.model, self._env(), self.state(), self.checkpoint_keep,
                         self.save_replay_buffer)
         self.metrics.update(total_timesteps=self.model.num_timesteps)

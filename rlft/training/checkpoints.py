@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 
 def _fill_model_folder(folder: Path, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any],
                        replay_buffer: bool = False) -> None:
+    from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+
     model.save(folder / MODEL_FILE)
     save_normalization(venv, folder)
-    if replay_buffer and hasattr(model, "replay_buffer"):
+    if replay_buffer and isinstance(model, OffPolicyAlgorithm):
         model.save_replay_buffer(folder / REPLAY_FILE)
     atomic_write_json(folder / STATE_FILE, state)
 

@@ -36,7 +36,7 @@ class EarlyStopper:
 
     def update(self, summary: dict[str, Any]) -> str | None:
         """Feed one evaluation summary; return the reason to stop, or None to go on."""
-        if not self.enabled:
+        if self.metric is None:  # not enabled
             return None
         value = summary.get(self.metric)
         if value is None:

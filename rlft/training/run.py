@@ -54,13 +54,15 @@ def _wrap_normalization(cfg: DictConfig, venv: "VecEnv") -> "VecEnv":
 def _restore(cfg: DictConfig, checkpoint: Path, venv: "VecEnv") -> "BaseAlgorithm":
     """Load a checkpoint with the (possibly overridden) hyperparameters; counters and optimizer
     state come back from the zip, so LR schedules continue where they were."""
+    from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+
     kwargs = model_kwargs(cfg.hparams)
     kwargs.pop("policy_kwargs")  # the architecture is the saved one
     model = algorithm_class(cfg.hparams.algo).load(checkpoint / MODEL_FILE, env=venv, device=cfg.device, **kwargs)
     norm = find_vecnormalize(venv)
     if norm is not None and has_normalization(checkpoint):
         load_normalization_into(norm, checkpoint)
-    if (checkpoint / REPLAY_FILE).is_file():
+    if isinstance(model, OffPolicyAlgorithm) and (checkpoint / REPLAY_FILE).is_file():
         model.load_replay_buffer(checkpoint / REPLAY_FILE)
     model.set_random_seed(cfg.seed + model.num_timesteps)
     return model

@@ -51,14 +51,15 @@ class _PurgingWriter(TensorBoardOutputFormat):
 def dump_alone(logger: Logger, step: int, values: dict[str, float]) -> None:
     """Write ``values`` at ``step`` and nothing else: what the algorithm has recorded so far stays
     pending for its own dump (at its own step)."""
-    kept = [dict(d) for d in (logger.name_to_value, logger.name_to_count, logger.name_to_excluded)]
-    for pending in (logger.name_to_value, logger.name_to_count, logger.name_to_excluded):
-        pending.clear()
+    pending: tuple[dict[str, Any], ...] = (logger.name_to_value, logger.name_to_count, logger.name_to_excluded)
+    kept = [dict(d) for d in pending]
+    for d in pending:
+        d.clear()
     for key, value in values.items():
         logger.record(key, value)
     logger.dump(step)
-    for pending, saved in zip((logger.name_to_value, logger.name_to_count, logger.name_to_excluded), kept):
-        pending.update(saved)
+    for d, saved in zip(pending, kept):
+        d.update(saved)
 
 
 class _StageWriter(KVWriter):

@@ -11,13 +11,24 @@ import numpy as np
 
 from rlft.envs.curve_trace import core
 from rlft.envs.curve_trace.generator import OUTSIDE, PAD, PATCH, START_INDEX, VISITED, Episode
-from rlft.envs.curve_trace.params import resolve_params, to_json
+from rlft.envs.curve_trace.params import CurveParams, resolve_params, to_json
 from rlft.envs.curve_trace.pool import EpisodePool, check_pool, episode_from_seed
 
 _SEED_BOUND = 2**63
 
 
-def apply_settings(target: Any, stage: int | None, stop_mode: str, render_mode: str | None,
+class CurveTraceSettings:
+    """The settings :func:`apply_settings` stores on the single env and the batched env."""
+
+    params: CurveParams
+    stage: int | None
+    stop_mode: str
+    render_mode: str | None
+    pool_size: int
+    pool_refresh: float
+
+
+def apply_settings(target: CurveTraceSettings, stage: int | None, stop_mode: str, render_mode: str | None,
                    curve_config: str | Path | None, pool_size: int, pool_refresh: float,
                    overrides: dict[str, Any]) -> None:
     """Validate and store the settings the single env and the batched env share."""
@@ -29,7 +40,7 @@ def apply_settings(target: Any, stage: int | None, stop_mode: str, render_mode: 
     target.pool_size, target.pool_refresh = pool_size, pool_refresh
 
 
-class CurveTraceEnv(gym.Env):
+class CurveTraceEnv(gym.Env, CurveTraceSettings):
     """One agent on one image. See ``CURVE_TRACE.md`` for the task.
 
     :param stage: 1..12, the row of the stage table (default 1).

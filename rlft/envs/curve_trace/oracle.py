@@ -57,6 +57,10 @@ class _ScriptedPolicy:
         near[:, _C, _C] = False
         return np.where(near.reshape(len(obs), -1), bg[:, None], img), vis, bg, noise, img
 
+    def _act(self, img: Any, vis: Any, bg: Any, noise: Any, raw: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(move, stop) per env from :meth:`_parse`'s arrays; each oracle has its own rule."""
+        raise NotImplementedError
+
     def _format(self, move: np.ndarray, stop: np.ndarray) -> np.ndarray:
         if self.stop_mode == "standard":
             return np.where(stop, STOP, move).astype(np.int64)

@@ -141,7 +141,7 @@ def _check_value(name: str, value: Any) -> float | int:
     if name in _INT_FIELDS:
         if not float(value).is_integer():
             raise ConfigError(f"{name}={value!r} must be an integer")
-        value = int(value)
+        value = math.trunc(value)  # int() of an integral Real (numbers.Real has no __int__ in the stubs)
     else:
         value = float(value)
     if not math.isfinite(value):
@@ -180,14 +180,14 @@ def make_params(base: CurveParams, overrides: dict[str, Any]) -> CurveParams:
                           f"valid names: {', '.join(valid)}")
     values = base.to_dict()
     values.update(overrides)
-    checked = {name: _check_value(name, v) for name, v in values.items()}
+    checked: dict[str, Any] = {name: _check_value(name, v) for name, v in values.items()}
     params = CurveParams(**checked)
     _check_consistency(params)
     return params
 
 
 def check_stage(stage: Any) -> int:
-    if isinstance(stage, bool) or not isinstance(stage, numbers.Integral) or not 1 <= stage <= N_STAGES:
+    if isinstance(stage, bool) or not isinstance(stage, numbers.Integral) or not 1 <= int(stage) <= N_STAGES:
         raise ConfigError(f"stage={stage!r} is out of range: must be an integer in 1..{N_STAGES}")
     return int(stage)
 

@@ -30,6 +30,13 @@ def render_frame(episode: Episode, visited: np.ndarray, agent: tuple[int, int], 
     return np.kron(frame, np.ones((scale, scale, 1), dtype=np.uint8)) if scale > 1 else frame.reshape(H, H, 3)
 
 
+def _frame(env: Any) -> np.ndarray:
+    """The env's frame: it renders once reset with a render mode (as :func:`save_episode` makes it)."""
+    frame = env.render()
+    assert frame is not None
+    return frame
+
+
 def save_episode(policy: Any, env_or_kwargs: Any, path: str | Path, seed: int = 0, deterministic: bool = True,
                  max_frames: int = 400, fps: int = 10) -> dict[str, Any]:
     """Play one episode of ``policy`` (anything with SB3's ``predict``) and save it as a picture.
@@ -47,8 +54,9 @@ def save_episode(policy: Any, env_or_kwargs: Any, path: str | Path, seed: int = 
     if env.render_mode is None:
         env.render_mode = "rgb_array"
     obs, _ = env.reset(seed=seed)
-    frames = [env.render()]
-    state, start, total, steps, info = None, np.ones(1, dtype=bool), 0.0, 0, {}
+    frames = [_frame(env)]
+    state, start, total, steps = None, np.ones(1, dtype=bool), 0.0, 0
+    info: dict[str, Any] = {}
     done = False
     while not done:
         action, state = policy.predict(obs[None], state=state, episode_start=start, deterministic=deterministic)
@@ -58,12 +66,12 @@ def save_episode(policy: Any, env_or_kwargs: Any, path: str | Path, seed: int = 
         steps += 1
         done = terminated or truncated
         if len(frames) < max_frames:
-            frames.append(env.render())
+            frames.append(_frame(env))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".gif":
         images = [Image.fromarray(f) for f in frames]
         images[0].save(path, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
     else:
-        Image.fromarray(env.render()).save(path)
+        Image.fromarray(_frame(env)).save(path)
     return {"path": str(path), "steps": steps, "return": total, "is_success": bool(info.get("is_success", False))}

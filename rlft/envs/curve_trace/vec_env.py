@@ -15,16 +15,16 @@ from numpy.lib.stride_tricks import sliding_window_view
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 from rlft.envs.curve_trace import core
+from rlft.envs.curve_trace.env import CurveTraceSettings, apply_settings
 from rlft.envs.curve_trace.generator import OUTSIDE, PAD, PATCH, START_INDEX, VISITED, Episode
-from rlft.envs.curve_trace.env import apply_settings
-from rlft.envs.curve_trace.params import CurveParams, to_json
+from rlft.envs.curve_trace.params import to_json
 from rlft.envs.curve_trace.pool import EpisodePool, episode_from_seed
 from rlft.errors import ConfigError
 
 _SEED_BOUND = 2**63
 
 
-class CurveTraceVecEnv(VecEnv):
+class CurveTraceVecEnv(VecEnv, CurveTraceSettings):
     """``n_envs`` CurveTrace envs with the rules, spaces and infos of ``CurveTraceEnv``.
 
     :param n_envs: number of envs (>= 1).
@@ -45,7 +45,6 @@ class CurveTraceVecEnv(VecEnv):
                  pool_size: int = 256, pool_refresh: float = 0.005, **overrides: Any) -> None:
         if isinstance(n_envs, bool) or not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
             raise ConfigError(f"n_envs={n_envs!r} is out of range: must be an integer >= 1")
-        self.params: CurveParams
         apply_settings(self, stage, stop_mode, render_mode, curve_config, pool_size, pool_refresh, overrides)
         super().__init__(n_envs, core.observation_space(), core.action_space(stop_mode))
         self._pool_seed = int(np.random.default_rng(seed).integers(_SEED_BOUND)) if seed is None else int(seed)
@@ -82,6 +81,7 @@ class CurveTraceVecEnv(VecEnv):
         if slot is not None:
             return slot
         if not self._free_slots:  # reclaim slots of episodes neither in the pool nor in play
+            assert self._pool is not None  # reset() makes it before loading any episode
             live = {id(e) for e in self._pool.episodes} | {id(e) for e in self.episodes}
             for k, held in enumerate(self._in_slot):
                 if held is not None and id(held) not in live:
@@ -153,6 +153,7 @@ class CurveTraceVecEnv(VecEnv):
         if self._pool is None:
             raise RuntimeError("call reset() before step()")
         p, ar, a = self.params, self._ar, self._actions
+        assert a is not None  # stored by step_async
         if self.stop_mode == "standard":
             a = a.reshape(self.num_envs)
             stop = a == core.STOP
