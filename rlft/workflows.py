@@ -199,6 +199,9 @@ def prepare_run(config: DictConfig) -> DictConfig:
     validate, then claim the run folder and pin ``hydra.run.dir`` to it (a resume reuses its own).
     The prepared config waits for :func:`prepared`."""
     overrides = list(config.hydra.overrides.task)
+    require(config.hydra.output_subdir is not None,
+            "hydra.output_subdir=null: rlft keeps each run's config in it (resume, the registry and evaluate "
+            "read it back); leave hydra.output_subdir at its default")
     effective = prepare(config, overrides)
     if not config.resume:
         folder = claim_new_run_dir(config)

@@ -77,3 +77,9 @@ def test_resolver_is_pure_and_claim_is_atomic(monkeypatch: pytest.MonkeyPatch, t
     assert first.name == "cartpole_ppo_2030-01-02_03-04-05"
     assert second.name == "cartpole_ppo_2030-01-02_03-04-05-2"
     assert first.is_dir() and second.is_dir()
+
+
+def test_a_run_without_its_config_folder_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    result = run_cli([*TINY, "hydra.output_subdir=null", f"paths.output_dir={tmp_path / 'out'}"], cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("error: hydra.output_subdir=null")
+    assert not (tmp_path / "out").exists()
