@@ -23,8 +23,8 @@ from typing import Any, Sequence
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from rlft.config import resolvers as config_resolvers
-from rlft.config.checks import finite_numbers, folder_name, known_keys, require
-from rlft.config.schema import NONE, OPEN_DICTS, schema_node
+from rlft.config.checks import folder_name, require, sound_settings
+from rlft.config.schema import NONE, schema_node
 from rlft.errors import ENVIRONMENT_ERRNOS, ConfigError, RunFolderError
 from rlft.runs.layout import RunFolder
 
@@ -165,8 +165,7 @@ def validate(cfg: DictConfig) -> None:
     from rlft.training.schema import validate_hparams, validate_run_settings, validate_spaces
 
     validate_resume(cfg)
-    known_keys(cfg, schema_node(), OPEN_DICTS)
-    finite_numbers(cfg)
+    sound_settings(cfg)
     folder_name(cfg, "experiment_name")
     validate_hparams(cfg)
     validate_run_settings(cfg)

@@ -17,6 +17,7 @@ from rlft.errors import ConfigError, RunFolderError
 from rlft.io import read_json
 from rlft.runs.layout import RunFolder
 from rlft.runs.layout import MODEL_FILE
+from rlft.runs.reading import check_model_zip
 
 if TYPE_CHECKING:
     from gymnasium import spaces
@@ -80,6 +81,7 @@ def _model_folder_source(spec: str, folder: Path) -> Source:
 def _load_zip(algo: str, model_dir: Path) -> "Policy":
     from rlft.algos.factory import algorithm_class
 
+    check_model_zip(model_dir / MODEL_FILE)
     return algorithm_class(algo).load(model_dir / MODEL_FILE, device="cpu")
 
 

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from rlft.config.schema import OPEN_DICTS, schema_node
 from rlft.errors import ConfigError
 
 # a name that becomes one folder: no separator, no "..", no hidden or option-like first character
@@ -39,6 +40,10 @@ def at_least(cfg: DictConfig, key: str, low: float, why: str = "") -> None:
     value = _number(key, OmegaConf.select(cfg, key))
     if value is not None:
         require(value >= low, f"{key}={value} must be >= {low}{f' ({why})' if why else ''}")
+
+
+def seed(cfg: DictConfig, key: str) -> None:
+    at_least(cfg, key, 0, "gymnasium seeds are non-negative")
 
 
 def one_of(cfg: DictConfig, key: str, allowed: tuple[str, ...]) -> None:
@@ -94,3 +99,10 @@ def known_keys(cfg: DictConfig, schema: DictConfig, open_keys: tuple[str, ...], 
         if (isinstance(mine, DictConfig) and isinstance(theirs, DictConfig) and path not in open_keys
                 and not mine._is_none() and not mine._is_missing() and len(theirs) > 0):
             known_keys(mine, theirs, open_keys, f"{path}.")
+
+
+def sound_settings(cfg: DictConfig) -> None:
+    """Every key is one the schema knows and every number is finite: what any composed config
+    (a run's, or the env settings of an evaluation) must meet before a feature reads it."""
+    known_keys(cfg, schema_node(), OPEN_DICTS)
+    finite_numbers(cfg)

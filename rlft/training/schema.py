@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.algos.spec import ALGO_SPECIFIC_FIELDS, ALGORITHMS, is_on_policy
-from rlft.config.checks import at_least, in_unit_interval, one_of, positive, require
+from rlft.config.checks import at_least, in_unit_interval, one_of, positive, require, seed
 from rlft.errors import ConfigError
 
 EVAL_METRICS = ("success_rate", "mean_reward", "mean_length")
@@ -179,8 +179,8 @@ def check_policy(cfg: DictConfig) -> None:
 
 
 def validate_run_settings(cfg: DictConfig) -> None:
-    at_least(cfg, "seed", 0, "gymnasium seeds are non-negative")
-    at_least(cfg, "eval.seed", 0, "gymnasium seeds are non-negative")
+    seed(cfg, "seed")
+    seed(cfg, "eval.seed")
     positive(cfg, "progress_every_s")
     positive(cfg, "env.n_envs")
     positive(cfg, "eval.episodes")
