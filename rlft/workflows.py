@@ -162,7 +162,8 @@ def validate(cfg: DictConfig) -> None:
     from rlft.envs.checks import validate_env
     from rlft.finetune.schema import validate_finetune
     from rlft.traces.schema import validate_distill
-    from rlft.training.schema import validate_hparams, validate_run_settings, validate_spaces
+    from rlft.training.schema import (validate_hparams, validate_resumed_spaces, validate_run_settings,
+                                      validate_spaces)
 
     validate_resume(cfg)
     sound_settings(cfg)
@@ -182,6 +183,8 @@ def validate(cfg: DictConfig) -> None:
     if kind == DISTILL:
         validate_distill(cfg)
     validate_spaces(cfg)
+    if cfg.resume:
+        validate_resumed_spaces(cfg)
 
 
 # -- once per run --------------------------------------------------------------------------------

@@ -216,3 +216,20 @@ def validate_spaces(cfg: DictConfig) -> None:
     if allowed and type(action_space).__name__ not in allowed:
         raise ConfigError(f"hparams.algo={cfg.hparams.algo} needs a {' or '.join(allowed)} action space but env "
                           f"{cfg.env.name!r} has {action_space}: pick another hparams option or env")
+
+
+def validate_resumed_spaces(cfg: DictConfig) -> None:
+    """A resumed run keeps its env's spaces: its checkpoint cannot act in another one (an
+    ``env.id=`` or env kwarg changed on resume), which SB3 would only find when loading it."""
+    from pathlib import Path
+
+    from rlft.envs.factory import probe_spaces
+    from rlft.runs.layout import RunFolder
+    from rlft.runs.reading import run_config
+
+    saved = run_config(RunFolder(Path(cfg.resume)))
+    before, now = probe_spaces(saved), probe_spaces(cfg)
+    for name, old, new in zip(("observation", "action"), before, now):
+        require(old == new, f"resume={cfg.resume}: the run was trained with {name} space {old} (env "
+                            f"{saved.env.name!r}) but this config's env has {new}: resume without changing "
+                            "the env, or start a new run")

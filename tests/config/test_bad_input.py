@@ -327,6 +327,26 @@ def test_train_command_line_refuses_bad_input(overrides: list[str], key: str, tm
     assert not (tmp_path / "outputs").exists(), "a bad config must not create a run folder"
 
 
+RESUME = [
+    (["env.id=MountainCar-v0"], "observation space"),
+    (["env.max_episode_steps=0"], "env.max_episode_steps"),
+    (["hparams.lr=inf"], "hparams.lr"),
+    (["+foo=1"], "foo"),
+    (["env=curve_trace"], "cannot change on resume"),
+]
+
+
+@pytest.mark.parametrize("overrides,key", RESUME, ids=[" ".join(c[0]) for c in RESUME])
+def test_resume_refuses_bad_input(overrides: list[str], key: str, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    _truncated_run(tmp_path / "run")  # the spaces come from its saved config; its model is never read
+    before = _tree(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        _train([f"resume={tmp_path / 'run'}", *overrides])
+    assert key in _one_line(capsys, exit_.value.code)
+    assert _tree(tmp_path) == before
+
+
 def test_a_full_disk_when_claiming_the_run_folder_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     def full(path: object, *args: object, **kwargs: object) -> None:
@@ -367,4 +387,4 @@ def test_resume_of_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
 def test_the_table_covers_every_entrypoint_with_80_cases() -> None:
     assert set(OTHERS) == {"register", "champions", "evaluate", "compare", "promote", "export", "traces record",
                            "traces filter", "sweep summarize", "init", "demo"}
-    assert len(TRAIN) + len(TRAIN_SUBPROCESS) + len(CASES) >= 80
+    assert len(TRAIN) + len(TRAIN_SUBPROCESS) + len(RESUME) + len(CASES) >= 80
