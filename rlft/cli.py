@@ -63,7 +63,7 @@ def describe_environment_error(exc: BaseException) -> str | None:
     if not isinstance(exc, OSError) or exc.errno not in ENVIRONMENT_ERRNOS:
         return None
     where = f": {exc.filename}" if exc.filename else ""
-    return f"cannot write{where}: {exc.strerror or exc} (free some space, or choose a folder you can write to)"
+    return f"{exc.strerror or exc}{where} (free some space, or choose a folder you can write to)"
 
 
 def _report(exc: BaseException) -> None:
