@@ -164,7 +164,8 @@ def check_policy(cfg: DictConfig) -> None:
 
         locate(policy, "hparams.policy")
     else:
-        one_of(cfg, "hparams.policy", POLICY_NAMES)
+        require(policy in POLICY_NAMES, f"hparams.policy={policy!r} is not valid: use one of {', '.join(POLICY_NAMES)}, "
+                                        "or a dotted path to a policy class (module.Class)")
     net_arch = OmegaConf.select(cfg, "hparams.policy_kwargs.net_arch")
     if net_arch is None:
         return
