@@ -6,7 +6,7 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-from rlft.errors import AbortRun, RlftError
+from rlft.errors import ENVIRONMENT_ERRNOS, AbortRun, RlftError
 
 EXIT_USER_ERROR = 2
 
@@ -21,7 +21,7 @@ def _natural(option: str) -> tuple[bool, int, str]:
 
 def describe_config_error(exc: BaseException) -> str | None:
     """One line for Hydra/OmegaConf composition errors, or None if ``exc`` is not one."""
-    from hydra.errors import HydraException, MissingConfigException
+    from hydra.errors import HydraException, MissingConfigException, OverrideParseException
     from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
     if isinstance(exc, MissingConfigException):
@@ -35,6 +35,9 @@ def describe_config_error(exc: BaseException) -> str | None:
             return (f"unknown option {option!r} for config group {group!r}: "
                     f"{hint}choose one of {', '.join(sorted(exc.options, key=_natural))}")
         return _first_line(str(exc))
+    if isinstance(exc, OverrideParseException):
+        return (f"{exc.override!r} is not a valid key=value override: quote a value with spaces or "
+                "non-ASCII characters (key='...'), or see https://hydra.cc/docs/advanced/override_grammar/basic")
     cause = exc.__cause__ if isinstance(exc, HydraException) else exc
     if isinstance(cause, OmegaConfBaseException):
         key = getattr(cause, "full_key", None)
@@ -55,8 +58,16 @@ def describe_config_error(exc: BaseException) -> str | None:
     return None
 
 
+def describe_environment_error(exc: BaseException) -> str | None:
+    """One line for an ``OSError`` the user fixes outside rlft (disk full, permissions), else None."""
+    if not isinstance(exc, OSError) or exc.errno not in ENVIRONMENT_ERRNOS:
+        return None
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where} (free some space, or choose a folder you can write to)"
+
+
 def _report(exc: BaseException) -> None:
-    message = str(exc) if isinstance(exc, RlftError) else describe_config_error(exc)
+    message = str(exc) if isinstance(exc, RlftError) else describe_environment_error(exc) or describe_config_error(exc)
     if message is None:
         raise exc
     print(f"error: {message}", file=sys.stderr)

@@ -5,6 +5,12 @@ line (what, where, how to fix) with a non-zero exit; every other exception is a 
 its traceback.
 """
 
+import errno
+
+# what the machine, not rlft, refuses (a full disk, a read-only or forbidden folder, a path through
+# a file): an OSError with one of these is the user's to fix and is reported as one line
+ENVIRONMENT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR)
+
 
 class RlftError(Exception):
     """Base class of user-fixable errors: the message is shown to the user as is."""

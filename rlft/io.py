@@ -45,7 +45,11 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 
 
 def atomic_write_json(path: str | os.PathLike[str], data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n")
+    """Strict JSON: a NaN or infinity is refused (``ValueError``) before anything is written, since
+    other readers (``jq``, JavaScript) reject the bare ``NaN`` Python would write; a value that may
+    legitimately be undefined is written as ``null`` by its producer."""
+    text = json.dumps(data, indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    atomic_write_text(path, text + "\n")
 
 
 def _json_default(value: Any) -> Any:

@@ -14,6 +14,12 @@ import numpy as np
 Z95 = 1.959963984540054
 
 
+def finite_or_none(value: float) -> float | None:
+    """``value``, or None when it is NaN or infinite (a diverged loss): JSON has no NaN, and rlft
+    writes strict JSON, so an undefined figure is recorded as ``null``."""
+    return float(value) if math.isfinite(value) else None
+
+
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     """95% Wilson score interval of a success rate (sensible at 0/n and n/n, unlike the normal one)."""
     if n <= 0:

@@ -23,9 +23,9 @@ from typing import Any, Sequence
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from rlft.config import resolvers as config_resolvers
-from rlft.config.checks import require
+from rlft.config.checks import folder_name, require, sound_settings
 from rlft.config.schema import NONE, on_schema
-from rlft.errors import ConfigError, RunFolderError
+from rlft.errors import ENVIRONMENT_ERRNOS, ConfigError, RunFolderError
 from rlft.runs.layout import RunFolder
 
 TRAIN, CURRICULUM, FINETUNE, DISTILL = "train", "curriculum", "finetune", "distill"
@@ -63,14 +63,20 @@ def claim_new_run_dir(cfg: DictConfig) -> Path:
     distinct folders: the second one takes a ``-2`` suffix.
     """
     base = planned_run_dir(cfg)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, 1000):
-        candidate = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
-        try:
-            os.mkdir(candidate)
-            return candidate
-        except FileExistsError:
-            continue
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, 1000):
+            candidate = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
+            try:
+                os.mkdir(candidate)
+                return candidate
+            except FileExistsError:
+                continue
+    except OSError as exc:  # a read-only or full disk, a path through a file: the user's to fix
+        if exc.errno not in ENVIRONMENT_ERRNOS:
+            raise
+        raise RunFolderError(f"cannot create the run folder under paths.output_dir={cfg.paths.output_dir}: "
+                             f"{exc.strerror} ({exc.filename}); choose a writable folder") from None
     raise RuntimeError(f"could not create a unique run folder under {base.parent}")
 
 
@@ -156,9 +162,12 @@ def validate(cfg: DictConfig) -> None:
     from rlft.envs.checks import validate_env
     from rlft.finetune.schema import validate_finetune
     from rlft.traces.schema import validate_distill
-    from rlft.training.schema import validate_hparams, validate_run_settings, validate_spaces
+    from rlft.training.schema import (validate_hparams, validate_resumed_spaces, validate_run_settings,
+                                      validate_spaces)
 
     validate_resume(cfg)
+    sound_settings(cfg)
+    folder_name(cfg, "experiment_name")
     validate_hparams(cfg)
     validate_run_settings(cfg)
     validate_finetune(cfg)
@@ -174,6 +183,8 @@ def validate(cfg: DictConfig) -> None:
     if kind == DISTILL:
         validate_distill(cfg)
     validate_spaces(cfg)
+    if cfg.resume:
+        validate_resumed_spaces(cfg)
 
 
 # -- once per run --------------------------------------------------------------------------------

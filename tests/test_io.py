@@ -49,3 +49,12 @@ def test_atomic_files_get_a_normal_mode_not_mkstemps_private_one(tmp_path: Path)
         assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(mask)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), np.float32("nan"), [1.0, -np.inf]])
+def test_json_is_strict_and_a_refused_value_keeps_the_old_file(tmp_path: Path, value: object) -> None:
+    target = tmp_path / "m.json"
+    atomic_write_json(target, {"ok": 1})
+    with pytest.raises(ValueError, match="JSON compliant"):
+        atomic_write_json(target, {"metric": value})
+    assert read_json(target) == {"ok": 1} and [p.name for p in tmp_path.iterdir()] == ["m.json"]

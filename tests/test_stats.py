@@ -34,3 +34,9 @@ def test_probability_of_improvement_reads_the_paired_differences() -> None:
     assert probability_of_improvement([0.0] * 50) == 0.5
     mixed = probability_of_improvement([1.0] * 12 + [-1.0] * 10 + [0.0] * 78)
     assert 0.5 < mixed < 0.9, "a small edge over noise is not a sure improvement"
+
+
+def test_an_undefined_figure_is_recorded_as_null() -> None:
+    from rlft.stats import finite_or_none
+
+    assert (finite_or_none(0.25), finite_or_none(float("nan")), finite_or_none(float("-inf"))) == (0.25, None, None)

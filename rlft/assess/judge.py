@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.assess.sources import Source, check_runs_on
+from rlft.config.checks import seed, sound_settings
 from rlft.config.complete import complete_from_model
 from rlft.config.compose import compose_config
 from rlft.config.options import load_option, option_names
@@ -53,6 +54,8 @@ def stage_targets(source: Source, overrides: Sequence[str], stages: list[str] | 
     ``stages`` (stage options as shipped, plus the user's ``stage_overrides``), or else the model's
     own stage (with its overrides and the user's)."""
     user = compose_config(overrides)
+    sound_settings(user)  # an unknown +key or a NaN is refused here: nothing else reads them
+    seed(user, "eval.seed")
     cfg = complete_from_model(user, overrides, source.config) if source.config is not None else user
     if stages is None:
         return [StageTarget(stage_label(cfg), cfg)]

@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from rlft.errors import ConfigError, RunFolderError
 from rlft.io import read_json
 from rlft.runs.layout import MODEL_FILE, RunFolder
+from rlft.runs.reading import check_model_zip
 
 if TYPE_CHECKING:
     from gymnasium import spaces
@@ -79,6 +80,7 @@ def _model_folder_source(spec: str, folder: Path) -> Source:
 def _load_zip(algo: str, model_dir: Path) -> "Policy":
     from rlft.algos.factory import algorithm_class
 
+    check_model_zip(model_dir / MODEL_FILE)
     return algorithm_class(algo).load(model_dir / MODEL_FILE, device="cpu")
 
 

@@ -32,7 +32,7 @@ from rlft.champions.names import check_name
 from rlft.champions.storage import LOCK_FILE, Champion, Storage, TamperedChampion
 from rlft.champions.trust import check_classes, check_trusted
 from rlft.errors import ConfigError, RunFolderError
-from rlft.runs.reading import read_metrics, resolve_run, run_config
+from rlft.runs.reading import check_model_zip, read_metrics, resolve_run, run_config
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -108,6 +108,7 @@ class Registry:
         model_dir = run.best_dir if source == "best" else run.final_dir
         if not (model_dir / mf.SB3_ZIP).is_file():
             raise RunFolderError(f"{model_dir} holds no {mf.SB3_ZIP}: the run has no {source} model yet")
+        check_model_zip(model_dir / mf.SB3_ZIP)
         success = gate_figure(metrics, source)
         if promotion is None and not force and (success is None or success < min_success):
             shown = "no success rate recorded" if success is None else f"success rate {success:.3f}"

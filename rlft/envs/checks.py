@@ -10,11 +10,11 @@ from typing import Any, Callable
 
 from omegaconf import DictConfig
 
-from rlft.config.checks import require
+from rlft.config.checks import positive, require
 from rlft.errors import ConfigError
 
 
-def _locate(path: str, key: str) -> Callable[..., Any]:
+def locate(path: str, key: str) -> Callable[..., Any]:
     module_name, _, attr = path.replace(":", ".").rpartition(".")
     try:
         return getattr(importlib.import_module(module_name), attr)
@@ -47,6 +47,9 @@ def validate_env(cfg: DictConfig) -> None:
     if env.id is not None:
         check_env_id(env.id)
     else:
-        _locate(env._target_, "env._target_")
+        locate(env._target_, "env._target_")
     if env.vec_env not in ("dummy", "subproc"):
-        _locate(env.vec_env, "env.vec_env")
+        locate(env.vec_env, "env.vec_env")
+    positive(cfg, "env.max_episode_steps")
+    for key in ("env.normalize.clip_obs", "env.normalize.clip_reward"):
+        positive(cfg, key)

@@ -7,7 +7,7 @@ from typing import Any, List
 
 from omegaconf import DictConfig
 
-from rlft.config.checks import one_of, require
+from rlft.config.checks import at_least, one_of, positive, require
 from rlft.config.schema import NONE
 
 FINETUNE_ANCHORS = ("none", "l2sp", "ewc", "kl")
@@ -42,8 +42,8 @@ def validate_finetune(cfg: DictConfig) -> None:
     ft = cfg.finetune
     one_of(cfg, "finetune.anchor", FINETUNE_ANCHORS)
     one_of(cfg, "finetune.optimizer", ("fresh", "kept"))
-    require(ft.anchor_coef >= 0, f"finetune.anchor_coef={ft.anchor_coef} must be >= 0")
-    require(ft.anchor_samples > 0, f"finetune.anchor_samples={ft.anchor_samples} must be > 0")
+    at_least(cfg, "finetune.anchor_coef", 0)
+    positive(cfg, "finetune.anchor_samples")
     share = ft.rehearsal
     require(0 <= share < 1, f"finetune.rehearsal={share} must be in [0, 1): the share of envs on the original stage")
     for switch, active, what in (("finetune.rehearsal", share > 0, "replays a champion's original stage"),

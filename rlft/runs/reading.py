@@ -69,3 +69,18 @@ def model_folder(path: Path, pick: str) -> Path | None:
         if (model / MODEL_FILE).is_file():
             return model
     return None
+
+
+def check_model_zip(path: Path) -> None:
+    """A whole zip archive (every member's CRC checked): a truncated or corrupt ``model.zip`` (an
+    interrupted copy) is one line, not SB3's traceback."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise RunFolderError(f"{path} is not a readable model ({exc}): it is truncated or corrupt; "
+                             "copy it again or pick another model") from None
+    if broken is not None:
+        raise RunFolderError(f"{path} is corrupt (member {broken} fails its CRC): copy it again or pick another model")

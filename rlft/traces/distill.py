@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rlft.errors import ConfigError
+from rlft.stats import finite_or_none
 from rlft.traces import store
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def behaviour_clone(model: "BaseAlgorithm", traces: Traces, settings: Any, seed:
             obs, _ = policy.obs_to_tensor(traces.obs[chosen])
             yield chosen, obs
 
-    def held_out() -> dict[str, float]:
+    def held_out() -> dict[str, float | None]:
         if not len(held):
             return {}
         correct, nll, count = 0.0, 0.0, 0
@@ -137,7 +138,7 @@ def behaviour_clone(model: "BaseAlgorithm", traces: Traces, settings: Any, seed:
                 same = (predicted == target) if predicted.dim() == 1 else (predicted == target).all(dim=1)
                 correct += float(same.sum())
                 count += len(chosen)
-        return {"held_out_accuracy": correct / count, "held_out_nll": nll / count}
+        return {"held_out_accuracy": correct / count, "held_out_nll": finite_or_none(nll / count)}
 
     for epoch in range(settings.epochs):
         total, count = 0.0, 0
@@ -150,10 +151,10 @@ def behaviour_clone(model: "BaseAlgorithm", traces: Traces, settings: Any, seed:
             optimizer.step()
             total += float(loss) * len(chosen)
             count += len(chosen)
-        entry = {"epoch": epoch + 1, "train_nll": total / max(count, 1), **held_out()}
+        entry = {"epoch": epoch + 1, "train_nll": finite_or_none(total / max(count, 1)), **held_out()}
         history.append(entry)
         log.info("behaviour cloning epoch %d/%d: %s", epoch + 1, settings.epochs,
-                 ", ".join(f"{k}={v:.4f}" for k, v in entry.items() if k != "epoch"))
+                 ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=nan" for k, v in entry.items() if k != "epoch"))
 
     critic = [p for n, p in policy.named_parameters() if n.startswith(("mlp_extractor.value_net", "value_net"))]
     critic_history = []
@@ -169,8 +170,8 @@ def behaviour_clone(model: "BaseAlgorithm", traces: Traces, settings: Any, seed:
                 value_optimizer.step()
                 total += float(loss) * len(chosen)
                 count += len(chosen)
-            critic_history.append({"epoch": epoch + 1, "value_mse": total / max(count, 1)})
-        log.info("critic warm-up: value MSE %.4f after %d epochs", critic_history[-1]["value_mse"], settings.critic_epochs)
+            critic_history.append({"epoch": epoch + 1, "value_mse": finite_or_none(total / max(count, 1))})
+        log.info("critic warm-up: value MSE %s after %d epochs", critic_history[-1]["value_mse"], settings.critic_epochs)
     policy.set_training_mode(False)
     return {"steps": int(len(traces.obs)), "episodes": int(len(np.unique(traces.episodes))),
             "train_steps": int(len(train)), "held_out_steps": int(len(held)), "history": history,

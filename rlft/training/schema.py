@@ -12,10 +12,12 @@ from typing import Any, Dict, List, Optional
 from omegaconf import DictConfig, OmegaConf
 
 from rlft.algos.spec import ALGO_SPECIFIC_FIELDS, ALGORITHMS, is_on_policy
-from rlft.config.checks import in_unit_interval, one_of, positive, require
+from rlft.config.checks import at_least, in_unit_interval, one_of, positive, require, seed
 from rlft.errors import ConfigError
 
 EVAL_METRICS = ("success_rate", "mean_reward", "mean_length")
+# the policy names stable-baselines3 knows for every rlft algorithm; any other policy is a dotted path
+POLICY_NAMES = ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")
 # algorithms that only handle some action spaces (gymnasium space class names)
 ACTION_SPACES = {"dqn": ("Discrete",), "stop_ppo": ("MultiDiscrete", "Discrete")}
 
@@ -110,17 +112,18 @@ def validate_hparams(cfg: DictConfig) -> None:
     hp = cfg.hparams
     algos = tuple(ALGORITHMS)
     one_of(cfg, "hparams.algo", algos)
+    check_policy(cfg)
     for key in ("hparams.lr", "hparams.total_timesteps", "hparams.episodes", "hparams.stop_pos_weight", "hparams.n_steps", "hparams.batch_size",
                 "hparams.n_epochs", "hparams.clip_range", "hparams.buffer_size", "hparams.train_freq",
-                "hparams.max_grad_norm"):
+                "hparams.max_grad_norm", "hparams.target_kl", "hparams.target_update_interval"):
         positive(cfg, key)
-    require(hp.lr_end >= 0, f"hparams.lr_end={hp.lr_end} must be >= 0")
+    at_least(cfg, "hparams.lr_end", 0)
     one_of(cfg, "hparams.lr_schedule", ("constant", "linear", "cyclical"))
     require(hp.lr_cycles >= 1, f"hparams.lr_cycles={hp.lr_cycles} must be >= 1")
     from rlft.training.freeze import check_prefixes
 
     check_prefixes(hp.freeze)
-    require(hp.weight_decay is None or hp.weight_decay >= 0, f"hparams.weight_decay={hp.weight_decay} must be >= 0")
+    at_least(cfg, "hparams.weight_decay", 0)
     if hp.weight_decay is not None and "optimizer_class" in hp.policy_kwargs:
         raise ConfigError("hparams.weight_decay picks AdamW: drop hparams.policy_kwargs.optimizer_class, or "
                           "set weight_decay through policy_kwargs.optimizer_kwargs yourself")
@@ -132,8 +135,7 @@ def validate_hparams(cfg: DictConfig) -> None:
         in_unit_interval(cfg, key)
     for key in ("hparams.ent_coef", "hparams.vf_coef", "hparams.lambda_stop", "hparams.stop_label_coef",
                 "hparams.learning_starts"):
-        value = OmegaConf.select(cfg, key)
-        require(value is None or value >= 0, f"{key}={value} must be >= 0")
+        at_least(cfg, key, 0)
 
     accepted = ALGORITHMS[hp.algo][1]
     for name in sorted(ALGO_SPECIFIC_FIELDS - accepted):
@@ -153,7 +155,34 @@ def validate_hparams(cfg: DictConfig) -> None:
             )
 
 
+def check_policy(cfg: DictConfig) -> None:
+    """``hparams.policy`` is a policy name SB3 knows (checked without importing it) or an importable
+    dotted path; ``policy_kwargs.net_arch`` is layer sizes (a list, or ``{pi: [...], vf: [...]}``)."""
+    policy = cfg.hparams.policy
+    if "." in policy:
+        from rlft.envs.checks import locate
+
+        locate(policy, "hparams.policy")
+    else:
+        require(policy in POLICY_NAMES, f"hparams.policy={policy!r} is not valid: use one of {', '.join(POLICY_NAMES)}, "
+                                        "or a dotted path to a policy class (module.Class)")
+    net_arch = OmegaConf.select(cfg, "hparams.policy_kwargs.net_arch")
+    if net_arch is None:
+        return
+    layers = OmegaConf.to_container(net_arch) if OmegaConf.is_config(net_arch) else net_arch
+    heads = layers if isinstance(layers, dict) else {"": layers}
+    for head, sizes in heads.items():
+        key = f"hparams.policy_kwargs.net_arch{'.' + str(head) if head else ''}"
+        ok = isinstance(sizes, list) and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
+        require(ok, f"{key}={sizes} is not valid: give layer sizes as positive integers, e.g. [64, 64]")
+    require(not isinstance(layers, dict) or set(layers) <= {"pi", "vf", "qf"},
+            f"hparams.policy_kwargs.net_arch={layers}: a dict takes the keys pi and vf (or qf)")
+
+
 def validate_run_settings(cfg: DictConfig) -> None:
+    seed(cfg, "seed")
+    seed(cfg, "eval.seed")
+    positive(cfg, "progress_every_s")
     positive(cfg, "env.n_envs")
     positive(cfg, "eval.episodes")
     positive(cfg, "eval.final_episodes")
@@ -161,8 +190,7 @@ def validate_run_settings(cfg: DictConfig) -> None:
     positive(cfg, "checkpoint.keep")
     positive(cfg, "torch_threads")
     for key in ("eval.every", "checkpoint.every"):
-        value = OmegaConf.select(cfg, key)
-        require(value >= 0, f"{key}={value} must be >= 0 (0 disables)")
+        at_least(cfg, key, 0, "0 disables")
     one_of(cfg, "eval.metric", ("auto", "success_rate", "mean_reward"))
     one_of(cfg, "progress", ("auto", "bar", "log", "none"))
     if cfg.optimized_metric is not None:
@@ -177,7 +205,7 @@ def validate_run_settings(cfg: DictConfig) -> None:
         require(es.target is not None or es.patience is not None,
                  "early_stop.metric is set but neither early_stop.target nor early_stop.patience: set one")
         require(es.patience is None or es.patience >= 1, f"early_stop.patience={es.patience} must be >= 1")
-        require(es.min_delta >= 0, f"early_stop.min_delta={es.min_delta} must be >= 0")
+        at_least(cfg, "early_stop.min_delta", 0)
 
 
 def validate_spaces(cfg: DictConfig) -> None:
@@ -189,3 +217,20 @@ def validate_spaces(cfg: DictConfig) -> None:
     if allowed and type(action_space).__name__ not in allowed:
         raise ConfigError(f"hparams.algo={cfg.hparams.algo} needs a {' or '.join(allowed)} action space but env "
                           f"{cfg.env.name!r} has {action_space}: pick another hparams option or env")
+
+
+def validate_resumed_spaces(cfg: DictConfig) -> None:
+    """A resumed run keeps its env's spaces: its checkpoint cannot act in another one (an
+    ``env.id=`` or env kwarg changed on resume), which SB3 would only find when loading it."""
+    from pathlib import Path
+
+    from rlft.envs.factory import probe_spaces
+    from rlft.runs.layout import RunFolder
+    from rlft.runs.reading import run_config
+
+    saved = run_config(RunFolder(Path(cfg.resume)))
+    before, now = probe_spaces(saved), probe_spaces(cfg)
+    for name, old, new in zip(("observation", "action"), before, now):
+        require(old == new, f"resume={cfg.resume}: the run was trained with {name} space {old} (env "
+                            f"{saved.env.name!r}) but this config's env has {new}: resume without changing "
+                            "the env, or start a new run")
