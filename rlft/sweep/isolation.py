@@ -46,6 +46,7 @@ _DEATHS: dict[str, Callable[[], Any]] = {
 def run_isolated(work: str, cfg: DictConfig) -> float | None:
     """Run ``work`` (``"module:function"``, called with ``cfg``, which writes the job's
     ``job.json``) in a child process; returns the job's objective, NaN when it failed."""
+    import cloudpickle
     from hydra.core.hydra_config import HydraConfig
 
     job_dir, fields = jobs.identity(cfg.seed)
@@ -54,8 +55,10 @@ def run_isolated(work: str, cfg: DictConfig) -> float | None:
     # the child takes on the worker's start method (loky's, in a joblib worker): import its context
     worker_context = type(multiprocessing.get_context()).__module__
     context.set_forkserver_preload([worker_context, *PRELOAD])
-    child = context.Process(target=_child, args=(work, HydraConfig.instance().cfg, cfg, dict(os.environ)),
-                            name=f"rlft-sweep-job-{fields['job']}")
+    # cloudpickle: a launcher's worker may hold classes plain pickle cannot find again (Ray's copies of
+    # Hydra's config classes)
+    job = cloudpickle.dumps((work, HydraConfig.instance().cfg, cfg, dict(os.environ)))
+    child = context.Process(target=_child, args=(job,), name=f"rlft-sweep-job-{fields['job']}")
     t0 = time.monotonic()
     child.start()
     child.join()
@@ -70,12 +73,15 @@ def run_isolated(work: str, cfg: DictConfig) -> float | None:
     return record.get("objective") if record["status"] == jobs.OK else float("nan")
 
 
-def _child(work: str, hydra_state: DictConfig, cfg: DictConfig, environ: dict[str, str]) -> None:
+def _child(job: bytes) -> None:
     """The job's process: the worker's environment (the forkserver's is the one it started with)
     and Hydra state, logging as Hydra set it up for the job, then the work."""
+    import pickle
+
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.utils import configure_log, setup_globals
 
+    work, hydra_state, cfg, environ = pickle.loads(job)
     os.environ.clear()
     os.environ.update(environ)
     setup_globals()

@@ -50,7 +50,8 @@ def record_death(folder: Path, exit_code: int, **fields: Any) -> str:
     if name:
         line = f"{name}: " + DEATHS.get(name, "the job's process was killed by a signal")
     else:
-        line = f"the job's process exited with code {exit_code} without recording a result"
+        line = (f"the job's process exited with code {exit_code} without recording a result (see the sweep's "
+                "output)")
     record(folder, FAILED, error=line, traceback="", signal=name, exit_code=exit_code, **fields)
     return line
 

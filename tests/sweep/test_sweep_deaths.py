@@ -67,3 +67,13 @@ def test_submitit_jobs_survive_a_killed_job(tmp_path: Path, monkeypatch: pytest.
     assert done.returncode == 0, done.stderr[-3000:]
     assert [r["status"] for r in _rows(tmp_path)] == ["failed", "completed"]
     assert _job(tmp_path, 0)["signal"] == "SIGKILL"
+
+
+@pytest.mark.slow
+def test_ray_workers_survive_a_segfaulting_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    monkeypatch.setenv(DIE_ENV, "0:segv")
+    done = _sweep(tmp_path, "hydra/launcher=ray_local", "hparams.lr=1e-3,3e-4")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [r["status"] for r in _rows(tmp_path)] == ["failed", "completed"]
+    assert _job(tmp_path, 0)["signal"] == "SIGSEGV"
