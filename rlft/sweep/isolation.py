@@ -10,9 +10,11 @@ returns NaN, like any failed job. This happens inside the task function, so it i
 every launcher. The supervisor stays small (no torch), so the OOM killer picks the job.
 
 Children are forked from a ``multiprocessing`` forkserver that imports torch and SB3 once per
-worker process: a job pays a fork instead of those imports (seconds each time). The server is a
-fresh single-threaded process; forking the worker itself would not be safe (Ray's and loky's
-threads).
+worker process: a job pays a fork instead of those imports (seconds each time); the first job of a
+worker waits for the server's imports, as it used to wait for its own. The server is a fresh
+single-threaded process; forking the worker itself would not be safe (Ray's and loky's threads).
+As with any ``multiprocessing`` child, the worker's ``__main__`` module is imported again in the job
+(``rlft.train``, loky's, Ray's or submitit's worker module: all guarded).
 """
 
 from __future__ import annotations
