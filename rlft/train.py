@@ -71,29 +71,35 @@ def _objective(metrics: dict, metric: str | None) -> float | None:
 def run(cfg: DictConfig) -> float | None:
     """Run one job of the composed config; returns the metric a sweeper optimises.
 
-    In a sweep (``-m``) a failing job is recorded (``job.json``) and returns NaN instead of raising,
-    so the other jobs run; each job gets its own seed (base + job number) unless ``seed=`` is given.
+    In a sweep (``-m``) each job runs in a process of its own (:mod:`rlft.sweep.isolation`) and a
+    failing job, one that dies hard included, is recorded (``job.json``) and returns NaN instead of
+    raising, so the other jobs run; each job gets its own seed (base + job number) unless ``seed=``
+    is given.
     """
     hydra_cfg = HydraConfig.get()
     if hydra_cfg.mode != RunMode.MULTIRUN:
         return _run(cfg)
     from rlft.sweep import jobs
+    from rlft.sweep.isolation import run_isolated
 
-    job_dir = Path(hydra_cfg.runtime.output_dir)
-    overrides = list(hydra_cfg.overrides.task)
-    if not any(o.split("=", 1)[0].lstrip("+~") == "seed" for o in overrides):
+    if not any(o.split("=", 1)[0].lstrip("+~") == "seed" for o in hydra_cfg.overrides.task):
         cfg.seed = jobs.derived_seed(cfg.seed, hydra_cfg.job.num)
+    return run_isolated("rlft.train:sweep_job", cfg)
+
+
+def sweep_job(cfg: DictConfig) -> None:
+    """One sweep job's work, in the job's own process: how it ended goes to ``job.json``."""
+    from rlft.sweep import jobs
+
+    job_dir, fields = jobs.identity(cfg.seed)
     t0 = time.monotonic()
     try:
         objective = _run(cfg, in_sweep=True)
     except Exception as exc:  # noqa: BLE001  (any failure of one job must leave the sweep running)
-        error = jobs.record_failure(job_dir, exc, job=hydra_cfg.job.num, overrides=overrides, seed=cfg.seed,
-                                    wall_time_s=round(time.monotonic() - t0, 2))
-        log.error("job %d failed: %s (the sweep goes on; see %s)", hydra_cfg.job.num, error, job_dir / jobs.JOB_FILE)
-        return float("nan")
-    jobs.record(job_dir, jobs.OK, job=hydra_cfg.job.num, overrides=overrides, seed=cfg.seed, objective=objective,
-                wall_time_s=round(time.monotonic() - t0, 2))
-    return objective
+        error = jobs.record_failure(job_dir, exc, **fields, wall_time_s=round(time.monotonic() - t0, 2))
+        log.error("job %d failed: %s (the sweep goes on; see %s)", fields["job"], error, job_dir / jobs.JOB_FILE)
+        return
+    jobs.record(job_dir, jobs.OK, **fields, objective=objective, wall_time_s=round(time.monotonic() - t0, 2))
 
 
 def _run(cfg: DictConfig, in_sweep: bool = False) -> float | None:
