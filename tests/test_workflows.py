@@ -48,6 +48,16 @@ def test_one_run_validates_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 
 def test_each_sweep_job_validates_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import importlib
+
+    from rlft.sweep import isolation
+
+    def in_this_process(work: str, cfg) -> float | None:  # the job's own process would not see the counter
+        module, _, name = work.partition(":")
+        getattr(importlib.import_module(module), name)(cfg)
+        return None
+
+    monkeypatch.setattr(isolation, "run_isolated", in_this_process)
     calls = _train_in_process(monkeypatch, ["-m", *TINY, *QUIET, "hparams.total_timesteps=128", "eval.every=0",
                                             "checkpoint.every=0", "seed=1,2", f"paths.output_dir={tmp_path}",
                                             f"paths.multirun_dir={tmp_path / 'multirun'}"])

@@ -66,6 +66,7 @@ def run_isolated(work: str, cfg: DictConfig) -> float | None:
     child.join()
     record = jobs.read(job_dir)
     if record is None:
+        assert child.exitcode is not None  # joined
         error = jobs.record_death(job_dir, child.exitcode, **fields, wall_time_s=round(time.monotonic() - t0, 2))
         log.error("job %d failed: %s (the sweep goes on; see %s)", fields["job"], error, job_dir / jobs.JOB_FILE)
         return float("nan")
@@ -89,7 +90,7 @@ def _child(job: bytes) -> None:
     setup_globals()
     HydraConfig.instance().cfg = hydra_state
     hydra_cfg = HydraConfig.get()
-    configure_log(hydra_cfg.job_logging, hydra_cfg.verbose)
+    configure_log(hydra_cfg.job_logging, hydra_cfg.verbose)  # type: ignore[arg-type]  # a DictConfig at run time
     _die_if_asked(hydra_cfg.job.num)
     module, _, name = work.partition(":")
     getattr(importlib.import_module(module), name)(cfg)
