@@ -6,6 +6,8 @@ starting from another run, evaluation, resume) asks here; nobody parses another 
 
 from __future__ import annotations
 
+import logging
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,10 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from rlft.config.schema import schema_node
 from rlft.errors import RunFolderError
 from rlft.io import read_json
-from rlft.runs.layout import MODEL_FILE, RunFolder
+from rlft.runs.layout import MODEL_FILE, STATE_FILE, RunFolder
+from rlft.runs.recovery import recover
+
+log = logging.getLogger("rlft")
 
 PICKS = ("final", "best")  # which model of a finished run
 
@@ -49,10 +54,14 @@ def stage_model(run: RunFolder, pick: str) -> Path:
 
 
 def resolve_run(path: Path) -> RunFolder:
-    """A run folder with a model; a curriculum folder means its last finished stage."""
+    """A run folder with a model, repaired if a crash left it half-way (:func:`recover`); a
+    curriculum folder means its last finished stage."""
     if not RunFolder(path).metrics_file.is_file():
         raise RunFolderError(f"{path} is not an rlft run folder (no metrics.json): pass a folder under outputs/")
+    recover(RunFolder(path))
     run = last_stage_run(RunFolder(path))
+    if run.root != Path(path):
+        recover(run)
     if not run.config_file.is_file():
         raise RunFolderError(f"{run.root} has no .hydra/config.yaml: it is not a complete rlft run")
     return run
@@ -67,4 +76,41 @@ def model_folder(path: Path, pick: str) -> Path | None:
         model = stage_model(last_stage_run(RunFolder(path)), pick)
         if (model / MODEL_FILE).is_file():
             return model
+    return None
+
+
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why a checkpoint cannot be resumed from (truncated or missing files), or None."""
+    try:
+        state = read_json(folder / STATE_FILE)
+    except (OSError, ValueError) as exc:
+        return f"{STATE_FILE} is unreadable ({type(exc).__name__})"
+    if not isinstance(state, dict):
+        return f"{STATE_FILE} is not a JSON object"
+    model = folder / MODEL_FILE
+    if not zipfile.is_zipfile(model):
+        return f"{MODEL_FILE} is missing or not a zip"
+    try:
+        with zipfile.ZipFile(model) as archive:
+            bad = archive.testzip()
+    except (OSError, zipfile.BadZipFile) as exc:
+        return f"{MODEL_FILE} is unreadable ({exc})"
+    return f"{MODEL_FILE} is corrupt ({bad} fails its CRC)" if bad is not None else None
+
+
+def resume_checkpoint(run: RunFolder, warn: bool = True) -> tuple[int, Path] | None:
+    """The newest checkpoint that can be resumed from, skipping (with a warning) corrupt newer
+    ones; None for a run that has done no steps yet. A run with steps done but no valid checkpoint
+    is refused: starting it again from step 0 in the same folder would mix two runs."""
+    found = run.checkpoints()
+    for steps, folder in reversed(found):
+        problem = checkpoint_problem(folder)
+        if problem is None:
+            return steps, folder
+        if warn:
+            log.warning("%s: skipping checkpoint %s: %s", run.root, folder.name, problem)
+    done = int(read_metrics(run).get("total_timesteps") or 0) if run.metrics_file.is_file() else 0
+    if found or done:
+        raise RunFolderError(f"{run.root} has no valid checkpoint to resume from ({len(found)} corrupt, "
+                             f"{done} steps recorded): start a new run instead")
     return None

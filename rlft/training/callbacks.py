@@ -11,8 +11,10 @@ from typing import Any, Callable, Sequence
 from stable_baselines3.common.callbacks import BaseCallback
 
 from rlft.evaluation import EvalResult
+from rlft.runs import pointers
 from rlft.runs.layout import RunFolder
 from rlft.runs.metrics import MetricsFile
+from rlft.runs.recovery import BEST_FOLDER
 from rlft.training.checkpoints import save_checkpoint, write_model_folder
 from rlft.training.early_stop import EarlyStopper
 from rlft.training.progress import Progress
@@ -133,7 +135,7 @@ class RunCallback(BaseCallback):
         if best is not None and entry[name] <= best["value"]:
             return
         record = {"timesteps": entry["timesteps"], "metric": name, "value": entry[name]}
-        write_model_folder(self.run.best_dir, self.model, self.model.get_env(), {**record, **self.state()})
+        write_model_folder(self.run, self.run.best_dir, self.model, self.model.get_env(), {**record, **self.state()})
         self.metrics.update(best=record)
 
     def state(self) -> dict[str, Any]:
@@ -143,6 +145,8 @@ class RunCallback(BaseCallback):
             "early_stop": self.early_stopper.state_dict(),
             "stop_reason": self.stop_reason,
             "episodes_done": self.episodes_done,
+            "best": self.metrics.data.get("best"),  # resuming here goes back to this best
+            BEST_FOLDER: pointers.current(self.run.best_dir),
             **self.extra_state(),
         }
 
