@@ -170,7 +170,9 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
 
     if resume and run.metrics_file.is_file():
         metrics = MetricsFile.load(run.metrics_file)
-        metrics.truncate_after(start)
+        # with nothing left to train, the final evaluation at ``start`` is made again: drop a first one
+        # (killed after the last checkpoint, before the run was marked finished)
+        metrics.truncate_after(start if _budget_left(cfg, start, total, state) else start - 1)
         if latest and BEST_FOLDER in state:
             metrics.data["best"] = rewind_best(run, state)
         metrics.update(status=RUNNING, message=f"resumed from step {start}", total_timesteps=start,
@@ -227,13 +229,16 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
     return final
 
 
+def _budget_left(cfg: DictConfig, start: int, total: int, state: dict[str, Any]) -> bool:
+    return start < total and state.get("stop_reason") is None and not (
+        cfg.hparams.episodes is not None and int(state.get("episodes_done", 0)) >= cfg.hparams.episodes)
+
+
 def _finished_record(cfg: DictConfig, run: RunFolder, start: int, total: int,
                      state: dict[str, Any]) -> dict[str, Any] | None:
     """The metrics of a run that has nothing left to do at its checkpoint (budget spent or stopped)
     and already holds its final evaluation there; None when there is work (a larger budget)."""
-    budget_left = start < total and state.get("stop_reason") is None and not (
-        cfg.hparams.episodes is not None and int(state.get("episodes_done", 0)) >= cfg.hparams.episodes)
-    if budget_left or not run.metrics_file.is_file() or not run.final_dir.is_dir():
+    if _budget_left(cfg, start, total, state) or not run.metrics_file.is_file() or not run.final_dir.is_dir():
         return None
     data = MetricsFile.load(run.metrics_file).data
     final = data.get("final") or {}

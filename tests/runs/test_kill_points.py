@@ -1,7 +1,8 @@
 """Killed at every write, rename and delete, a run resumes and a registration retries cleanly.
 
 Each command is first run whole in counting mode (how many fault points it passes), then once per
-point, killed there with SIGKILL; the next command must finish as if nothing had happened.
+point, killed there with SIGKILL; the next command must finish as if nothing had happened. The
+training runs after the counting one are forked from the test process (see tests/faults.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ def _report(line: str) -> None:
     if os.environ.get(REPORT_ENV):
         with open(os.environ[REPORT_ENV], "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+
+
+def _short(point: str) -> str:
+    """``kind path`` with the path inside its run folder or registry."""
+    kind, path = point.split(" ", 1)
+    inside = path.split("/outputs/train/")[-1].split("/", 1)[-1] if "/outputs/train/" in path else Path(path).name
+    return f"{kind} {inside}"
 
 
 def _only_run(outputs: Path) -> RunFolder:
@@ -57,18 +65,21 @@ def test_a_run_killed_at_any_point_resumes_to_the_same_end(tmp_path: Path) -> No
     for n, point in enumerate(points, start=1):
         work = tmp_path / f"kill{n}"
         work.mkdir()
-        run_killed([*RUN, f"paths.output_dir={work}/outputs"], work, "rlft.train", n)
+        run_killed([*RUN, f"paths.output_dir={work}/outputs"], work, "rlft.train", n, forked=True)
         run = _only_run(work / "outputs")
-        resumed = run_clean([f"resume={run.root}"], work, "rlft.train")
+        resumed = run_clean([f"resume={run.root}"], work, "rlft.train", forked=True)
         assert "Traceback" not in resumed.stderr, f"point {n} ({point}):\n{resumed.stderr[-3000:]}"
         if not run.metrics_file.is_file():  # killed before the run had begun: nothing to resume
             assert resumed.returncode == 2 and "is not an rlft run folder" in resumed.stderr
-            _report(f"train point {n}: {point} -> nothing to resume (one-line error)")
+            _report(f"train point {n}: {_short(point)} -> nothing to resume (one-line error)")
             continue
         assert resumed.returncode == 0, f"point {n} ({point}):\n{resumed.stderr[-3000:]}"
         _assert_complete(run)
-        warned = "recovered after a crash" in resumed.stderr or "took over the lock" in resumed.stderr
-        _report(f"train point {n}: {point} -> resumed, completed at 512{' (repaired)' if warned else ''}")
+        logged = resumed.stdout + resumed.stderr  # Hydra's job logging writes to stdout
+        assert "took over the lock" in logged, "the killed process's lock is stale"
+        fixes = logged.count("recovered after a crash")
+        _report(f"train point {n}: {_short(point)} -> resumed, completed at 512"
+                f"{f' ({fixes} fixes)' if fixes else ''}")
 
 
 def test_a_registration_killed_at_any_point_leaves_the_registry_usable(tmp_path: Path) -> None:
@@ -97,4 +108,4 @@ def test_a_registration_killed_at_any_point_leaves_the_registry_usable(tmp_path:
         expected = ["champ@v1", "champ@v2"] if published else ["champ@v1"]
         assert [c.ref for c in champions] == expected, f"point {n} ({point})"
         assert not [p for p in registry.iterdir() if p.name.startswith(".staging-")]
-        _report(f"register point {n}: {point} -> list ok, registered again ({', '.join(expected)})")
+        _report(f"register point {n}: {_short(point)} -> list ok, registered again ({', '.join(expected)})")
