@@ -99,9 +99,9 @@ def recover(run: RunFolder) -> list[str]:
 
 
 def rewind_best(run: RunFolder, state: dict[str, Any]) -> dict[str, Any] | None:
-    """On resume from a checkpoint, ``best/`` as it was at that checkpoint (a best saved later
-    belongs to the discarded timeline); returns the checkpoint's best record. An old run's real
-    ``best/`` folder (no versions) is left as it is."""
+    """On resume from a checkpoint's ``state``, ``best/`` as it was at that checkpoint (a best saved
+    later belongs to the discarded timeline; ``{}``, a restart from step 0, has none); returns the
+    checkpoint's best record. An old run's real ``best/`` folder (no versions) is left as it is."""
     if run.best_dir.is_dir() and not run.best_dir.is_symlink():
         return state.get("best")
     folder = state.get(BEST_FOLDER)

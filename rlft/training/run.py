@@ -173,7 +173,7 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
         # with nothing left to train, the final evaluation at ``start`` is made again: drop a first one
         # (killed after the last checkpoint, before the run was marked finished)
         metrics.truncate_after(start if _budget_left(cfg, start, total, state) else start - 1)
-        if latest and BEST_FOLDER in state:
+        if latest is None or BEST_FOLDER in state:  # from step 0, no best survives
             metrics.data["best"] = rewind_best(run, state)
         metrics.update(status=RUNNING, message=f"resumed from step {start}", total_timesteps=start,
                        target_timesteps=total, resumes=metrics.data.get("resumes", 0) + 1)

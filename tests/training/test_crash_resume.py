@@ -87,6 +87,25 @@ def test_best_from_the_discarded_timeline_is_reverted(finished: RunFolder, tmp_p
     assert not ghost.exists()
 
 
+def test_a_restart_from_step_0_keeps_no_best_of_the_killed_start(finished: RunFolder, tmp_path: Path) -> None:
+    """Killed after a best/ save but before the first checkpoint: the resume starts over, without it."""
+    run = _copy(finished, tmp_path)
+    for _, folder in run.checkpoints():
+        shutil.rmtree(folder)
+    ghost = run.root / ".best.v99"
+    shutil.copytree(run.final_dir, ghost)
+    (ghost / "state.json").write_text(json.dumps({"timesteps": 256, "value": 1e9}))
+    os.replace(_symlink(run, ghost), run.best_dir)
+    data = json.loads(run.metrics_file.read_text())
+    data.update(status="running", total_timesteps=0, final=None,
+                best={"timesteps": 256, "metric": "mean_reward", "value": 1e9})
+    run.metrics_file.write_text(json.dumps(data))
+    metrics = _resume(run)
+    assert metrics["status"] == "completed" and metrics["best"]["value"] != 1e9
+    assert json.loads((run.best_dir / "state.json").read_text())["value"] == metrics["best"]["value"]
+    assert not ghost.exists()
+
+
 def _symlink(run: RunFolder, target: Path) -> Path:
     tmp = run.root / "tmp-link"
     os.symlink(target.name, tmp)
