@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -24,6 +24,9 @@ from rlft.config.compose import normalize_overrides
 from rlft.config.options import CONFIG_DIR_ENV, check_project_dir, project_config_dir
 from rlft.schema import register_configs
 from rlft.workflows import CURRICULUM, DISTILL, FINETUNE, prepared, register_resolvers, run_kind
+
+if TYPE_CHECKING:
+    from rlft.runs.layout import RunFolder
 
 log = logging.getLogger("rlft")
 
@@ -110,8 +113,20 @@ def _run(cfg: DictConfig, in_sweep: bool = False) -> float | None:
     _record_provenance(cfg, run_dir, rewrite_config=in_sweep or cfg.champion.name != "none")
 
     from rlft.runs.layout import RunFolder
+    from rlft.runs.lock import run_lock
 
     folder = RunFolder(run_dir)
+    with run_lock(folder):
+        metrics = _dispatch(cfg, kind, folder)
+    final = metrics.get("final") or {}
+    shown = ", ".join(f"{k}={v:.4g}" for k, v in final.items() if isinstance(v, float))
+    log.info("%s: %s (%s)", metrics["status"], metrics["message"], shown)
+    log.info("run folder: %s", run_dir)
+    return _objective(metrics, cfg.optimized_metric)
+
+
+def _dispatch(cfg: DictConfig, kind: str, folder: RunFolder) -> dict:
+    """Run the kind of run ``cfg`` asks for in ``folder``."""
     if kind == CURRICULUM:
         from rlft.curriculum.runner import run_curriculum
 
@@ -128,11 +143,7 @@ def _run(cfg: DictConfig, in_sweep: bool = False) -> float | None:
         from rlft.training.run import RunOptions, run_training
 
         metrics = run_training(cfg, folder, RunOptions(resume=bool(cfg.resume)))
-    final = metrics.get("final") or {}
-    shown = ", ".join(f"{k}={v:.4g}" for k, v in final.items() if isinstance(v, float))
-    log.info("%s: %s (%s)", metrics["status"], metrics["message"], shown)
-    log.info("run folder: %s", run_dir)
-    return _objective(metrics, cfg.optimized_metric)
+    return metrics
 
 
 @hydra.main(version_base="1.3", config_path="pkg://rlft.conf", config_name="config")
@@ -196,3 +207,4 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+

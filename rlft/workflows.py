@@ -144,14 +144,24 @@ def effective_config(cfg: DictConfig, overrides: Sequence[str]) -> DictConfig:
 
 # -- validation ----------------------------------------------------------------------------------
 def validate_resume(cfg: DictConfig) -> None:
+    """A resumed folder must be a run no living process holds and, for a training run, have a
+    checkpoint to continue from (or no steps done yet)."""
     if not cfg.resume:
         return
+    from rlft.runs.lock import RunInUse, describe, live_holder
+    from rlft.runs.reading import resume_checkpoint
+
     folder = RunFolder(Path(cfg.resume))
     if not folder.is_run():
         raise RunFolderError(
             f"resume={cfg.resume!r} is not an rlft run folder (expected {folder.config_file.name} in "
             f".hydra/ and {folder.metrics_file.name}): pass a folder under {cfg.paths.output_dir}/"
         )
+    living = live_holder(folder)
+    if living is not None:
+        raise RunInUse(f"resume={cfg.resume!r}: the run is in use by {describe(living)}: wait for it to finish")
+    if run_kind(cfg) == TRAIN:
+        resume_checkpoint(folder, warn=False)
 
 
 def validate(cfg: DictConfig) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +22,12 @@ from typing import Any, Callable, Iterator
 from rlft.champions import manifest as mf
 from rlft.champions.names import folder_name, parse_ref
 from rlft.errors import ConfigError, RlftError
-from rlft.io import atomic_write_json, atomic_write_text, read_json
+from rlft.io import atomic_write_json, atomic_write_text, fault_point, read_json
+from rlft.runs.lock import process_alive
 
 LOCK_FILE = ".registry.lock"
+STAGING_PREFIX = ".staging-"  # .staging-<host>.<pid>-<random>: a registration in progress, or killed
+LEGACY_STAGING_AGE_S = 3600.0  # a staging folder without its owner's pid: abandoned after this long
 
 
 class TamperedChampion(RlftError):
@@ -57,7 +62,7 @@ class Storage:
             if base == name and child.is_symlink():
                 raise TamperedChampion(f"champion {name}: {child.name} in {self.root} is a symbolic link "
                                        f"(to {os.readlink(child)}): refused; a version is a real folder of the registry")
-            if base == name and child.is_dir() and (child / mf.MANIFEST).is_file():
+            if base == name and not base.startswith(".") and child.is_dir() and (child / mf.MANIFEST).is_file():
                 found.append(int(suffix) if suffix.isdigit() else 1)
         return sorted(found)
 
@@ -65,15 +70,17 @@ class Storage:
         if not self.root.is_dir():
             return []
         return sorted({c.name.partition("@v")[0] for c in self.root.iterdir()
-                       if c.is_dir() and (c / mf.MANIFEST).is_file()})
+                       if not c.name.startswith(".") and c.is_dir() and (c / mf.MANIFEST).is_file()})
 
     def champions(self) -> list[Champion]:
         """Every registered version, by name then version."""
+        self.clean_staging()
         return [self.get(f"{n}@v{v}") for n in self.names() for v in self.versions(n)]
 
     def get(self, ref: str) -> Champion:
         """``name`` (latest) or ``name@vN``; a clear error listing what exists otherwise."""
         name, version = parse_ref(ref)
+        self.clean_staging()
         versions = self.versions(name)
         if not versions or (version is not None and version not in versions):
             known = self.names()
@@ -111,12 +118,31 @@ class Storage:
             raise TamperedChampion(f"champion {champion.ref}: unexpected files {', '.join(extra)}")
 
     # -- a new version ------------------------------------------------------------------------
+    def clean_staging(self) -> None:
+        """Remove the staging folders of killed registrations (their process is gone), under the
+        registry's lock; a registry this user cannot write is left as it is."""
+        if not self.root.is_dir():
+            return
+        from filelock import FileLock, Timeout
+
+        abandoned = [c for c in self.root.iterdir() if c.name.startswith(STAGING_PREFIX) and _abandoned(c)]
+        if not abandoned:
+            return
+        try:
+            with FileLock(str(self.root / LOCK_FILE), timeout=10):
+                for folder in abandoned:
+                    shutil.rmtree(folder, ignore_errors=True)  # hidden: a partial delete is cleaned next time
+        except (OSError, Timeout):
+            return
+
     @contextmanager
     def staging(self) -> Iterator[Path]:
         """A temporary folder inside the registry (same file system, so the rename is atomic),
-        removed afterwards unless it was published."""
+        removed afterwards unless it was published; its name carries this process's host and pid
+        so that a killed registration's folder can be told apart and cleaned."""
         self.root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
+        owner = f"{STAGING_PREFIX}{socket.gethostname()}.{os.getpid()}-"
+        staging = Path(tempfile.mkdtemp(prefix=owner, dir=self.root))
         try:
             yield staging
         finally:
@@ -142,5 +168,19 @@ class Storage:
                 path.chmod(0o444)  # a champion is never edited in place
             staging.chmod(0o755)
             target = self.root / folder_name(name, version)
+            fault_point("rename", target)
             os.rename(staging, target)  # atomic; the lock keeps two jobs off one version
         return Champion(name, version, target, manifest)
+
+
+def _abandoned(staging: Path) -> bool:
+    """Whether a staging folder's registration is gone: its process died (same host), or it has no
+    owner in its name (older rlft) and is over an hour old."""
+    owner = staging.name[len(STAGING_PREFIX):].rpartition("-")[0]
+    host, _, pid = owner.rpartition(".")
+    if not pid.isdigit() or not host:
+        try:
+            return time.time() - staging.stat().st_mtime > LEGACY_STAGING_AGE_S
+        except FileNotFoundError:
+            return False
+    return not process_alive(host, int(pid))

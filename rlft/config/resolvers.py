@@ -8,6 +8,7 @@ registers it with these.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from omegaconf import OmegaConf
@@ -17,8 +18,15 @@ def hydra_subdir(*, _root_: Any) -> str:
     """Where Hydra saves the composed config: ``.hydra`` or, on resume, a dated sub-folder so the
     original run's config is never overwritten."""
     if _root_.resume:
-        return f".hydra/resume_{datetime.now():%Y-%m-%d_%H-%M-%S}"
+        return f".hydra/resume_{_process_start():%Y-%m-%d_%H-%M-%S}"
     return ".hydra"
+
+
+@lru_cache(maxsize=None)
+def _process_start() -> datetime:
+    """One time per process: the sub-folder is resolved more than once (Hydra, provenance), and
+    two clock readings a second apart would split one resume's records over two folders."""
+    return datetime.now()
 
 
 def default_experiment_name(env: str, stage: str, algo: str, curriculum: str = "none", champion: str = "none") -> str:

@@ -6,6 +6,8 @@ starting from another run, evaluation, resume) asks here; nobody parses another 
 
 from __future__ import annotations
 
+import logging
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,10 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from rlft.config.schema import on_schema
 from rlft.errors import RunFolderError
 from rlft.io import read_json
-from rlft.runs.layout import MODEL_FILE, RunFolder
+from rlft.runs.layout import MODEL_FILE, STATE_FILE, RunFolder
+from rlft.runs.recovery import recover
+
+log = logging.getLogger("rlft")
 
 PICKS = ("final", "best")  # which model of a finished run
 
@@ -50,10 +55,14 @@ def stage_model(run: RunFolder, pick: str) -> Path:
 
 
 def resolve_run(path: Path) -> RunFolder:
-    """A run folder with a model; a curriculum folder means its last finished stage."""
+    """A run folder with a model, repaired if a crash left it half-way (:func:`recover`); a
+    curriculum folder means its last finished stage."""
     if not RunFolder(path).metrics_file.is_file():
         raise RunFolderError(f"{path} is not an rlft run folder (no metrics.json): pass a folder under outputs/")
+    recover(RunFolder(path))
     run = last_stage_run(RunFolder(path))
+    if run.root != Path(path):
+        recover(run)
     if not run.config_file.is_file():
         raise RunFolderError(f"{run.root} has no .hydra/config.yaml: it is not a complete rlft run")
     return run
@@ -74,8 +83,6 @@ def model_folder(path: Path, pick: str) -> Path | None:
 def check_model_zip(path: Path) -> None:
     """A whole zip archive (every member's CRC checked): a truncated or corrupt ``model.zip`` (an
     interrupted copy) is one line, not SB3's traceback."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
@@ -84,3 +91,39 @@ def check_model_zip(path: Path) -> None:
                              "copy it again or pick another model") from None
     if broken is not None:
         raise RunFolderError(f"{path} is corrupt (member {broken} fails its CRC): copy it again or pick another model")
+
+
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why a checkpoint cannot be resumed from (truncated or missing files), or None."""
+    try:
+        state = read_json(folder / STATE_FILE)
+    except (OSError, ValueError) as exc:
+        return f"{STATE_FILE} is unreadable ({type(exc).__name__})"
+    if not isinstance(state, dict):
+        return f"{STATE_FILE} is not a JSON object"
+    model = folder / MODEL_FILE
+    if not zipfile.is_zipfile(model):
+        return f"{MODEL_FILE} is missing or not a zip"
+    try:
+        check_model_zip(model)
+    except (OSError, RunFolderError) as exc:
+        return str(exc)
+    return None
+
+
+def resume_checkpoint(run: RunFolder, warn: bool = True) -> tuple[int, Path] | None:
+    """The newest checkpoint that can be resumed from, skipping (with a warning) corrupt newer
+    ones; None for a run that has done no steps yet. A run with steps done but no valid checkpoint
+    is refused: starting it again from step 0 in the same folder would mix two runs."""
+    found = run.checkpoints()
+    for steps, folder in reversed(found):
+        problem = checkpoint_problem(folder)
+        if problem is None:
+            return steps, folder
+        if warn:
+            log.warning("%s: skipping checkpoint %s: %s", run.root, folder.name, problem)
+    done = int(read_metrics(run).get("total_timesteps") or 0) if run.metrics_file.is_file() else 0
+    if found or done:
+        raise RunFolderError(f"{run.root} has no valid checkpoint to resume from ({len(found)} corrupt, "
+                             f"{done} steps recorded): start a new run instead")
+    return None

@@ -12,8 +12,10 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from rlft.evaluation import EvalResult
+from rlft.runs import pointers
 from rlft.runs.layout import RunFolder
 from rlft.runs.metrics import MetricsFile
+from rlft.runs.recovery import BEST_FOLDER
 from rlft.training.checkpoints import save_checkpoint, write_model_folder
 from rlft.training.early_stop import EarlyStopper
 from rlft.training.progress import Progress
@@ -134,7 +136,7 @@ class RunCallback(BaseCallback):
         if best is not None and entry[name] <= best["value"]:
             return
         record = {"timesteps": entry["timesteps"], "metric": name, "value": entry[name]}
-        write_model_folder(self.run.best_dir, self.model, self._env(), {**record, **self.state()})
+        write_model_folder(self.run, self.run.best_dir, self.model, self._env(), {**record, **self.state()})
         self.metrics.update(best=record)
 
     def _env(self) -> VecEnv:
@@ -149,6 +151,8 @@ class RunCallback(BaseCallback):
             "early_stop": self.early_stopper.state_dict(),
             "stop_reason": self.stop_reason,
             "episodes_done": self.episodes_done,
+            "best": self.metrics.data.get("best"),  # resuming here goes back to this best
+            BEST_FOLDER: pointers.current(self.run.best_dir),
             **self.extra_state(),
         }
 

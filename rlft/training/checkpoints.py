@@ -3,19 +3,19 @@
 A model folder holds ``model.zip`` (an SB3 zip with optimizer state, loadable by plain
 stable-baselines3), the normalisation stats when used, and ``state.json`` (counters and callback
 state needed to resume). It is built in a temporary folder and renamed into place, so a run killed
-at any moment leaves only complete folders behind.
+at any moment leaves only complete folders behind (and ``.tmp`` leftovers that recovery removes).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rlft.envs.normalization import save_normalization
-from rlft.io import atomic_dir, atomic_write_json
+from rlft.io import atomic_dir, atomic_write_json, remove_dir
+from rlft.runs import pointers
 from rlft.runs.layout import MODEL_FILE, REPLAY_FILE, STATE_FILE, RunFolder
+from rlft.runs.recovery import prune_versions
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -34,17 +34,15 @@ def _fill_model_folder(folder: Path, model: "BaseAlgorithm", venv: "VecEnv", sta
     atomic_write_json(folder / STATE_FILE, state)
 
 
-def write_model_folder(target: Path, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any]) -> None:
-    """Write or replace ``target`` (best/, final/) as one unit."""
-    with atomic_dir(target.with_name(target.name + ".new")) as tmp:
+def write_model_folder(run: RunFolder, target: Path, model: "BaseAlgorithm", venv: "VecEnv",
+                       state: dict[str, Any]) -> None:
+    """Write or replace ``target`` (best/, final/) as one unit: the next version written whole,
+    then the pointer swapped (:mod:`rlft.runs.pointers`)."""
+    version = pointers.next_version(target)
+    with atomic_dir(version) as tmp:
         _fill_model_folder(tmp, model, venv, state)
-    new = target.with_name(target.name + ".new")
-    old = target.with_name(f".{target.name}.old")
-    if target.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(target, old)
-    os.rename(new, target)
-    shutil.rmtree(old, ignore_errors=True)
+    pointers.point(target, version)
+    prune_versions(run)
 
 
 def save_checkpoint(run: RunFolder, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any],
@@ -56,5 +54,6 @@ def save_checkpoint(run: RunFolder, model: "BaseAlgorithm", venv: "VecEnv", stat
     with atomic_dir(target) as tmp:
         _fill_model_folder(tmp, model, venv, state, replay_buffer)
     for _, old in run.checkpoints()[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_dir(old)
+    prune_versions(run)
     return target

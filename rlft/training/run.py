@@ -17,9 +17,12 @@ from rlft.envs.normalization import find_vecnormalize, has_normalization, load_n
 from rlft.errors import ConfigError
 from rlft.evaluation import EpisodeRunner
 from rlft.io import read_json
+from rlft.runs.lock import run_lock
 from rlft.runs.layout import WEIGHTS_FILE as CHAMPION_WEIGHTS
 from rlft.runs.layout import RunFolder
 from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, MetricsFile
+from rlft.runs.reading import resume_checkpoint
+from rlft.runs.recovery import BEST_FOLDER, recover, rewind_best
 from rlft.training.callbacks import RunCallback, Schedule, StopRule
 from rlft.training.checkpoints import MODEL_FILE, REPLAY_FILE, STATE_FILE, save_checkpoint, write_model_folder
 from rlft.training.early_stop import EarlyStopper
@@ -131,12 +134,20 @@ def _start_model(cfg: DictConfig, venv: "VecEnv", latest: tuple[int, Path] | Non
 
 
 def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = None) -> dict[str, Any]:
-    """Train until ``hparams.total_timesteps`` (or early stop); return the metrics dict."""
-    options = options or RunOptions()
+    """Train until ``hparams.total_timesteps`` (or early stop); return the metrics dict. The run
+    folder is locked meanwhile; a resume first repairs what a crash left and continues from the
+    newest valid checkpoint."""
+    with run_lock(run):
+        return _train(cfg, run, options or RunOptions())
+
+
+def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, Any]:
     resume = options.resume
     configure_torch(cfg.torch_threads)
     total = int(cfg.hparams.total_timesteps)
-    latest = run.latest_checkpoint() if resume else None
+    if resume:
+        recover(run)
+    latest = resume_checkpoint(run) if resume else None
     start = latest[0] if latest else 0
     state: dict[str, Any] = read_json(latest[1] / STATE_FILE) if latest else {}
     finished = _finished_record(cfg, run, start, total, state) if latest else None
@@ -161,7 +172,11 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
 
     if resume and run.metrics_file.is_file():
         metrics = MetricsFile.load(run.metrics_file)
-        metrics.truncate_after(start)
+        # with nothing left to train, the final evaluation at ``start`` is made again: drop a first one
+        # (killed after the last checkpoint, before the run was marked finished)
+        metrics.truncate_after(start if _budget_left(cfg, start, total, state) else start - 1)
+        if latest is None or BEST_FOLDER in state:  # from step 0, no best survives
+            metrics.data["best"] = rewind_best(run, state)
         metrics.update(status=RUNNING, message=f"resumed from step {start}", total_timesteps=start,
                        target_timesteps=total, resumes=metrics.data.get("resumes", 0) + 1)
     else:
@@ -216,13 +231,16 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
     return final
 
 
+def _budget_left(cfg: DictConfig, start: int, total: int, state: dict[str, Any]) -> bool:
+    return start < total and state.get("stop_reason") is None and not (
+        cfg.hparams.episodes is not None and int(state.get("episodes_done", 0)) >= cfg.hparams.episodes)
+
+
 def _finished_record(cfg: DictConfig, run: RunFolder, start: int, total: int,
                      state: dict[str, Any]) -> dict[str, Any] | None:
     """The metrics of a run that has nothing left to do at its checkpoint (budget spent or stopped)
     and already holds its final evaluation there; None when there is work (a larger budget)."""
-    budget_left = start < total and state.get("stop_reason") is None and not (
-        cfg.hparams.episodes is not None and int(state.get("episodes_done", 0)) >= cfg.hparams.episodes)
-    if budget_left or not run.metrics_file.is_file() or not run.final_dir.is_dir():
+    if _budget_left(cfg, start, total, state) or not run.metrics_file.is_file() or not run.final_dir.is_dir():
         return None
     data = MetricsFile.load(run.metrics_file).data
     final = data.get("final") or {}
@@ -242,11 +260,12 @@ def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecE
     # the learning curve ends at the final model; its entry has every field the others have
     metrics.add_eval({**final, "eval_time_s": round(time.monotonic() - t0, 3)})
     state = callback.state()
-    write_model_folder(run.final_dir, model, venv, {**state, **final})
-    save_checkpoint(run, model, venv, state, cfg.checkpoint.keep, cfg.checkpoint.save_replay_buffer)
+    write_model_folder(run, run.final_dir, model, venv, {**state, **final})
     if metrics.data.get("best") is None:
-        write_model_folder(run.best_dir, model, venv, {**state, **final})
+        write_model_folder(run, run.best_dir, model, venv, {**state, **final})
         metrics.data["best"] = {"timesteps": model.num_timesteps, "metric": "final", "value": None}
+        state = callback.state()  # the checkpoint names this best
+    save_checkpoint(run, model, venv, state, cfg.checkpoint.keep, cfg.checkpoint.save_replay_buffer)
     status = EARLY_STOPPED if callback.stop_reason else COMPLETED
     message = callback.stop_reason or f"trained {model.num_timesteps} of {total} steps"
     if callback.episode_budget_spent and not callback.stop_reason:

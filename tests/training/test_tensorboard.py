@@ -48,7 +48,8 @@ def test_a_resume_after_a_kill_never_goes_back(tmp_path: Path) -> None:
     for step_dir in run.root.joinpath("checkpoints").iterdir():
         if int(step_dir.name.split("_")[-1]) > 256:
             shutil.rmtree(step_dir)
-    shutil.rmtree(run.final_dir)
+    shutil.rmtree(run.final_dir.resolve())  # final/ points to its version folder
+    run.final_dir.unlink()
     _, resumed = _train(tmp_path, "eval.every=128", "checkpoint.keep=8", resume=True)
     assert resumed["resumes"] == 1 and "resumed from step 256" not in resumed["message"]
     assert resumed["total_timesteps"] == 512
