@@ -28,10 +28,20 @@ def main(argv: list[str] | None = None) -> int:
     budget, eval_every, final_episodes = (10_000, 5_000, 5) if args.quick else (100_000, 10_000, 100)
 
     with tempfile.TemporaryDirectory(prefix="rlft-bench-zoo-") as tmp:
-        command = ["-m", "rlft.train", "env=cartpole", "hparams=ppo_zoo_cartpole", f"hparams.total_timesteps={budget}",
-                   f"eval.every={eval_every}", "eval.episodes=10", f"eval.final_episodes={final_episodes}",
-                   "early_stop.metric=mean_reward", f"early_stop.target={TARGET_REWARD}", "progress=log",
-                   f"paths.output_dir={tmp}"]
+        command = [
+            "-m",
+            "rlft.train",
+            "env=cartpole",
+            "hparams=ppo_zoo_cartpole",
+            f"hparams.total_timesteps={budget}",
+            f"eval.every={eval_every}",
+            "eval.episodes=10",
+            f"eval.final_episodes={final_episodes}",
+            "early_stop.metric=mean_reward",
+            f"early_stop.target={TARGET_REWARD}",
+            "progress=log",
+            f"paths.output_dir={tmp}",
+        ]
         _, process_s = run_python(command, timeout=1800)
         metrics = read_json(run_folder(Path(tmp)) / "metrics.json")
 
@@ -46,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     ]
     details = {
         "command": "python -m rlft.train " + " ".join(a for a in command[2:] if not a.startswith("paths.")),
-        "status": metrics["status"], "message": metrics["message"], "total_timesteps": metrics["total_timesteps"],
-        "wall_time_s": metrics["wall_time_s"], "process_s": round(process_s, 2),
+        "status": metrics["status"],
+        "message": metrics["message"],
+        "total_timesteps": metrics["total_timesteps"],
+        "wall_time_s": metrics["wall_time_s"],
+        "process_s": round(process_s, 2),
         "curve_steps_reward_evaltime": [[e["timesteps"], e["mean_reward"], e.get("eval_time_s")] for e in periodic],
         "final": final,
     }

@@ -43,8 +43,18 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     registry = work / "champions"
     if not (registry / "bc_weak").is_dir():
-        run_python(["-m", "rlft.register", str(weak), "name=bc_weak", f"paths.registry={registry}", "force=true",
-                    "which=final"], timeout=600)
+        run_python(
+            [
+                "-m",
+                "rlft.register",
+                str(weak),
+                "name=bc_weak",
+                f"paths.registry={registry}",
+                "force=true",
+                "which=final",
+            ],
+            timeout=600,
+        )
     strong = a.strong
     if not Path(strong).exists():  # a champion of the other registry: copy its folder over (read-only)
         import shutil
@@ -53,39 +63,95 @@ def main() -> None:
             shutil.copytree(a.registry / strong, registry / strong)
     recorded, kept = work / "recorded", work / "kept"
     if not (recorded / "manifest.json").is_file():
-        _, wall = run_python(["-m", "rlft.traces", "record", strong, f"paths.registry={registry}", "stage=3",
-                              f"episodes={a.episodes}", f"out={recorded}"], timeout=3600)
+        _, wall = run_python(
+            [
+                "-m",
+                "rlft.traces",
+                "record",
+                strong,
+                f"paths.registry={registry}",
+                "stage=3",
+                f"episodes={a.episodes}",
+                f"out={recorded}",
+            ],
+            timeout=3600,
+        )
     if not (kept / "manifest.json").is_file():
-        done, _ = run_python(["-m", "rlft.traces", "filter", f"in={recorded}", f"out={kept}", "min_success=true",
-                              "achievement_types=coverage_90,stopped_at_end"], timeout=600)
+        done, _ = run_python(
+            [
+                "-m",
+                "rlft.traces",
+                "filter",
+                f"in={recorded}",
+                f"out={kept}",
+                "min_success=true",
+                "achievement_types=coverage_90,stopped_at_end",
+            ],
+            timeout=600,
+        )
         print(done.stdout)
     outputs = work / "outputs"
     runs = sorted((outputs / "distill").glob("BC_*")) if (outputs / "distill").is_dir() else []
     if not runs:
-        run_python(["-m", "rlft.train", f"distill={kept}", "champion=bc_weak", "stage=3", f"distill.epochs={a.epochs}",
-                    f"paths.registry={registry}", f"paths.output_dir={outputs}", "progress=log"], timeout=3600)
+        run_python(
+            [
+                "-m",
+                "rlft.train",
+                f"distill={kept}",
+                "champion=bc_weak",
+                "stage=3",
+                f"distill.epochs={a.epochs}",
+                f"paths.registry={registry}",
+                f"paths.output_dir={outputs}",
+                "progress=log",
+            ],
+            timeout=3600,
+        )
         runs = sorted((outputs / "distill").glob("BC_*"))
     distilled = runs[-1]
     report = work / "compare"
     if not (report / "compare.json").is_file():
-        run_python(["-m", "rlft.compare", "bc_weak", str(distilled), strong, "stages=[3]",
-                    f"episodes={a.eval_episodes}", f"paths.registry={registry}", f"out={report}"], timeout=3600)
+        run_python(
+            [
+                "-m",
+                "rlft.compare",
+                "bc_weak",
+                str(distilled),
+                strong,
+                "stages=[3]",
+                f"episodes={a.eval_episodes}",
+                f"paths.registry={registry}",
+                f"out={report}",
+            ],
+            timeout=3600,
+        )
     compared = json.loads((report / "compare.json").read_text())
     rows_by_model = {r["model"]: r for r in compared["rows"]}
     labels = [m["label"] for m in compared["models"]]
     before, after, teacher = (rows_by_model[label] for label in labels)
     filtered = json.loads((kept / "manifest.json").read_text())["filter"]
     imitation = json.loads((distilled / "metrics.json").read_text())["distill"]
-    rows = [row("recorded episodes (strong, sampled)", filtered["all"]["episodes"], ""),
-            row("recorded success rate", round(filtered["all"]["success_rate"], 3), ""),
-            row("kept episodes (success + coverage_90 + stopped_at_end)", filtered["kept"]["episodes"], ""),
-            row("held-out imitation accuracy", round(imitation["history"][-1].get("held_out_accuracy", 0), 3), ""),
-            row("weak model success on stage 3", before["value"], ""),
-            row("distilled model success on stage 3", after["value"], ""),
-            row("strong model (teacher) success on stage 3", teacher["value"], ""),
-            row("change weak -> distilled (lower 95% bound)", round(after["vs"]["delta_ci95"][0], 3), "", "> 0")]
-    write_result("distill", rows, {"compare": str(report / "report.md"), "distilled_run": str(distilled),
-                                   "filter": filtered, "imitation": imitation}, quick=False)
+    rows = [
+        row("recorded episodes (strong, sampled)", filtered["all"]["episodes"], ""),
+        row("recorded success rate", round(filtered["all"]["success_rate"], 3), ""),
+        row("kept episodes (success + coverage_90 + stopped_at_end)", filtered["kept"]["episodes"], ""),
+        row("held-out imitation accuracy", round(imitation["history"][-1].get("held_out_accuracy", 0), 3), ""),
+        row("weak model success on stage 3", before["value"], ""),
+        row("distilled model success on stage 3", after["value"], ""),
+        row("strong model (teacher) success on stage 3", teacher["value"], ""),
+        row("change weak -> distilled (lower 95% bound)", round(after["vs"]["delta_ci95"][0], 3), "", "> 0"),
+    ]
+    write_result(
+        "distill",
+        rows,
+        {
+            "compare": str(report / "report.md"),
+            "distilled_run": str(distilled),
+            "filter": filtered,
+            "imitation": imitation,
+        },
+        quick=False,
+    )
     print_table(rows)
 
 

@@ -126,8 +126,11 @@ def main() -> None:
         "generation_ms": {k: round(v, 2) for k, v in gen_ms.items()},
         "actions": "uniform random (short episodes: a reset every ~9 steps, the worst case for the pool)",
         "budget_s": budget,
-        "python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
-        "cpus": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -41,15 +41,29 @@ RECIPES: dict[str, list[str]] = {
     "kl": ["finetune.anchor=kl", "finetune.anchor_coef=0.5"],
     # the same recipes with a fine-tuning LR (1e-4 decaying to 1e-5) instead of the champion's 3e-4
     "low_lr": ["hparams.lr=1e-4", "hparams.lr_schedule=linear", "hparams.lr_end=1e-5"],
-    "low_lr_rehearsal_kl": ["hparams.lr=1e-4", "hparams.lr_schedule=linear", "hparams.lr_end=1e-5",
-                            "finetune.rehearsal=0.25", "finetune.anchor=kl", "finetune.anchor_coef=1.0"],
+    "low_lr_rehearsal_kl": [
+        "hparams.lr=1e-4",
+        "hparams.lr_schedule=linear",
+        "hparams.lr_end=1e-5",
+        "finetune.rehearsal=0.25",
+        "finetune.anchor=kl",
+        "finetune.anchor_coef=1.0",
+    ],
 }
 
 
 def _train(args: list[str], name: str, out: Path, log: Path) -> Path:
     """Run ``python -m rlft.train``; return the run folder (its metrics.json is complete)."""
-    command = [sys.executable, "-m", "rlft.train", *args, f"experiment_name={name}", f"paths.output_dir={out}",
-               "progress=log", "progress_every_s=120"]
+    command = [
+        sys.executable,
+        "-m",
+        "rlft.train",
+        *args,
+        f"experiment_name={name}",
+        f"paths.output_dir={out}",
+        "progress=log",
+        "progress_every_s=120",
+    ]
     with log.open("w") as sink:
         done = subprocess.run(command, cwd=REPO, env=python_env(), stdout=sink, stderr=subprocess.STDOUT)
     if done.returncode != 0:
@@ -80,36 +94,93 @@ def _cached(work: Path, name: str, produce) -> Path:
 
 def champion_phase(a: argparse.Namespace, work: Path) -> Path:
     def produce() -> Path:
-        folder = _train(["stage=2", f"seed={a.seed}", f"hparams.total_timesteps={a.champion_budget}",
-                         f"eval.every={a.eval_every}", f"eval.episodes={a.episodes}",
-                         f"eval.final_episodes={a.episodes}", "early_stop.metric=success_rate",
-                         f"early_stop.target={a.champion_target}"], "ftbench_champion", work / "runs",
-                        work / "champion.log")
-        subprocess.run([sys.executable, "-m", "rlft.register", str(folder), f"name={CHAMPION}",
-                        f"paths.registry={work / 'champions'}", "which=best",
-                        *(["force=true"] if a.quick else [])], cwd=REPO, env=python_env(), check=True)
+        folder = _train(
+            [
+                "stage=2",
+                f"seed={a.seed}",
+                f"hparams.total_timesteps={a.champion_budget}",
+                f"eval.every={a.eval_every}",
+                f"eval.episodes={a.episodes}",
+                f"eval.final_episodes={a.episodes}",
+                "early_stop.metric=success_rate",
+                f"early_stop.target={a.champion_target}",
+            ],
+            "ftbench_champion",
+            work / "runs",
+            work / "champion.log",
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rlft.register",
+                str(folder),
+                f"name={CHAMPION}",
+                f"paths.registry={work / 'champions'}",
+                "which=best",
+                *(["force=true"] if a.quick else []),
+            ],
+            cwd=REPO,
+            env=python_env(),
+            check=True,
+        )
         return folder
 
     return _cached(work, "champion", produce)
 
 
 def scratch_phase(a: argparse.Namespace, work: Path) -> Path:
-    return _cached(work, "scratch", lambda: _train(
-        ["stage=3", f"seed={a.seed}", f"hparams.total_timesteps={a.scratch_budget}", f"eval.every={a.eval_every}",
-         f"eval.episodes={a.episodes}", f"eval.final_episodes={a.episodes}"], "ftbench_scratch", work / "runs",
-        work / "scratch.log"))
+    return _cached(
+        work,
+        "scratch",
+        lambda: _train(
+            [
+                "stage=3",
+                f"seed={a.seed}",
+                f"hparams.total_timesteps={a.scratch_budget}",
+                f"eval.every={a.eval_every}",
+                f"eval.episodes={a.episodes}",
+                f"eval.final_episodes={a.episodes}",
+            ],
+            "ftbench_scratch",
+            work / "runs",
+            work / "scratch.log",
+        ),
+    )
 
 
 def recipe_phase(a: argparse.Namespace, work: Path, recipe: str) -> Path:
-    return _cached(work, f"recipe_{recipe}", lambda: _train(
-        [f"champion={CHAMPION}", "stage=3", f"paths.registry={work / 'champions'}", f"seed={a.seed}",
-         f"hparams.total_timesteps={a.budget}", f"eval.every={a.ft_eval_every}", f"eval.episodes={a.episodes}",
-         f"eval.final_episodes={a.episodes}", *RECIPES[recipe]], f"ftbench_{recipe}", work / "runs",
-        work / f"recipe_{recipe}.log"))
+    return _cached(
+        work,
+        f"recipe_{recipe}",
+        lambda: _train(
+            [
+                f"champion={CHAMPION}",
+                "stage=3",
+                f"paths.registry={work / 'champions'}",
+                f"seed={a.seed}",
+                f"hparams.total_timesteps={a.budget}",
+                f"eval.every={a.ft_eval_every}",
+                f"eval.episodes={a.episodes}",
+                f"eval.final_episodes={a.episodes}",
+                *RECIPES[recipe],
+            ],
+            f"ftbench_{recipe}",
+            work / "runs",
+            work / f"recipe_{recipe}.log",
+        ),
+    )
 
 
-def summarise(recipe: str, folder: Path, bar: float, scratch_steps: int | None, high_bar: float,
-              scratch_high: int | None, scratch_budget: int) -> dict[str, Any]:
+def summarise(
+    recipe: str,
+    folder: Path,
+    bar: float,
+    scratch_steps: int | None,
+    high_bar: float,
+    scratch_high: int | None,
+    scratch_budget: int,
+) -> dict[str, Any]:
     metrics = _metrics(folder)
     pre_post = metrics["pre_post"]
     original, target = pre_post["original"], pre_post["target"]
@@ -120,16 +191,23 @@ def summarise(recipe: str, folder: Path, bar: float, scratch_steps: int | None, 
     high_ratio = None if high is None else high / (scratch_high or scratch_budget)
     pre, post = original["before"]["success_rate"], original["after"]["success_rate"]
     return {
-        "recipe": recipe, "args": RECIPES[recipe], "run_folder": str(folder),
+        "recipe": recipe,
+        "args": RECIPES[recipe],
+        "run_folder": str(folder),
         "steps_to_scratch_final": steps,
-        "steps_ratio": round(steps / scratch_steps, 4) if steps is not None and scratch_steps else
-        (0.0 if steps == 0 else None),
-        "steps_to_high_bar": high, "high_bar_ratio": None if high_ratio is None else round(high_ratio, 4),
+        "steps_ratio": round(steps / scratch_steps, 4)
+        if steps is not None and scratch_steps
+        else (0.0 if steps == 0 else None),
+        "steps_to_high_bar": high,
+        "high_bar_ratio": None if high_ratio is None else round(high_ratio, 4),
         "high_bar_ratio_is_upper_bound": scratch_high is None,
-        "target_before": target["before"]["success_rate"], "target_after": target["after"]["success_rate"],
-        "original_before": pre, "original_after": post,
+        "target_before": target["before"]["success_rate"],
+        "target_after": target["after"]["success_rate"],
+        "original_before": pre,
+        "original_after": post,
         "retention": round(post / pre, 4) if pre else None,
-        "verdict": pre_post.get("verdict"), "train_wall_s": metrics.get("train_time_s"),
+        "verdict": pre_post.get("verdict"),
+        "train_wall_s": metrics.get("train_time_s"),
         "curve": [(e["timesteps"], e["success_rate"]) for e in curve],
     }
 
@@ -145,8 +223,9 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=10_000)
     parser.add_argument("--ft-eval-every", type=int, default=5_000)
     parser.add_argument("--episodes", type=int, default=100)
-    parser.add_argument("--high-bar", type=float, default=0.9,
-                        help="also compare steps to this success (scratch's final may be near 0)")
+    parser.add_argument(
+        "--high-bar", type=float, default=0.9, help="also compare steps to this success (scratch's final may be near 0)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the plumbing, not the figures")
@@ -169,13 +248,16 @@ def main() -> None:
     bar = scratch["final"]["success_rate"]
     scratch_steps = _first_reaching(scratch["eval"], bar)
     scratch_high = _first_reaching(scratch["eval"], a.high_bar)
-    results = [summarise(r, folders[r], bar, scratch_steps, a.high_bar, scratch_high, a.scratch_budget)
-               for r in a.recipes]
+    results = [
+        summarise(r, folders[r], bar, scratch_steps, a.high_bar, scratch_high, a.scratch_budget) for r in a.recipes
+    ]
 
-    rows = [row("champion (stage 2) success, as registered", champion["metrics"]["success_rate"], ""),
-            row("scratch stage 3: final success S", bar, ""),
-            row("scratch stage 3: steps to first reach S", scratch_steps, "steps"),
-            row(f"scratch stage 3: steps to success >= {a.high_bar}", scratch_high, "steps")]
+    rows = [
+        row("champion (stage 2) success, as registered", champion["metrics"]["success_rate"], ""),
+        row("scratch stage 3: final success S", bar, ""),
+        row("scratch stage 3: steps to first reach S", scratch_steps, "steps"),
+        row(f"scratch stage 3: steps to success >= {a.high_bar}", scratch_high, "steps"),
+    ]
     for r in results:
         rows.append(row(f"{r['recipe']}: steps to S / scratch's", r["steps_ratio"], "", "<= 0.25"))
         bound = " (upper bound: scratch never got there)" if r["high_bar_ratio_is_upper_bound"] else ""
@@ -183,12 +265,16 @@ def main() -> None:
         rows.append(row(f"{r['recipe']}: stage-3 success after", r["target_after"], ""))
         rows.append(row(f"{r['recipe']}: retention on stage 2 (post/pre)", r["retention"], ""))
     best = max((r for r in results if r["retention"] is not None), key=lambda r: r["retention"], default=None)
-    rows.append(row(f"best retention ({best['recipe'] if best else '-'})", best["retention"] if best else None, "",
-                    ">= 0.95"))
-    details = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()},
-               "champion_run": str(champion_phase(a, a.workdir)), "scratch_curve":
-               [(e["timesteps"], e["success_rate"]) for e in scratch["eval"]], "recipes": results,
-               "wall_s": round(time.perf_counter() - t0, 1)}
+    rows.append(
+        row(f"best retention ({best['recipe'] if best else '-'})", best["retention"] if best else None, "", ">= 0.95")
+    )
+    details = {
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()},
+        "champion_run": str(champion_phase(a, a.workdir)),
+        "scratch_curve": [(e["timesteps"], e["success_rate"]) for e in scratch["eval"]],
+        "recipes": results,
+        "wall_s": round(time.perf_counter() - t0, 1),
+    }
     write_result("finetune", rows, details, quick=a.quick)
     print_table(rows)
 

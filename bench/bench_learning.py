@@ -26,35 +26,71 @@ from bench.common import REPO, RESULTS_DIR, print_table, python_env, read_result
 
 # agent -> its overrides: the standard agent with its default StopPPO (stop-label BCE), the same
 # Discrete(9) agent with plain PPO (the baseline), and the decoupled stop head.
-ARCHS = {"standard": ["env=curve_trace"], "standard_plain": ["env=curve_trace", "hparams=ppo_curve_trace_plain"],
-         "decoupled": ["env=curve_trace_decoupled"]}
+ARCHS = {
+    "standard": ["env=curve_trace"],
+    "standard_plain": ["env=curve_trace", "hparams=ppo_curve_trace_plain"],
+    "decoupled": ["env=curve_trace_decoupled"],
+}
 
 
-def run_job(arch: str, stage: int, budget: int, target: float, eval_every: int, episodes: int, seed: int,
-            out: Path, overrides: list[str]) -> dict:
-    args = [sys.executable, "-m", "rlft.train", *ARCHS[arch], f"stage={stage}",
-            f"hparams.total_timesteps={budget}", f"eval.every={eval_every}", f"eval.episodes={episodes}",
-            f"eval.final_episodes={episodes}", "early_stop.metric=success_rate", f"early_stop.target={target}",
-            f"seed={seed}", "progress=log", "progress_every_s=60", f"paths.output_dir={out}",
-            f"experiment_name=learn_{arch}_s{stage}_seed{seed}", *overrides]
+def run_job(
+    arch: str,
+    stage: int,
+    budget: int,
+    target: float,
+    eval_every: int,
+    episodes: int,
+    seed: int,
+    out: Path,
+    overrides: list[str],
+) -> dict:
+    args = [
+        sys.executable,
+        "-m",
+        "rlft.train",
+        *ARCHS[arch],
+        f"stage={stage}",
+        f"hparams.total_timesteps={budget}",
+        f"eval.every={eval_every}",
+        f"eval.episodes={episodes}",
+        f"eval.final_episodes={episodes}",
+        "early_stop.metric=success_rate",
+        f"early_stop.target={target}",
+        f"seed={seed}",
+        "progress=log",
+        "progress_every_s=60",
+        f"paths.output_dir={out}",
+        f"experiment_name=learn_{arch}_s{stage}_seed{seed}",
+        *overrides,
+    ]
     t0 = time.perf_counter()
     done = subprocess.run(args, cwd=REPO, env=python_env(), capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if done.returncode != 0:
-        return {"arch": arch, "stage": stage, "seed": seed, "error": (done.stdout + done.stderr)[-1500:],
-                "wall_s": wall}
+        return {
+            "arch": arch,
+            "stage": stage,
+            "seed": seed,
+            "error": (done.stdout + done.stderr)[-1500:],
+            "wall_s": wall,
+        }
     metrics_file = next(out.glob(f"train/learn_{arch}_s{stage}_seed{seed}_*/metrics.json"))
     metrics = json.loads(metrics_file.read_text())
     reached = next((e for e in metrics["eval"] if (e.get("success_rate") or 0) >= target), None)
     train_wall = metrics.get("wall_time_s")
     steps_total = metrics["total_timesteps"]
     return {
-        "arch": arch, "stage": stage, "seed": seed,
+        "arch": arch,
+        "stage": stage,
+        "seed": seed,
         "steps_to_target": reached["timesteps"] if reached else None,
         "wall_to_target_s": round(train_wall * reached["timesteps"] / steps_total, 1) if reached else None,
         "final_success": metrics["final"]["success_rate"],
-        "steps": steps_total, "train_wall_s": train_wall, "steps_per_s": round(steps_total / train_wall, 1),
-        "status": metrics["status"], "curve": [(e["timesteps"], e["success_rate"]) for e in metrics["eval"]],
+        "steps": steps_total,
+        "train_wall_s": train_wall,
+        "steps_per_s": round(steps_total / train_wall, 1),
+        "status": metrics["status"],
+        "curve": [(e["timesteps"], e["success_rate"]) for e in metrics["eval"]],
         "run_folder": str(metrics_file.parent),
     }
 
@@ -70,11 +106,21 @@ def plot_results(jobs: list[dict], name: str = "learning") -> list[Path]:
         runs = [j for j in jobs if j["stage"] == stage and "curve" in j]
         label = {id(j): f"{j['arch']} seed {j['seed']}" for j in runs}
         curves = {label[id(j)]: [{"timesteps": t, "success_rate": s} for t, s in j["curve"]] for j in runs}
-        styles = {label[id(j)]: {"color": f"C{archs.index(j['arch'])}", "markersize": 2.5,
-                                 "linestyle": ("-", "--", ":", "-.")[j["seed"] % 4]} for j in runs}
-        path = plot_learning_curves(curves, RESULTS_DIR / f"{name}_stage{stage}.png",
-                                    f"CurveTrace stage {stage} from scratch (100 deterministic episodes per point)",
-                                    styles=styles, target=0.9)
+        styles = {
+            label[id(j)]: {
+                "color": f"C{archs.index(j['arch'])}",
+                "markersize": 2.5,
+                "linestyle": ("-", "--", ":", "-.")[j["seed"] % 4],
+            }
+            for j in runs
+        }
+        path = plot_learning_curves(
+            curves,
+            RESULTS_DIR / f"{name}_stage{stage}.png",
+            f"CurveTrace stage {stage} from scratch (100 deterministic episodes per point)",
+            styles=styles,
+            target=0.9,
+        )
         if path is not None:
             written.append(path)
     return written
@@ -108,8 +154,12 @@ def main() -> None:
     out = a.keep_runs or Path(tempfile.mkdtemp(prefix="rlft-learn-"))
     jobs = [(arch, stage, seed) for arch in a.archs for stage in a.stages for seed in a.seeds]
     with ThreadPoolExecutor(max_workers=a.parallel) as pool:
-        results = list(pool.map(lambda j: run_job(j[0], j[1], a.budget, a.target, a.eval_every, a.episodes,
-                                                  j[2], out, a.overrides), jobs))
+        results = list(
+            pool.map(
+                lambda j: run_job(j[0], j[1], a.budget, a.target, a.eval_every, a.episodes, j[2], out, a.overrides),
+                jobs,
+            )
+        )
     rows = []
     for r in results:
         label = f"{r['arch']} stage {r['stage']} seed {r['seed']}"
@@ -124,10 +174,10 @@ def main() -> None:
             for stage in a.stages:
                 runs = [r for r in results if (r["arch"], r["stage"]) == (arch, stage)]
                 reached = sum(r.get("steps_to_target") is not None for r in runs)
-                rows.append(row(f"{arch} stage {stage}: seeds reaching {a.target}", f"{reached} of {len(runs)}", "",
-                                None))
-    write_result(a.name, rows, {"settings": vars(a) | {"keep_runs": str(a.keep_runs)}, "jobs": results},
-                 quick=a.quick)
+                rows.append(
+                    row(f"{arch} stage {stage}: seeds reaching {a.target}", f"{reached} of {len(runs)}", "", None)
+                )
+    write_result(a.name, rows, {"settings": vars(a) | {"keep_runs": str(a.keep_runs)}, "jobs": results}, quick=a.quick)
     print_table(rows)
     if not a.quick:
         plot_results(results, a.name)

@@ -25,8 +25,10 @@ MUST_NOT_IMPORT = ("torch", "stable_baselines3")
 
 def imported_heavy(importtime_stderr: str) -> dict[str, bool]:
     """Which top-level heavy packages appear in ``python -X importtime`` output."""
-    names = {m.group(1).split(".")[0]
-             for m in re.finditer(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", importtime_stderr, re.M)}
+    names = {
+        m.group(1).split(".")[0]
+        for m in re.finditer(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", importtime_stderr, re.M)
+    }
     return {pkg: pkg in names for pkg in HEAVY}
 
 
@@ -49,9 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         row("cfg_job_wall_median", median(times), "s", f"< {TARGET_S}"),
         row("no_torch_or_sb3_import", light, "", "== True"),
     ]
-    details = {"command": "python -m rlft.train --cfg job", "runs_s": [round(t, 3) for t in times],
-               "min_s": round(min(times), 3), "max_s": round(max(times), 3), "heavy_imports": heavy,
-               "files_written_to_output_dir": left_behind}
+    details = {
+        "command": "python -m rlft.train --cfg job",
+        "runs_s": [round(t, 3) for t in times],
+        "min_s": round(min(times), 3),
+        "max_s": round(max(times), 3),
+        "heavy_imports": heavy,
+        "files_written_to_output_dir": left_behind,
+    }
     write_result(NAME, rows, details, quick=args.quick)
     print_table(rows)
     print(f"runs: {details['runs_s']}  heavy imports: {', '.join(k for k, v in heavy.items() if v) or 'none'}")

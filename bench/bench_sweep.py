@@ -11,7 +11,6 @@ import argparse
 import csv
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
@@ -21,9 +20,20 @@ from bench.common import print_table, row, run_python, write_result
 
 
 def sweep(launcher: list[str], steps: int, out: Path) -> tuple[float, list[dict[str, str]]]:
-    args = ["-m", "rlft.train", "-m", *launcher, "seed=1,2,3,4", "stage=1", f"hparams.total_timesteps={steps}",
-            "eval.every=0", "eval.final_episodes=20", "progress=none", f"paths.output_dir={out / 'outputs'}",
-            f"hydra.sweep.dir={out / 'sweep'}"]
+    args = [
+        "-m",
+        "rlft.train",
+        "-m",
+        *launcher,
+        "seed=1,2,3,4",
+        "stage=1",
+        f"hparams.total_timesteps={steps}",
+        "eval.every=0",
+        "eval.final_episodes=20",
+        "progress=none",
+        f"paths.output_dir={out / 'outputs'}",
+        f"hydra.sweep.dir={out / 'sweep'}",
+    ]
     _, wall = run_python(args, timeout=3600)
     with open(out / "sweep" / "summary.csv", encoding="utf-8") as handle:
         return wall, list(csv.DictReader(handle))
@@ -40,12 +50,18 @@ def main() -> None:
     joblib_wall, joblib_rows = sweep(["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], steps, root / "joblib")
     ratio = joblib_wall / basic_wall
     ok = all(r["status"] == "completed" for r in basic_rows + joblib_rows)
-    rows = [row("basic launcher: 4 jobs wall time", round(basic_wall, 1), "s"),
-            row("joblib (2 workers): 4 jobs wall time", round(joblib_wall, 1), "s"),
-            row("joblib / basic wall time", round(ratio, 3), "", "<= 0.6"),
-            row("every job completed", ok, "", "== True")]
-    write_result("sweep", rows, {"steps_per_job": steps, "folder": str(root),
-                                 "jobs": {"basic": basic_rows, "joblib": joblib_rows}}, quick=a.quick)
+    rows = [
+        row("basic launcher: 4 jobs wall time", round(basic_wall, 1), "s"),
+        row("joblib (2 workers): 4 jobs wall time", round(joblib_wall, 1), "s"),
+        row("joblib / basic wall time", round(ratio, 3), "", "<= 0.6"),
+        row("every job completed", ok, "", "== True"),
+    ]
+    write_result(
+        "sweep",
+        rows,
+        {"steps_per_job": steps, "folder": str(root), "jobs": {"basic": basic_rows, "joblib": joblib_rows}},
+        quick=a.quick,
+    )
     print_table(rows)
 
 

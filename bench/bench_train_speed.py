@@ -75,8 +75,8 @@ def measure_bare(steps: int, kwargs: dict[str, Any]) -> dict[str, Any]:
 
     spec = json.dumps({"steps": steps, "kwargs": kwargs, "seed": SEED})
     done, total_s = run_python([__file__, "--bare-worker", spec], timeout=900)
-    line = next(l for l in done.stdout.splitlines() if l.startswith(RESULT_PREFIX))
-    result = json.loads(line[len(RESULT_PREFIX):])
+    line = next(out for out in done.stdout.splitlines() if out.startswith(RESULT_PREFIX))
+    result = json.loads(line[len(RESULT_PREFIX) :])
     return {"steps": result["steps"], "learn_s": result["learn_s"], "process_s": total_s}
 
 
@@ -84,9 +84,18 @@ def measure_rlft(steps: int, n_steps: int | None, defaults: bool) -> dict[str, A
     from bench.common import read_json, run_folder, run_python
 
     with tempfile.TemporaryDirectory(prefix="rlft-bench-train-") as tmp:
-        args = ["-m", "rlft.train", "env=cartpole", "hparams=ppo", f"hparams.total_timesteps={steps}",
-                f"seed={SEED}", "torch_threads=1", "eval.final_episodes=1", "progress=log",
-                f"paths.output_dir={tmp}"]
+        args = [
+            "-m",
+            "rlft.train",
+            "env=cartpole",
+            "hparams=ppo",
+            f"hparams.total_timesteps={steps}",
+            f"seed={SEED}",
+            "torch_threads=1",
+            "eval.final_episodes=1",
+            "progress=log",
+            f"paths.output_dir={tmp}",
+        ]
         if n_steps is not None:
             args.append(f"hparams.n_steps={n_steps}")
         if not defaults:
@@ -94,8 +103,12 @@ def measure_rlft(steps: int, n_steps: int | None, defaults: bool) -> dict[str, A
         _, total_s = run_python(args, timeout=900)
         metrics = read_json(run_folder(Path(tmp)) / "metrics.json")
     periodic_evals = len(metrics["eval"]) - 1  # the last entry is the final evaluation
-    return {"steps": metrics["total_timesteps"], "learn_s": metrics["train_time_s"], "process_s": total_s,
-            "periodic_evals": periodic_evals}
+    return {
+        "steps": metrics["total_timesteps"],
+        "learn_s": metrics["train_time_s"],
+        "process_s": total_s,
+        "periodic_evals": periodic_evals,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,8 +143,11 @@ def main(argv: list[str] | None = None) -> int:
             result["steps_per_s"] = result["steps"] / result["learn_s"]
             result["loadavg_1m"] = round(os.getloadavg()[0], 2)
             runs[name].append(result)
-            print(f"round {r + 1}/{rounds} {name:13s} {result['steps_per_s']:8.1f} steps/s "
-                  f"(learn {result['learn_s']:.2f} s, process {result['process_s']:.2f} s)", flush=True)
+            print(
+                f"round {r + 1}/{rounds} {name:13s} {result['steps_per_s']:8.1f} steps/s "
+                f"(learn {result['learn_s']:.2f} s, process {result['process_s']:.2f} s)",
+                flush=True,
+            )
 
     sps = {name: median([x["steps_per_s"] for x in runs[name]]) for name in names}
     paired = [a["steps_per_s"] / b["steps_per_s"] for a, b in zip(runs["rlft"], runs["bare"])]
@@ -144,12 +160,18 @@ def main(argv: list[str] | None = None) -> int:
         row("ratio_default_over_bare", round(sps["rlft_default"] / sps["bare"], 4), ""),
     ]
     details = {
-        "steps_per_run": steps, "rounds": rounds, "n_envs": N_ENVS, "seed": SEED, "ppo_kwargs": kwargs,
+        "steps_per_run": steps,
+        "rounds": rounds,
+        "n_envs": N_ENVS,
+        "seed": SEED,
+        "ppo_kwargs": kwargs,
         "median_steps_per_s": {k: round(v, 1) for k, v in sps.items()},
         "paired_ratios": [round(x, 4) for x in paired],
-        "runs": runs, "loadavg_1m_before": load_before, "loadavg_1m_after": machine_info()["loadavg_1m"],
+        "runs": runs,
+        "loadavg_1m_before": load_before,
+        "loadavg_1m_after": machine_info()["loadavg_1m"],
         "notes": "rlft learn_s = metrics.json train_time_s (the training loop, like the bare model.learn); "
-                 "bare learn_s = model.learn only; process_s = whole interpreter incl. imports.",
+        "bare learn_s = model.learn only; process_s = whole interpreter incl. imports.",
     }
     write_result(NAME, rows, details, quick=args.quick)
     print_table(rows)

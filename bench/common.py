@@ -58,8 +58,7 @@ def row(metric: str, value: Any, unit: str = "", target: str | None = None) -> d
 
 def write_result(name: str, rows: list[dict[str, Any]], details: dict[str, Any], *, quick: bool) -> Path:
     path = RESULTS_DIR / f"{name}.json"
-    atomic_write_json(path, {"name": name, "machine": machine_info(), "quick": quick, "rows": rows,
-                             "details": details})
+    atomic_write_json(path, {"name": name, "machine": machine_info(), "quick": quick, "rows": rows, "details": details})
     return path
 
 
@@ -110,8 +109,9 @@ def run_python(args: Sequence[str], *, timeout: float, cwd: Path = REPO) -> tupl
     """Run ``python <args>``; returns the finished process and its wall time in seconds. A non-zero
     exit raises with the tail of the child's output (a benchmark that crashed must say why)."""
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, *args], cwd=cwd, env=python_env(), capture_output=True, text=True,
-                          timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=python_env(), capture_output=True, text=True, timeout=timeout
+    )
     elapsed = time.perf_counter() - t0
     if done.returncode != 0:
         tail = (done.stdout + done.stderr)[-3000:]

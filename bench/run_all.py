@@ -39,8 +39,7 @@ def run_one(name: str, quick: bool) -> tuple[bool, float]:
     before = result.stat().st_mtime if result.is_file() else None
     print(f"\n=== {name} ({script.name}{' --quick' if quick else ''})", flush=True)
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, str(script), *(["--quick"] if quick else [])], cwd=REPO,
-                          env=python_env())
+    done = subprocess.run([sys.executable, str(script), *(["--quick"] if quick else [])], cwd=REPO, env=python_env())
     elapsed = time.perf_counter() - t0
     wrote = result.is_file() and result.stat().st_mtime != before
     if done.returncode != 0:
@@ -64,8 +63,13 @@ def summary_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shrink every benchmark to a smoke run")
-    parser.add_argument("--only", metavar="NAME", action="append", default=[],
-                        help=f"run only these (repeat or comma-separate): {', '.join(BENCHMARKS)}")
+    parser.add_argument(
+        "--only",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help=f"run only these (repeat or comma-separate): {', '.join(BENCHMARKS)}",
+    )
     args = parser.parse_args(argv)
     selected = [n for part in args.only for n in part.split(",") if n] or list(BENCHMARKS)
     unknown = [n for n in selected if n not in BENCHMARKS]
@@ -86,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         result = read_result(name) if outcome[name] == "ok" else None
         rows = summary_rows(result) if result is not None else [row(outcome[name], None)]
         summary += [{**r, "bench": name} for r in rows]
-    print(f"\n=== summary{' (quick)' if args.quick else ''}: "
-          + ", ".join(f"{n} {durations[n]:.0f}s" for n in durations))
+    print(
+        f"\n=== summary{' (quick)' if args.quick else ''}: " + ", ".join(f"{n} {durations[n]:.0f}s" for n in durations)
+    )
     print_table(summary, bench="")
     missed = [f"{r['bench']}.{r['metric']}" for r in summary if verdict(r["passed"]) == "MISS"]
     if missed:

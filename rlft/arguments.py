@@ -22,7 +22,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from rlft.errors import ConfigError
 
@@ -33,7 +33,11 @@ TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 # old spellings that are no longer options, and what replaced them (when the command has it)
 RENAMED = {
-    "registry": "paths.registry", "output": "out", "input": "in", "from": "which", "output_dir": "paths.output_dir",
+    "registry": "paths.registry",
+    "output": "out",
+    "input": "in",
+    "from": "which",
+    "output_dir": "paths.output_dir",
     "no_tensorboard": "tensorboard",
 }
 
@@ -78,7 +82,8 @@ class Option:
         if self.choices:
             return "|".join(self.choices)
         return self.metavar or {"int": "N", "float": "X", "bool": "true|false", "path": "DIR", "list": "a,b"}.get(
-            self.type, "VALUE")
+            self.type, "VALUE"
+        )
 
     def usage_token(self) -> str:
         """``name=NAME`` (required), ``[force=true]`` (a bool shows the value that changes
@@ -246,8 +251,12 @@ class Command:
 
     def usage(self) -> str:
         module, _, sub = self.name.partition(" ")
-        lines = [*_wrap(self.usage_line(), "       "),
-                 f"  (python -m rlft.{module}{' ' + sub if sub else ''} ... is the same)", "", *_wrap(self.summary)]
+        lines = [
+            *_wrap(self.usage_line(), "       "),
+            f"  (python -m rlft.{module}{' ' + sub if sub else ''} ... is the same)",
+            "",
+            *_wrap(self.summary),
+        ]
         if self.description:
             lines += ["", *_wrap(self.description.strip())]
         if self.positionals:
@@ -258,8 +267,9 @@ class Command:
             if o.required:
                 note = "required"
             else:
-                shown = o.default_text or (_show(o.default) if o.default is not None and not callable(o.default)
-                                           else None)
+                shown = o.default_text or (
+                    _show(o.default) if o.default is not None and not callable(o.default) else None
+                )
                 note = f"default: {shown}" if shown else ""
             lines.append(_row(f"{o.name}={o.placeholder()}", f"{o.help}{f' ({note})' if note else ''}"))
         lines.append(_row("-h, --help", "show this help and exit"))
@@ -301,16 +311,16 @@ class Command:
                 overrides.append(arg)
                 continue
             close = difflib.get_close_matches(key, list(by_name), n=3)
-            hint = f"did you mean {' or '.join(close)}?" if close else \
-                f"options are {', '.join(by_name) or 'none'}"
+            hint = f"did you mean {' or '.join(close)}?" if close else f"options are {', '.join(by_name) or 'none'}"
             raise ConfigError(f"unknown option {key!r} for {self.module}: {hint}")
         values = self._positionals(words)
         for option in self.options:
             if option.name in raw:
                 values[option.dest] = option.convert(raw[option.name])
             elif option.required:
-                raise ConfigError(f"{self.prog}: missing {option.name}={option.placeholder()} "
-                                  f"({option.help}); see {self.prog} --help")
+                raise ConfigError(
+                    f"{self.prog}: missing {option.name}={option.placeholder()} ({option.help}); see {self.prog} --help"
+                )
             else:
                 values[option.dest] = option.default_value()
         return Arguments(values, overrides, set(raw))
@@ -319,7 +329,7 @@ class Command:
         values: dict[str, Any] = {}
         rest = list(words)
         for i, p in enumerate(self.positionals):
-            later = sum(q.at_least for q in self.positionals[i + 1:])
+            later = sum(q.at_least for q in self.positionals[i + 1 :])
             room = len(rest) - later
             take = room if p.at_most is None else min(room, p.at_most)
             if take < p.at_least:
@@ -327,15 +337,17 @@ class Command:
                     raise ConfigError(f"{self.prog}: missing {p.name} (see {self.prog} --help)")
                 hint = f"; {p.hint}" if p.hint else ""
                 raise ConfigError(f"{self.prog} needs at least {p.at_least} {p.name}s, got {len(rest)}{hint}")
-            taken, rest = rest[:max(take, 0)], rest[max(take, 0):]
+            taken, rest = rest[: max(take, 0)], rest[max(take, 0) :]
             values[p.name.lower()] = (taken[0] if taken else None) if p.at_most == 1 else taken
         if rest:
             if self.positionals and self.positionals[-1].at_most is not None:
                 last = self.positionals[-1]
                 total = len(words)
                 count = "one" if last.at_most == 1 and len(self.positionals) == 1 else str(last.at_most)
-                raise ConfigError(f"{self.prog} takes {count} {last.name}, got {total} ({', '.join(words)})"
-                                  f"{'; ' + last.hint if last.hint else ''}; options are key=value")
+                raise ConfigError(
+                    f"{self.prog} takes {count} {last.name}, got {total} ({', '.join(words)})"
+                    f"{'; ' + last.hint if last.hint else ''}; options are key=value"
+                )
             raise ConfigError(f"{self.prog} takes no positional words, got {', '.join(rest)}: options are key=value")
         return values
 
@@ -345,8 +357,9 @@ COLUMN = 28
 
 
 def _wrap(text: str, indent: str = "", first: str = "") -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False,
-                         break_long_words=False) or [""]
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False
+    ) or [""]
 
 
 def _row(left: str, right: str) -> str:
@@ -367,8 +380,14 @@ class Group:
     commands: dict[str, Command] = field(default_factory=dict)
 
     def usage(self) -> str:
-        lines = [f"usage: rlft {self.name} {'|'.join(self.commands)} ...",
-                 f"  (python -m rlft.{self.name} ... is the same)", "", self.summary, "", "subcommands:"]
+        lines = [
+            f"usage: rlft {self.name} {'|'.join(self.commands)} ...",
+            f"  (python -m rlft.{self.name} ... is the same)",
+            "",
+            self.summary,
+            "",
+            "subcommands:",
+        ]
         lines += [_row(name, command.summary) for name, command in self.commands.items()]
         lines += ["", f"rlft {self.name} <subcommand> --help shows its options."]
         return "\n".join(lines) + "\n"
@@ -384,8 +403,9 @@ class Group:
             flags = [arg for arg in argv if is_flag(arg)]
             if flags:
                 raise flag_error(flags[0], f"rlft {self.name}", (o for c in self.commands.values() for o in c.options))
-            raise ConfigError(f"rlft {self.name}: give a subcommand: {', '.join(self.commands)} (see rlft {self.name} "
-                              "--help)")
+            raise ConfigError(
+                f"rlft {self.name}: give a subcommand: {', '.join(self.commands)} (see rlft {self.name} --help)"
+            )
         first = words[0]
         word = argv[first]
         if word not in self.commands:
@@ -395,7 +415,7 @@ class Group:
             close = difflib.get_close_matches(word, list(self.commands), n=1)
             hint = f"did you mean {close[0]}?" if close else f"use one of {', '.join(self.commands)}"
             raise ConfigError(f"unknown subcommand {word!r} for rlft {self.name}: {hint}")
-        return word, argv[:first] + argv[first + 1:]
+        return word, argv[:first] + argv[first + 1 :]
 
     def parse(self, argv: Sequence[str] | None = None) -> tuple[str, Arguments]:
         word, rest = self.split(argv)
@@ -403,10 +423,17 @@ class Group:
 
 
 def registry_option() -> Option:
-    return Option("paths.registry", "path", default=default_registry, metavar="DIR",
-                  default_text="$RLFT_REGISTRY, else champions", help="the champion registry root")
+    return Option(
+        "paths.registry",
+        "path",
+        default=default_registry,
+        metavar="DIR",
+        default_text="$RLFT_REGISTRY, else champions",
+        help="the champion registry root",
+    )
 
 
 def which_option(default: str) -> Option:
-    return Option("which", "str", default=default, choices=("best", "final"),
-                  help="which model of a run folder: best/ or final/")
+    return Option(
+        "which", "str", default=default, choices=("best", "final"), help="which model of a run folder: best/ or final/"
+    )

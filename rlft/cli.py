@@ -32,12 +32,16 @@ def describe_config_error(exc: BaseException) -> str | None:
 
             close = difflib.get_close_matches(option, exc.options, n=1, cutoff=0.6)
             hint = f"did you mean {group}={close[0]}? " if close else ""
-            return (f"unknown option {option!r} for config group {group!r}: "
-                    f"{hint}choose one of {', '.join(sorted(exc.options, key=_natural))}")
+            return (
+                f"unknown option {option!r} for config group {group!r}: "
+                f"{hint}choose one of {', '.join(sorted(exc.options, key=_natural))}"
+            )
         return _first_line(str(exc))
     if isinstance(exc, OverrideParseException):
-        return (f"{exc.override!r} is not a valid key=value override: quote a value with spaces or "
-                "non-ASCII characters (key='...'), or see https://hydra.cc/docs/advanced/override_grammar/basic")
+        return (
+            f"{exc.override!r} is not a valid key=value override: quote a value with spaces or "
+            "non-ASCII characters (key='...'), or see https://hydra.cc/docs/advanced/override_grammar/basic"
+        )
     cause = exc.__cause__ if isinstance(exc, HydraException) else exc
     if isinstance(cause, OmegaConfBaseException):
         key = getattr(cause, "full_key", None)
@@ -48,8 +52,10 @@ def describe_config_error(exc: BaseException) -> str | None:
         if isinstance(cause, (ConfigKeyError, ConfigAttributeError)):
             from rlft.config.keys import suggest
 
-            hint = suggest(str(key or getattr(cause, "key", "") or "")) or \
-                "check the key name: rlft train --cfg job shows every key"
+            hint = (
+                suggest(str(key or getattr(cause, "key", "") or ""))
+                or "check the key name: rlft train --cfg job shows every key"
+            )
         else:
             hint = "fix the value in the override or config file"
         return f"{context}: {message} ({hint})" if context else f"{message} ({hint})"

@@ -21,11 +21,14 @@ from rlft.assess.cli import OVERRIDES_HELP, judge_options, model
 from rlft.cli import user_errors
 
 COMMAND = Command(
-    "compare", "Compare models on the same fixed-seed episodes, with paired changes against the first.",
+    "compare",
+    "Compare models on the same fixed-seed episodes, with paired changes against the first.",
     positionals=(model(at_least=2, at_most=None, hint="one model: rlft evaluate MODEL"),),
-    options=judge_options("compare"), overrides=OVERRIDES_HELP,
+    options=judge_options("compare"),
+    overrides=OVERRIDES_HELP,
     description="Writes report.md, compare.json, stages.png, actions.png and learning_curves.png; nothing is "
-                "written when an input is wrong.")
+    "written when an input is wrong.",
+)
 
 
 def comparison_rows(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -39,8 +42,14 @@ def comparison_rows(labels: list[str], results: dict[str, list[dict[str, Any]]])
         for label in labels:
             mine = results[label][i]
             interval = mine.get("success_ci95") if metric == "success_rate" else mine["mean_reward_ci95"]
-            row = {"stage": stage["stage"], "model": label, "metric": metric, "value": mine[metric],
-                   "ci95": interval, "vs": None}
+            row = {
+                "stage": stage["stage"],
+                "model": label,
+                "metric": metric,
+                "value": mine[metric],
+                "ci95": interval,
+                "vs": None,
+            }
             if label != baseline:
                 row["vs"] = paired_change(stage, mine)
             rows.append(row)
@@ -49,8 +58,10 @@ def comparison_rows(labels: list[str], results: dict[str, list[dict[str, Any]]])
 
 def table(rows: list[dict[str, Any]], baseline: str) -> list[str]:
     """Markdown table lines."""
-    lines = [f"| stage | model | value [95% CI] | change vs {baseline} [95% CI] | P(better than {baseline}) |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"| stage | model | value [95% CI] | change vs {baseline} [95% CI] | P(better than {baseline}) |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         value = f"{r['value']:.3f} [{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]"
         if r["vs"] is None:
@@ -68,8 +79,10 @@ def efficiency(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> s
     for i, stage in enumerate(results[labels[0]]):
         for label in labels:
             s = results[label][i]
-            lines.append(f"| {stage['stage']} | {label} | {s['reward_per_step']:.4f} | {s['mean_length']:.1f} | "
-                         f"{s['mean_reward']:.3f} |")
+            lines.append(
+                f"| {stage['stage']} | {label} | {s['reward_per_step']:.4f} | {s['mean_length']:.1f} | "
+                f"{s['mean_reward']:.3f} |"
+            )
     return "\n".join(lines)
 
 
@@ -93,29 +106,55 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
         for target in targets:
             check_runs_on(source, policy, probe_spaces(target.cfg), f"stage {target.label}")
         policies.append(policy)
-    folder = cli.output_folder(args, "compare", "_vs_".join(s.label for s in sources[:2])[:80],
-                               targets[0].cfg.paths.output_dir)
-    results = {label: judge.evaluate_stages(source, policy, targets, args.episodes, args.deterministic)
-               for label, source, policy in zip(labels, sources, policies)}
+    folder = cli.output_folder(
+        args, "compare", "_vs_".join(s.label for s in sources[:2])[:80], targets[0].cfg.paths.output_dir
+    )
+    results = {
+        label: judge.evaluate_stages(source, policy, targets, args.episodes, args.deterministic)
+        for label, source, policy in zip(labels, sources, policies)
+    }
     rows = comparison_rows(labels, results)
     folder.mkdir(parents=True, exist_ok=True)
     plot_stage_bars(results, folder / "stages.png", title=f"{args.episodes} paired episodes per stage")
     first = targets[0].label
-    actions = plot_action_shares({label: results[label][0].get("action_shares", {}) for label in labels},
-                                 folder / "actions.png", title=f"actions on stage {first}")
-    curves = plot_learning_curves({label: s.curve for label, s in zip(labels, sources)},
-                                  folder / "learning_curves.png", title="evaluation during training")
-    report = {"models": [{"label": label, "spec": s.spec, "kind": s.kind} for label, s in zip(labels, sources)],
-              "baseline": labels[0], "episodes": args.episodes, "deterministic": args.deterministic,
-              "eval_seed": targets[0].cfg.eval.seed, "env": targets[0].cfg.env.name, "overrides": args.overrides,
-              "rows": rows, "stages": results, "packages": package_versions()}
+    actions = plot_action_shares(
+        {label: results[label][0].get("action_shares", {}) for label in labels},
+        folder / "actions.png",
+        title=f"actions on stage {first}",
+    )
+    curves = plot_learning_curves(
+        {label: s.curve for label, s in zip(labels, sources)},
+        folder / "learning_curves.png",
+        title="evaluation during training",
+    )
+    report = {
+        "models": [{"label": label, "spec": s.spec, "kind": s.kind} for label, s in zip(labels, sources)],
+        "baseline": labels[0],
+        "episodes": args.episodes,
+        "deterministic": args.deterministic,
+        "eval_seed": targets[0].cfg.eval.seed,
+        "env": targets[0].cfg.env.name,
+        "overrides": args.overrides,
+        "rows": rows,
+        "stages": results,
+        "packages": package_versions(),
+    }
     atomic_write_json(folder / "compare.json", report)
-    markdown = [f"# {' vs '.join(labels)}", "",
-                f"{args.episodes} episodes per stage on the same seeds (from {report['eval_seed']}), "
-                f"{'deterministic' if args.deterministic else 'stochastic'} actions, env {report['env']}. "
-                f"Changes are paired (per episode) against {labels[0]}, with 95% bootstrap intervals; "
-                "P(better) is the bootstrap probability that the mean change is above 0.", "",
-                *table(rows, labels[0]), "", efficiency(labels, results), "", "![per-stage results](stages.png)", ""]
+    markdown = [
+        f"# {' vs '.join(labels)}",
+        "",
+        f"{args.episodes} episodes per stage on the same seeds (from {report['eval_seed']}), "
+        f"{'deterministic' if args.deterministic else 'stochastic'} actions, env {report['env']}. "
+        f"Changes are paired (per episode) against {labels[0]}, with 95% bootstrap intervals; "
+        "P(better) is the bootstrap probability that the mean change is above 0.",
+        "",
+        *table(rows, labels[0]),
+        "",
+        efficiency(labels, results),
+        "",
+        "![per-stage results](stages.png)",
+        "",
+    ]
     if actions is not None:
         markdown += [f"![action shares on stage {first}](actions.png)", ""]
     if curves is not None:

@@ -30,12 +30,21 @@ COMMANDS = {
 
 def usage() -> str:
     width = max(map(len, COMMANDS))
-    lines = [f"usage: rlft <command> [args]   (rlft {rlft.__version__}; rlft <command> --help for each)", "",
-             "commands:"]
+    lines = [
+        f"usage: rlft <command> [args]   (rlft {rlft.__version__}; rlft <command> --help for each)",
+        "",
+        "commands:",
+    ]
     lines += [f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items()]
-    lines += ["", "Every command takes key=value options (Hydra style); python -m rlft.<command> is the same.",
-              "Examples:", "  rlft init my_project", "  rlft train env=cartpole hparams.total_timesteps=20000",
-              "  rlft train champion=best_stop stage=11 hparams.lr=1e-6", "  rlft champions list"]
+    lines += [
+        "",
+        "Every command takes key=value options (Hydra style); python -m rlft.<command> is the same.",
+        "Examples:",
+        "  rlft init my_project",
+        "  rlft train env=cartpole hparams.total_timesteps=20000",
+        "  rlft train champion=best_stop stage=11 hparams.lr=1e-6",
+        "  rlft champions list",
+    ]
     return "\n".join(lines)
 
 

@@ -28,10 +28,16 @@ from rlft.arguments import Command, Option, registry_option
 from rlft.cli import user_errors
 
 QUICK_NETWORK = [
-    "env.n_envs=2", "hparams.n_steps=64", "hparams.batch_size=64", "hparams.n_epochs=1",
+    "env.n_envs=2",
+    "hparams.n_steps=64",
+    "hparams.batch_size=64",
+    "hparams.n_epochs=1",
     "hparams.policy_kwargs.features_extractor_kwargs.features_dim=16",
-    "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]", "hparams.policy_kwargs.net_arch=[8]",
-    "eval.every=512", "eval.episodes=4", "eval.final_episodes=8",
+    "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]",
+    "hparams.policy_kwargs.net_arch=[8]",
+    "eval.every=512",
+    "eval.episodes=4",
+    "eval.final_episodes=8",
 ]
 
 
@@ -44,8 +50,13 @@ def _run(args: list[str], *, allow: tuple[int, ...] = (0,)) -> subprocess.Comple
     shown = " ".join(shlex.quote(a) for a in args)
     print(f"\n$ rlft {shown}", flush=True)
     lines = []
-    with subprocess.Popen([sys.executable, "-m", "rlft", *args], text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}) as child:
+    with subprocess.Popen(
+        [sys.executable, "-m", "rlft", *args],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    ) as child:
         assert child.stdout is not None
         for line in child.stdout:
             lines.append(line)
@@ -67,14 +78,16 @@ def _folders(parent: Path) -> set[Path]:
 
 
 COMMAND = Command(
-    "demo", "The whole rlft loop on CurveTrace at small scale: curriculum, champion, fine-tune, promotion, "
-            "comparison, export (about 10 minutes on 2 CPU cores).",
+    "demo",
+    "The whole rlft loop on CurveTrace at small scale: curriculum, champion, fine-tune, promotion, "
+    "comparison, export (about 10 minutes on 2 CPU cores).",
     options=(
         Option("quick", "bool", default=False, help="tiny budgets: checks the plumbing in about a minute"),
         Option("paths.output_dir", "path", default="outputs", help="where every step writes its folders"),
         registry_option(),
     ),
-    description="Each step is the command a user would type, printed before it runs.")
+    description="Each step is the command a user would type, printed before it runs.",
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -91,8 +104,17 @@ def main(argv: list[str] | None = None) -> None:
     try:
         before = _folders(out / "curriculum")
         budget = ["curriculum.max_timesteps_per_stage=1024", "curriculum.on_fail=continue"] if args.quick else []
-        _run(["train", "curriculum=curve_trace_short", "curriculum.stop=2", f"experiment_name={name}",
-              *budget, *small, *common])
+        _run(
+            [
+                "train",
+                "curriculum=curve_trace_short",
+                "curriculum.stop=2",
+                f"experiment_name={name}",
+                *budget,
+                *small,
+                *common,
+            ]
+        )
         curriculum = _new_folder(out / "curriculum", before)
         gate = ["force=true"] if args.quick else []
         done = _run(["register", str(curriculum), f"name={name}", f"paths.registry={registry}", *gate])
@@ -100,30 +122,63 @@ def main(argv: list[str] | None = None) -> None:
 
         before = _folders(out / "finetune")
         ft_budget = "hparams.total_timesteps=2048" if args.quick else "hparams.total_timesteps=60000"
-        _run(["train", f"champion={champion}", "stage=3", "stage_overrides.noise_sigma=0.07",
-              "stage_overrides.min_intensity=0.5", ft_budget, "hparams.lr=1e-4", "hparams.lr_schedule=linear",
-              "hparams.lr_end=1e-5", "finetune.rehearsal=0.25", "finetune.anchor=ewc", "finetune.anchor_coef=1.0",
-              f"experiment_name={name}_noisy3", *common,
-              *(["eval.every=1024", "eval.episodes=4", "eval.final_episodes=8"] if args.quick else
-                ["eval.every=10000", "eval.episodes=50"])])
+        _run(
+            [
+                "train",
+                f"champion={champion}",
+                "stage=3",
+                "stage_overrides.noise_sigma=0.07",
+                "stage_overrides.min_intensity=0.5",
+                ft_budget,
+                "hparams.lr=1e-4",
+                "hparams.lr_schedule=linear",
+                "hparams.lr_end=1e-5",
+                "finetune.rehearsal=0.25",
+                "finetune.anchor=ewc",
+                "finetune.anchor_coef=1.0",
+                f"experiment_name={name}_noisy3",
+                *common,
+                *(
+                    ["eval.every=1024", "eval.episodes=4", "eval.final_episodes=8"]
+                    if args.quick
+                    else ["eval.every=10000", "eval.episodes=50"]
+                ),
+            ]
+        )
         fine_tune = _new_folder(out / "finetune", before)
 
-        promoted = _run(["promote", str(fine_tune), f"paths.registry={registry}"],
-                        allow=(0, 1)).returncode == 0
+        promoted = _run(["promote", str(fine_tune), f"paths.registry={registry}"], allow=(0, 1)).returncode == 0
         episodes = "episodes=8" if args.quick else "episodes=100"
-        _run(["compare", champion, str(fine_tune), "stages=[2,3]", episodes, f"paths.registry={registry}",
-              f"out={reports / 'compare'}", f"paths.output_dir={out}"])
+        _run(
+            [
+                "compare",
+                champion,
+                str(fine_tune),
+                "stages=[2,3]",
+                episodes,
+                f"paths.registry={registry}",
+                f"out={reports / 'compare'}",
+                f"paths.output_dir={out}",
+            ]
+        )
         _run(["export", name, "format=hf", f"out={reports / 'export_hf'}", f"paths.registry={registry}"])
-        _run(["export", name, "format=onnx", f"out={reports / 'export_onnx'}",
-              f"paths.registry={registry}"])
+        _run(["export", name, "format=onnx", f"out={reports / 'export_onnx'}", f"paths.registry={registry}"])
     except DemoFailed as exc:
         print(f"\ndemo stopped: {exc}", file=sys.stderr)
         sys.exit(1)
     _summary(name, registry, champion, curriculum, fine_tune, promoted, reports, time.monotonic() - t0)
 
 
-def _summary(name: str, registry: str, champion: str, curriculum: Path, fine_tune: Path, promoted: bool,
-             reports: Path, seconds: float) -> None:
+def _summary(
+    name: str,
+    registry: str,
+    champion: str,
+    curriculum: Path,
+    fine_tune: Path,
+    promoted: bool,
+    reports: Path,
+    seconds: float,
+) -> None:
     from rlft.champions.registry import Registry
 
     registry_ = Registry(registry)
@@ -131,7 +186,8 @@ def _summary(name: str, registry: str, champion: str, curriculum: Path, fine_tun
     metrics = json.loads((fine_tune / "metrics.json").read_text())
     pre_post = metrics["pre_post"]
     lines = [
-        "", f"demo finished in {seconds / 60:.1f} min",
+        "",
+        f"demo finished in {seconds / 60:.1f} min",
         f"  curriculum (stages 1-2):  {curriculum}  (plots/curriculum.png)",
         f"  champion registered:      {champion}, success {base.manifest['metrics']['success_rate']} on stage 2",
         f"  fine-tune on noisy stage 3: {fine_tune}  (plots/pre_post.png)",

@@ -24,26 +24,49 @@ from rlft.assess.cli import OVERRIDES_HELP, judge_options, model
 from rlft.cli import user_errors
 
 COMMAND = Command(
-    "evaluate", "Evaluate one model per stage, with intervals, on fixed seeds.",
+    "evaluate",
+    "Evaluate one model per stage, with intervals, on fixed seeds.",
     positionals=(model(hint="to judge several models on the same episodes: rlft compare A B ..."),),
-    options=judge_options("evaluate"), overrides=OVERRIDES_HELP,
+    options=judge_options("evaluate"),
+    overrides=OVERRIDES_HELP,
     description="Writes evaluation.json and evaluation.png and prints a table; nothing is written when an input is "
-                "wrong.")
+    "wrong.",
+)
 
 
 def stage_table(label: str, stages: list[dict[str, Any]]) -> str:
     """One row per stage; CurveTrace's columns show '-' for other envs."""
     from rlft.assess.judge import ENV_METRICS
 
-    header = ["stage", "success [95% CI]", "reward [95% CI]", "length", "end err", "cover", "early", "late", "lost",
-              "stuck"]
+    header = [
+        "stage",
+        "success [95% CI]",
+        "reward [95% CI]",
+        "length",
+        "end err",
+        "cover",
+        "early",
+        "late",
+        "lost",
+        "stuck",
+    ]
     rows = [header]
     for s in stages:
-        success = "-" if s.get("success_rate") is None else \
-            f"{s['success_rate']:.3f} [{s['success_ci95'][0]:.2f},{s['success_ci95'][1]:.2f}]"
+        success = (
+            "-"
+            if s.get("success_rate") is None
+            else f"{s['success_rate']:.3f} [{s['success_ci95'][0]:.2f},{s['success_ci95'][1]:.2f}]"
+        )
         lo, hi = s["mean_reward_ci95"]
-        rows.append([str(s["stage"]), success, f"{s['mean_reward']:.2f} [{lo:.2f},{hi:.2f}]", f"{s['mean_length']:.1f}",
-                     *(f"{s[k]:.2f}" if k in s else "-" for k in ENV_METRICS)])
+        rows.append(
+            [
+                str(s["stage"]),
+                success,
+                f"{s['mean_reward']:.2f} [{lo:.2f},{hi:.2f}]",
+                f"{s['mean_length']:.1f}",
+                *(f"{s[k]:.2f}" if k in s else "-" for k in ENV_METRICS),
+            ]
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
     return "\n".join([label, *lines])
@@ -52,8 +75,13 @@ def stage_table(label: str, stages: list[dict[str, Any]]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     with user_errors():
         result, folder = run(sys.argv[1:] if argv is None else argv)
-    print(stage_table(f"{result['model']} ({result['episodes']} episodes per stage, "
-                      f"{'deterministic' if result['deterministic'] else 'stochastic'})", result["stages"]))
+    print(
+        stage_table(
+            f"{result['model']} ({result['episodes']} episodes per stage, "
+            f"{'deterministic' if result['deterministic'] else 'stochastic'})",
+            result["stages"],
+        )
+    )
     print(f"wrote {folder / 'evaluation.json'} and {folder / 'evaluation.png'}")
 
 
@@ -70,10 +98,18 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     policy = judge.prepare(source, targets)
     folder = cli.output_folder(args, "evaluate", source.label, targets[0].cfg.paths.output_dir)
     stages = judge.evaluate_stages(source, policy, targets, args.episodes, args.deterministic)
-    result = {"model": source.label, "spec": source.spec, "kind": source.kind, "episodes": args.episodes,
-              "deterministic": args.deterministic, "eval_seed": targets[0].cfg.eval.seed,
-              "env": targets[0].cfg.env.name, "overrides": args.overrides, "stages": stages,
-              "packages": package_versions()}
+    result = {
+        "model": source.label,
+        "spec": source.spec,
+        "kind": source.kind,
+        "episodes": args.episodes,
+        "deterministic": args.deterministic,
+        "eval_seed": targets[0].cfg.eval.seed,
+        "env": targets[0].cfg.env.name,
+        "overrides": args.overrides,
+        "stages": stages,
+        "packages": package_versions(),
+    }
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_json(folder / "evaluation.json", result)
     plot_stage_bars({source.label: stages}, folder / "evaluation.png", title=f"{source.label}: per-stage evaluation")

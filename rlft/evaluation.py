@@ -14,8 +14,9 @@ import numpy as np
 
 
 class Policy(Protocol):
-    def predict(self, observation: Any, state: Any = None, episode_start: Any = None,
-                deterministic: bool = False) -> tuple[np.ndarray, Any]: ...
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = False
+    ) -> tuple[np.ndarray, Any]: ...
 
 
 # observations -> what the policy sees, e.g. VecNormalize.normalize_obs (whose stubs also take dict observations)
@@ -25,8 +26,9 @@ ObsTransform = Callable[[np.ndarray], Any]
 class EpisodeObserver(Protocol):
     """Sees every step of an evaluation (e.g. the trace recorder): episode ``i`` is seed ``seeds[i]``."""
 
-    def on_step(self, episode: int, observation: Any, action: Any, reward: float, done: bool,
-                info: dict[str, Any]) -> None: ...
+    def on_step(
+        self, episode: int, observation: Any, action: Any, reward: float, done: bool, info: dict[str, Any]
+    ) -> None: ...
 
     def on_end(self, episode: int, info: dict[str, Any]) -> None: ...
 
@@ -72,7 +74,11 @@ class EvalResult:
     def action_shares(self) -> dict[str, float]:
         """Share of each action taken (per head for multi-part actions), for histograms."""
         total = sum(self.action_counts.values())
-        return {key: count / total for key, count in sorted(self.action_counts.items(), key=_action_order)} if total else {}
+        return (
+            {key: count / total for key, count in sorted(self.action_counts.items(), key=_action_order)}
+            if total
+            else {}
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,9 +93,15 @@ class EpisodeRunner:
     def __init__(self, make_env: Callable[[], Any], n_parallel: int = 8) -> None:
         self.envs = [make_env() for _ in range(max(1, n_parallel))]
 
-    def evaluate(self, policy: Policy, seeds: Sequence[int], *, deterministic: bool = True,
-                 obs_transform: ObsTransform | None = None,
-                 observer: EpisodeObserver | None = None) -> EvalResult:
+    def evaluate(
+        self,
+        policy: Policy,
+        seeds: Sequence[int],
+        *,
+        deterministic: bool = True,
+        obs_transform: ObsTransform | None = None,
+        observer: EpisodeObserver | None = None,
+    ) -> EvalResult:
         """Run one episode per seed and collect returns, lengths, success and final-info means."""
         envs = self.envs[: max(1, min(len(self.envs), len(seeds)))]
         return _run_episodes(policy, envs, list(seeds), deterministic, obs_transform, observer)
@@ -112,15 +124,21 @@ def evaluate(
     """One-off evaluation: build the envs, run one episode per seed, close them."""
     runner = EpisodeRunner(make_env, min(n_parallel, max(1, len(seeds))))
     try:
-        return runner.evaluate(policy, seeds, deterministic=deterministic, obs_transform=obs_transform,
-                               observer=observer)
+        return runner.evaluate(
+            policy, seeds, deterministic=deterministic, obs_transform=obs_transform, observer=observer
+        )
     finally:
         runner.close()
 
 
-def _run_episodes(policy: Policy, envs: list[Any], seeds: list[int], deterministic: bool,
-                  obs_transform: ObsTransform | None,
-                  observer: EpisodeObserver | None = None) -> EvalResult:
+def _run_episodes(
+    policy: Policy,
+    envs: list[Any],
+    seeds: list[int],
+    deterministic: bool,
+    obs_transform: ObsTransform | None,
+    observer: EpisodeObserver | None = None,
+) -> EvalResult:
     n_episodes = len(seeds)
     rewards = np.zeros(n_episodes)
     lengths = np.zeros(n_episodes, dtype=int)

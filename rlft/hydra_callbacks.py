@@ -40,8 +40,10 @@ class SweepChecksAndSummary(Callback):
         params = OmegaConf.select(config, "hydra.sweeper.params")
         Path(config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)  # Optuna's sqlite storage lives there
         try:
-            check_space(cast("dict[str, Any]", OmegaConf.to_container(params)) if params is not None else None,
-                        list(config.hydra.overrides.task))
+            check_space(
+                cast("dict[str, Any]", OmegaConf.to_container(params)) if params is not None else None,
+                list(config.hydra.overrides.task),
+            )
         except Exception as exc:
             raise AbortRun(exc) from exc
 
@@ -62,5 +64,6 @@ class SweepChecksAndSummary(Callback):
         print(render_table(sweep_dir))
         print(f"sweep: {result['jobs']} jobs, {result['failed']} failed; summary: {sweep_dir / 'summary.md'}")
         if result["failed"] == result["jobs"]:
-            raise AbortRun(RunFolderError(f"every job of the sweep failed ({result['jobs']}): see "
-                                          f"{sweep_dir / 'summary.md'}"))
+            raise AbortRun(
+                RunFolderError(f"every job of the sweep failed ({result['jobs']}): see {sweep_dir / 'summary.md'}")
+            )

@@ -105,11 +105,11 @@ rather than silently replacing one of the two. Runs land in `outputs/`, champion
 def write_project(folder: Path) -> list[Path]:
     """Write the starter files under ``folder``; refuses when any of them exists already."""
     folder = folder.expanduser()
-    clashes = [name for name in FILES if (folder / name).exists()] + \
-        (["conf/"] if (folder / "conf").exists() else [])
+    clashes = [name for name in FILES if (folder / name).exists()] + (["conf/"] if (folder / "conf").exists() else [])
     if clashes:
-        raise ConfigError(f"{folder / clashes[0]} exists already: rlft init writes into a new project folder "
-                          "(pick another DIR)")
+        raise ConfigError(
+            f"{folder / clashes[0]} exists already: rlft init writes into a new project folder (pick another DIR)"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".rlft-init-", dir=folder))
     try:
@@ -125,10 +125,12 @@ def write_project(folder: Path) -> list[Path]:
 
 
 COMMAND = Command(
-    "init", "Write a starter project: a conf/ folder (an env, two stages, a curriculum, an experiment, "
-            "commented) and a README, runnable as they are.",
+    "init",
+    "Write a starter project: a conf/ folder (an env, two stages, a curriculum, an experiment, "
+    "commented) and a README, runnable as they are.",
     positionals=(Positional("DIR", "the project folder (created; nothing in it is overwritten)"),),
-    description="rlft finds the project's conf/ when run from DIR, or through --config-dir / RLFT_CONFIG_DIR.")
+    description="rlft finds the project's conf/ when run from DIR, or through --config-dir / RLFT_CONFIG_DIR.",
+)
 
 
 def main(argv: list[str] | None = None) -> None:

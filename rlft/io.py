@@ -11,11 +11,10 @@ import os
 import shutil
 import signal
 import tempfile
-from fnmatch import fnmatch
 from contextlib import contextmanager
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, Iterator
-
 
 FAULT_ENV = "RLFT_FAULT"  # tests only: ``count:<file>`` or ``<pattern>:<n>`` (see tests/faults.py)
 _fault_hits: dict[str, int] = {}

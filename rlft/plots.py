@@ -59,8 +59,13 @@ def plot_curriculum(metrics: dict[str, Any], path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(8, 3.8), dpi=110)
     for stage in stages:
         points = [e for e in history if e.get("stage") == stage["id"]]
-        ax.plot([e["timesteps"] for e in points], [e[key] for e in points], marker="o", markersize=3,
-                label=f"stage {stage['id']}{'' if stage['promoted'] else ' (not promoted)'}")
+        ax.plot(
+            [e["timesteps"] for e in points],
+            [e[key] for e in points],
+            marker="o",
+            markersize=3,
+            label=f"stage {stage['id']}{'' if stage['promoted'] else ' (not promoted)'}",
+        )
         ax.axvline(stage["start_step"], color="grey", linestyle="--", linewidth=0.8)
     if key == "success_rate":
         ax.set_ylim(-0.02, 1.02)
@@ -87,9 +92,19 @@ def plot_pre_post(pre_post: dict[str, Any], path: Path, title: str = "") -> Path
         intervals = [pre_post[s][when].get("success_ci95") for s in stages]
         errors = None
         if all(intervals):
-            errors = [[v - lo for v, (lo, _) in zip(values, intervals)], [hi - v for v, (_, hi) in zip(values, intervals)]]
-        ax.bar([i + (offset - 0.5) * width for i in range(len(stages))], values, width, yerr=errors, capsize=4,
-               color=colour, label=when)
+            errors = [
+                [v - lo for v, (lo, _) in zip(values, intervals)],
+                [hi - v for v, (_, hi) in zip(values, intervals)],
+            ]
+        ax.bar(
+            [i + (offset - 0.5) * width for i in range(len(stages))],
+            values,
+            width,
+            yerr=errors,
+            capsize=4,
+            color=colour,
+            label=when,
+        )
     ax.set_xticks(range(len(stages)), [f"{s}\n{pre_post[s]['stage']}" for s in stages])
     if metric == "success_rate":
         ax.set_ylim(0, 1.05)
@@ -109,17 +124,26 @@ def plot_stage_bars(models: dict[str, list[dict[str, Any]]], path: Path, title: 
     plt = _pyplot()
     first = next(iter(models.values()))
     stages = [s["stage"] for s in first]
-    metric = "success_rate" if all(s.get("success_rate") is not None for m in models.values() for s in m) \
-        else "mean_reward"
+    metric = (
+        "success_rate" if all(s.get("success_rate") is not None for m in models.values() for s in m) else "mean_reward"
+    )
     interval = "success_ci95" if metric == "success_rate" else "mean_reward_ci95"
     fig, ax = plt.subplots(figsize=(max(4.5, 1.2 * len(stages) * max(1, len(models)) ** 0.5 + 2), 3.6), dpi=110)
     width = 0.8 / len(models)
     for k, (label, results) in enumerate(models.items()):
         values = [s[metric] for s in results]
-        errors = [[v - s[interval][0] for v, s in zip(values, results)],
-                  [s[interval][1] - v for v, s in zip(values, results)]]
-        ax.bar([i + (k - (len(models) - 1) / 2) * width for i in range(len(stages))], values, width, yerr=errors,
-               capsize=3, label=label)
+        errors = [
+            [v - s[interval][0] for v, s in zip(values, results)],
+            [s[interval][1] - v for v, s in zip(values, results)],
+        ]
+        ax.bar(
+            [i + (k - (len(models) - 1) / 2) * width for i in range(len(stages))],
+            values,
+            width,
+            yerr=errors,
+            capsize=3,
+            label=label,
+        )
     ax.set_xticks(range(len(stages)), [f"stage {s}" for s in stages])
     if metric == "success_rate":
         ax.set_ylim(0, 1.05)
@@ -131,8 +155,13 @@ def plot_stage_bars(models: dict[str, list[dict[str, Any]]], path: Path, title: 
     return _save(fig, path)
 
 
-def plot_learning_curves(curves: dict[str, list[dict[str, Any]]], path: Path, title: str = "",
-                         styles: dict[str, dict[str, Any]] | None = None, target: float | None = None) -> Path | None:
+def plot_learning_curves(
+    curves: dict[str, list[dict[str, Any]]],
+    path: Path,
+    title: str = "",
+    styles: dict[str, dict[str, Any]] | None = None,
+    target: float | None = None,
+) -> Path | None:
     """Evaluation histories of several runs on one axis (success rate, else mean reward).
 
     ``styles``: matplotlib line keywords per label (colour, linestyle); ``target``: a grey line there.
@@ -141,7 +170,9 @@ def plot_learning_curves(curves: dict[str, list[dict[str, Any]]], path: Path, ti
     if not curves:
         return None
     plt = _pyplot()
-    key = "success_rate" if all(e.get("success_rate") is not None for c in curves.values() for e in c) else "mean_reward"
+    key = (
+        "success_rate" if all(e.get("success_rate") is not None for c in curves.values() for e in c) else "mean_reward"
+    )
     fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=110)
     for label, curve in curves.items():
         style = {"marker": "o", "markersize": 3, **(styles or {}).get(label, {})}
@@ -165,12 +196,18 @@ def plot_action_shares(models: dict[str, dict[str, float]], path: Path, title: s
     if not models:
         return None
     plt = _pyplot()
-    actions = sorted({a for shares in models.values() for a in shares}, key=lambda a: tuple(int(p) for p in a.split(":")))
+    actions = sorted(
+        {a for shares in models.values() for a in shares}, key=lambda a: tuple(int(p) for p in a.split(":"))
+    )
     fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(actions) * len(models) + 2), 3.4), dpi=110)
     width = 0.8 / len(models)
     for k, (label, shares) in enumerate(models.items()):
-        ax.bar([i + (k - (len(models) - 1) / 2) * width for i in range(len(actions))],
-               [shares.get(a, 0.0) for a in actions], width, label=label)
+        ax.bar(
+            [i + (k - (len(models) - 1) / 2) * width for i in range(len(actions))],
+            [shares.get(a, 0.0) for a in actions],
+            width,
+            label=label,
+        )
     ax.set_xticks(range(len(actions)), actions)
     ax.set_xlabel("action")
     ax.set_ylabel("share of steps")

@@ -23,16 +23,24 @@ EXIT_NOT_PROMOTED = 1
 DEFAULT_TOLERANCE = 0.05
 
 COMMAND = Command(
-    "promote", "Adopt a fine-tune as its champion's next version only if it is a real improvement.",
+    "promote",
+    "Adopt a fine-tune as its champion's next version only if it is a real improvement.",
     positionals=(Positional("RUN", "a fine-tune run folder (outputs/finetune/FT_...)"),),
     options=(
-        Option("tolerance", "float", default=DEFAULT_TOLERANCE, minimum=0.0, maximum=1.0,
-               help="largest allowed drop on the champion's original stage"),
+        Option(
+            "tolerance",
+            "float",
+            default=DEFAULT_TOLERANCE,
+            minimum=0.0,
+            maximum=1.0,
+            help="largest allowed drop on the champion's original stage",
+        ),
         registry_option(),
     ),
     description="Promotes when the target stage improved (the lower bound of the paired 95% interval of the change "
-                "is above 0) and the original stage dropped by no more than tolerance; otherwise prints the failed "
-                "check and exits 1, the registry untouched.")
+    "is above 0) and the original stage dropped by no more than tolerance; otherwise prints the failed "
+    "check and exits 1, the registry untouched.",
+)
 
 
 def _pre_post(run_dir: Path) -> dict[str, Any]:
@@ -41,15 +49,20 @@ def _pre_post(run_dir: Path) -> dict[str, Any]:
 
     run = RunFolder(run_dir)
     if not run.metrics_file.is_file():
-        raise RunFolderError(f"{run_dir} has no metrics.json: promote takes a fine-tune run folder "
-                             "(outputs/finetune/FT_...)")
+        raise RunFolderError(
+            f"{run_dir} has no metrics.json: promote takes a fine-tune run folder (outputs/finetune/FT_...)"
+        )
     metrics = read_json(run.metrics_file)
     if metrics.get("kind") != "finetune":
-        raise RunFolderError(f"{run_dir} is not a fine-tune (metrics.json kind={metrics.get('kind')!r}): promote "
-                             "takes outputs/finetune/FT_...; register other runs with rlft register")
+        raise RunFolderError(
+            f"{run_dir} is not a fine-tune (metrics.json kind={metrics.get('kind')!r}): promote "
+            "takes outputs/finetune/FT_...; register other runs with rlft register"
+        )
     if "pre_post" not in metrics:
-        raise RunFolderError(f"{run_dir} has no pre/post evaluation (status {metrics.get('status')!r}): "
-                             "finish the fine-tune first (resume=<run dir>)")
+        raise RunFolderError(
+            f"{run_dir} has no pre/post evaluation (status {metrics.get('status')!r}): "
+            "finish the fine-tune first (resume=<run dir>)"
+        )
     return metrics
 
 
@@ -60,24 +73,39 @@ def checks(pre_post: dict[str, Any], tolerance: float) -> list[dict[str, Any]]:
     low, high = change["delta_ci95"] or (None, None)
     metric = change["metric"]
     before, after = target["before"][metric], target["after"][metric]
-    result = [{
-        "check": "improved", "stage": target["stage"], "before": before, "after": after, "delta": change["delta"],
-        "delta_ci95": change["delta_ci95"], "passed": low is not None and low > 0,
-        "text": f"target stage {target['stage']}: {metric} {before:.3f} -> {after:.3f}, change {change['delta']:+.3f} "
-                f"[{low:+.3f}, {high:+.3f}] (needs the lower bound > 0)" if low is not None else
-                f"target stage {target['stage']}: no interval for the change",
-    }]
+    result = [
+        {
+            "check": "improved",
+            "stage": target["stage"],
+            "before": before,
+            "after": after,
+            "delta": change["delta"],
+            "delta_ci95": change["delta_ci95"],
+            "passed": low is not None and low > 0,
+            "text": f"target stage {target['stage']}: {metric} {before:.3f} -> {after:.3f}, change {change['delta']:+.3f} "
+            f"[{low:+.3f}, {high:+.3f}] (needs the lower bound > 0)"
+            if low is not None
+            else f"target stage {target['stage']}: no interval for the change",
+        }
+    ]
     if "original" in pre_post:
         original = pre_post["original"]
         change = original["change"]
         metric = change["metric"]
         before, after = original["before"][metric], original["after"][metric]
-        result.append({
-            "check": "kept", "stage": original["stage"], "before": before, "after": after, "delta": change["delta"],
-            "tolerance": tolerance, "passed": change["delta"] >= -tolerance - 1e-9,
-            "text": f"original stage {original['stage']}: {metric} {before:.3f} -> {after:.3f}, change "
-                    f"{change['delta']:+.3f} (may drop at most {tolerance})",
-        })
+        result.append(
+            {
+                "check": "kept",
+                "stage": original["stage"],
+                "before": before,
+                "after": after,
+                "delta": change["delta"],
+                "tolerance": tolerance,
+                "passed": change["delta"] >= -tolerance - 1e-9,
+                "text": f"original stage {original['stage']}: {metric} {before:.3f} -> {after:.3f}, change "
+                f"{change['delta']:+.3f} (may drop at most {tolerance})",
+            }
+        )
     return result
 
 
@@ -93,8 +121,16 @@ def promote(run_dir: Path, registry_root: str, tolerance: float) -> tuple[bool, 
         return False, results, parent
     name, _ = parse_ref(parent)
     champion = Registry(registry_root).register(
-        run_dir, name, source="final",
-        promotion={"parent": parent, "tolerance": tolerance, "checks": results, "fine_tune_run": str(run_dir.resolve())})
+        run_dir,
+        name,
+        source="final",
+        promotion={
+            "parent": parent,
+            "tolerance": tolerance,
+            "checks": results,
+            "fine_tune_run": str(run_dir.resolve()),
+        },
+    )
     return True, results, champion.ref
 
 

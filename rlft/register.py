@@ -17,7 +17,8 @@ DEFAULT_REGISTRY_ENV = REGISTRY_ENV  # kept for importers; the registry default 
 __all__ = ["COMMAND", "DEFAULT_REGISTRY_ENV", "default_registry", "main"]
 
 COMMAND = Command(
-    "register", "Bank a run's model as a champion, behind a success gate.",
+    "register",
+    "Bank a run's model as a champion, behind a success gate.",
     positionals=(Positional("RUN", "a run folder (outputs/train/..., a curriculum folder or one of its stages)"),),
     options=(
         Option("name", "str", required=True, metavar="NAME", help="champion name: letters, digits, '_', '.', '-'"),
@@ -26,7 +27,8 @@ COMMAND = Command(
         which_option("best"),
         registry_option(),
     ),
-    description="Registering an existing name creates its next version (NAME@v2); nothing is ever overwritten.")
+    description="Registering an existing name creates its next version (NAME@v2); nothing is ever overwritten.",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -34,12 +36,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         args = COMMAND.parse(sys.argv[1:] if argv is None else argv)
         from rlft.champions.registry import Registry
 
-        champion = Registry(args.paths_registry).register(args.run, args.name, min_success=args.min_success,
-                                                          force=args.force, source=args.which)
+        champion = Registry(args.paths_registry).register(
+            args.run, args.name, min_success=args.min_success, force=args.force, source=args.which
+        )
         success = champion.manifest["metrics"]["success_rate"]
         forced = " (forced below the gate)" if champion.manifest["gate"]["forced"] else ""
-        print(f"registered {champion.ref} ({champion.manifest['architecture']}, success {success}){forced}: "
-              f"{champion.folder}")
+        print(
+            f"registered {champion.ref} ({champion.manifest['architecture']}, success {success}){forced}: "
+            f"{champion.folder}"
+        )
 
 
 if __name__ == "__main__":

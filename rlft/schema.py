@@ -14,8 +14,7 @@ from typing import Any, Dict, Optional
 from omegaconf import MISSING
 
 from rlft.champions.schema import ChampionConfig
-from rlft.config.schema import (EnvConfig, PathsConfig, StageConfig, register_configs, schema_node,
-                                set_root_schema)
+from rlft.config.schema import EnvConfig, PathsConfig, StageConfig, register_configs, schema_node, set_root_schema
 from rlft.curriculum.schema import CurriculumConfig
 from rlft.finetune.schema import FinetuneConfig
 from rlft.traces.schema import DistillConfig
@@ -41,7 +40,9 @@ class RlftConfig:
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     experiment_name: str = MISSING
-    optimized_metric: Optional[str] = None  # what a run returns to a sweeper: success_rate | mean_reward | mean_length; null = success_rate if reported, else mean_reward
+    optimized_metric: Optional[str] = (
+        None  # what a run returns to a sweeper: success_rate | mean_reward | mean_length; null = success_rate if reported, else mean_reward
+    )
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     torch_threads: int = 1  # measured: 4-5x faster than 2 threads for small policies on 2 cores

@@ -40,8 +40,9 @@ def summarise(result: Any) -> dict[str, Any]:
     return summary
 
 
-def evaluate_on(cfg: DictConfig, policy: Any, model_dir: Path | None, episodes: int,
-                deterministic: bool | None = None) -> Any:
+def evaluate_on(
+    cfg: DictConfig, policy: Any, model_dir: Path | None, episodes: int, deterministic: bool | None = None
+) -> Any:
     """``episodes`` episodes of ``cfg``'s env from seeds ``eval.seed, eval.seed + 1, ...``, with the
     model folder's observation normalisation when it has one; an :class:`~rlft.evaluation.EvalResult`."""
     from rlft.envs.factory import env_factory
@@ -49,9 +50,14 @@ def evaluate_on(cfg: DictConfig, policy: Any, model_dir: Path | None, episodes: 
     from rlft.evaluation import evaluate
 
     transform = ObservationNormalizer(model_dir) if model_dir is not None and has_normalization(model_dir) else None
-    return evaluate(policy, env_factory(cfg), range(cfg.eval.seed, cfg.eval.seed + episodes),
-                    deterministic=cfg.eval.deterministic if deterministic is None else deterministic,
-                    n_parallel=cfg.eval.n_envs, obs_transform=transform)
+    return evaluate(
+        policy,
+        env_factory(cfg),
+        range(cfg.eval.seed, cfg.eval.seed + episodes),
+        deterministic=cfg.eval.deterministic if deterministic is None else deterministic,
+        n_parallel=cfg.eval.n_envs,
+        obs_transform=transform,
+    )
 
 
 def metric_of(stage: dict[str, Any]) -> str:
@@ -65,8 +71,12 @@ def paired_change(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     else:
         metric, xs, ys = "mean_reward", a["rewards"], b["rewards"]
     diffs = [y - x for x, y in zip(xs, ys)]
-    return {"metric": metric, "delta": b[metric] - a[metric], "delta_ci95": list(bootstrap_mean(diffs)),
-            "p_improvement": probability_of_improvement(diffs)}
+    return {
+        "metric": metric,
+        "delta": b[metric] - a[metric],
+        "delta_ci95": list(bootstrap_mean(diffs)),
+        "p_improvement": probability_of_improvement(diffs),
+    }
 
 
 def collect_states(model: "BaseAlgorithm", venv: "VecEnv", n_states: int) -> np.ndarray:

@@ -75,8 +75,10 @@ def claim_new_run_dir(cfg: DictConfig) -> Path:
     except OSError as exc:  # a read-only or full disk, a path through a file: the user's to fix
         if exc.errno not in ENVIRONMENT_ERRNOS:
             raise
-        raise RunFolderError(f"cannot create the run folder under paths.output_dir={cfg.paths.output_dir}: "
-                             f"{exc.strerror} ({exc.filename}); choose a writable folder") from None
+        raise RunFolderError(
+            f"cannot create the run folder under paths.output_dir={cfg.paths.output_dir}: "
+            f"{exc.strerror} ({exc.filename}); choose a writable folder"
+        ) from None
     raise RuntimeError(f"could not create a unique run folder under {base.parent}")
 
 
@@ -121,8 +123,10 @@ def resume_config(cfg: DictConfig, overrides: Sequence[str]) -> DictConfig:
         if key == "resume" or override.is_hydra_override():
             continue
         if key in CONFIG_GROUPS or override.package is not None:
-            raise ConfigError(f"{override.input_line}: a config group cannot change on resume; "
-                              f"start a new run instead, or override single keys (e.g. {key}.<field>=...)")
+            raise ConfigError(
+                f"{override.input_line}: a config group cannot change on resume; "
+                f"start a new run instead, or override single keys (e.g. {key}.<field>=...)"
+            )
         if override.is_delete() or override.is_sweep_override():
             raise ConfigError(f"{override.input_line}: only plain key=value overrides work with resume=")
         OmegaConf.update(merged, key, override.value(), merge=True)
@@ -172,8 +176,7 @@ def validate(cfg: DictConfig) -> None:
     from rlft.envs.checks import validate_env
     from rlft.finetune.schema import validate_finetune
     from rlft.traces.schema import validate_distill
-    from rlft.training.schema import (validate_hparams, validate_resumed_spaces, validate_run_settings,
-                                      validate_spaces)
+    from rlft.training.schema import validate_hparams, validate_resumed_spaces, validate_run_settings, validate_spaces
 
     validate_resume(cfg)
     sound_settings(cfg)
@@ -186,8 +189,11 @@ def validate(cfg: DictConfig) -> None:
     if kind == CURRICULUM:
         validate_curriculum(cfg)
         return
-    require(cfg.stage.name != "all", "stage=all runs a whole curriculum: choose one with curriculum=<name> "
-                                     "(conf/curriculum/), e.g. curriculum=curve_trace")
+    require(
+        cfg.stage.name != "all",
+        "stage=all runs a whole curriculum: choose one with curriculum=<name> "
+        "(conf/curriculum/), e.g. curriculum=curve_trace",
+    )
     if kind == FINETUNE or (kind == DISTILL and cfg.champion.name != NONE):
         validate_champion(cfg)
     if kind == DISTILL:
@@ -220,9 +226,11 @@ def prepare_run(config: DictConfig) -> DictConfig:
     validate, then claim the run folder and pin ``hydra.run.dir`` to it (a resume reuses its own).
     The prepared config waits for :func:`prepared`."""
     overrides = list(config.hydra.overrides.task)
-    require(config.hydra.output_subdir is not None,
-            "hydra.output_subdir=null: rlft keeps each run's config in it (resume, the registry and evaluate "
-            "read it back); leave hydra.output_subdir at its default")
+    require(
+        config.hydra.output_subdir is not None,
+        "hydra.output_subdir=null: rlft keeps each run's config in it (resume, the registry and evaluate "
+        "read it back); leave hydra.output_subdir at its default",
+    )
     effective = prepare(config, overrides)
     if not config.resume:
         folder = claim_new_run_dir(config)

@@ -22,30 +22,57 @@ register_resolvers()
 
 # tiny budgets that still exercise evaluation, checkpoints and the final save
 TINY = [
-    "env=cartpole", "env.n_envs=2", "hparams.n_steps=64", "hparams.batch_size=64", "hparams.n_epochs=1",
-    "hparams.total_timesteps=512", "eval.every=256", "eval.episodes=2", "eval.final_episodes=3",
-    "eval.n_envs=2", "checkpoint.every=256", "checkpoint.keep=2", "progress=none",
+    "env=cartpole",
+    "env.n_envs=2",
+    "hparams.n_steps=64",
+    "hparams.batch_size=64",
+    "hparams.n_epochs=1",
+    "hparams.total_timesteps=512",
+    "eval.every=256",
+    "eval.episodes=2",
+    "eval.final_episodes=3",
+    "eval.n_envs=2",
+    "checkpoint.every=256",
+    "checkpoint.keep=2",
+    "progress=none",
 ]
 
 
 # a CurveTrace network small enough for tests (the SmallCNN's widths, one hidden layer)
 TINY_NET = [
-    "env.n_envs=2", "hparams.n_steps=64", "hparams.batch_size=64", "hparams.n_epochs=1",
+    "env.n_envs=2",
+    "hparams.n_steps=64",
+    "hparams.batch_size=64",
+    "hparams.n_epochs=1",
     "hparams.policy_kwargs.features_extractor_kwargs.features_dim=16",
-    "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]", "hparams.policy_kwargs.net_arch=[8]",
+    "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]",
+    "hparams.policy_kwargs.net_arch=[8]",
 ]
 
 # one CurveTrace run of two rollouts
 TINY_CURVE = [
-    *TINY_NET, "hparams.total_timesteps=128",
-    "eval.every=64", "eval.episodes=2", "eval.final_episodes=2", "eval.n_envs=2", "progress=none",
+    *TINY_NET,
+    "hparams.total_timesteps=128",
+    "eval.every=64",
+    "eval.episodes=2",
+    "eval.final_episodes=2",
+    "eval.n_envs=2",
+    "progress=none",
 ]
 
 # two CurveTrace stages of 2 rollouts each, evaluations that finish quickly
 TINY_CURRICULUM = [
-    "curriculum=curve_trace_short", "curriculum.stop=2", "curriculum.max_timesteps_per_stage=256", *TINY_NET,
-    "eval.every=128", "eval.episodes=3", "eval.final_episodes=3", "eval.n_envs=3",
-    "curriculum.promotion.episodes=3", "checkpoint.every=128", "progress=none",
+    "curriculum=curve_trace_short",
+    "curriculum.stop=2",
+    "curriculum.max_timesteps_per_stage=256",
+    *TINY_NET,
+    "eval.every=128",
+    "eval.episodes=3",
+    "eval.final_episodes=3",
+    "eval.n_envs=3",
+    "curriculum.promotion.episodes=3",
+    "checkpoint.every=128",
+    "progress=none",
 ]
 
 
@@ -77,8 +104,11 @@ def _one_torch_thread():
     torch.set_num_threads(1)
 
 
-def run_cli(args: Sequence[str], cwd: Path, module: str = "rlft.train", timeout: int = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    args: Sequence[str], cwd: Path, module: str = "rlft.train", timeout: int = 300
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )

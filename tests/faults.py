@@ -22,14 +22,17 @@ from rlft.io import FAULT_ENV
 from tests.conftest import REPO
 
 
-def _run(args: Sequence[str], cwd: Path, module: str, fault: str | None, timeout: int = 300) -> subprocess.CompletedProcess:
+def _run(
+    args: Sequence[str], cwd: Path, module: str, fault: str | None, timeout: int = 300
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("HYDRA_FULL_ERROR", None)
     env.pop(FAULT_ENV, None)
     if fault is not None:
         env[FAULT_ENV] = fault
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _forked(args: Sequence[str], cwd: Path, module: str, fault: str | None) -> subprocess.CompletedProcess:
@@ -61,23 +64,33 @@ def _forked(args: Sequence[str], cwd: Path, module: str, fault: str | None) -> s
             sys.stderr.flush()
             os._exit(code)
     _, status = os.waitpid(pid, 0)
-    done = subprocess.CompletedProcess([module, *args], os.waitstatus_to_exitcode(status),
-                                       out.read_text(encoding="utf-8"), err.read_text(encoding="utf-8"))
+    done = subprocess.CompletedProcess(
+        [module, *args],
+        os.waitstatus_to_exitcode(status),
+        out.read_text(encoding="utf-8"),
+        err.read_text(encoding="utf-8"),
+    )
     out.unlink()
     err.unlink()
     return done
 
 
-def count_points(args: Sequence[str], cwd: Path, module: str, record: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
+def count_points(
+    args: Sequence[str], cwd: Path, module: str, record: Path
+) -> tuple[subprocess.CompletedProcess, list[str]]:
     """Run the command whole, recording every fault point it passes (``kind path`` lines)."""
     done = _run(args, cwd, module, f"count:{record}")
     return done, record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
 
 
-def run_killed(args: Sequence[str], cwd: Path, module: str, point: int, forked: bool = False) -> subprocess.CompletedProcess:
+def run_killed(
+    args: Sequence[str], cwd: Path, module: str, point: int, forked: bool = False
+) -> subprocess.CompletedProcess:
     """Run the command, killed at its ``point``-th fault point (1-based)."""
     done = (_forked if forked else _run)(args, cwd, module, f"*:{point}")
-    assert done.returncode == -signal.SIGKILL, f"not killed at point {point}: rc {done.returncode}\n{done.stderr[-2000:]}"
+    assert done.returncode == -signal.SIGKILL, (
+        f"not killed at point {point}: rc {done.returncode}\n{done.stderr[-2000:]}"
+    )
     return done
 
 

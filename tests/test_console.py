@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rlft import console
-from rlft.init import FILES, write_project
 from rlft.errors import ConfigError
+from rlft.init import FILES, write_project
 
 
 def test_help_lists_every_command(capsys) -> None:
@@ -14,8 +14,19 @@ def test_help_lists_every_command(capsys) -> None:
         console.main(["--help"])
     assert done.value.code == 0
     shown = capsys.readouterr().out
-    for name in ("train", "init", "register", "champions", "evaluate", "compare", "promote", "export", "traces",
-                 "sweep", "demo"):
+    for name in (
+        "train",
+        "init",
+        "register",
+        "champions",
+        "evaluate",
+        "compare",
+        "promote",
+        "export",
+        "traces",
+        "sweep",
+        "demo",
+    ):
         assert f"  {name} " in shown
 
 

@@ -11,11 +11,22 @@ from tests.conftest import run_cli
 
 @pytest.mark.slow
 def test_the_quick_demo_runs_every_step(tmp_path: Path) -> None:
-    done = run_cli(["quick=true", f"paths.output_dir={tmp_path / 'outputs'}", f"paths.registry={tmp_path / 'champions'}"],
-                   cwd=tmp_path, module="rlft.demo", timeout=600)
+    done = run_cli(
+        ["quick=true", f"paths.output_dir={tmp_path / 'outputs'}", f"paths.registry={tmp_path / 'champions'}"],
+        cwd=tmp_path,
+        module="rlft.demo",
+        timeout=600,
+    )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    for step in ("rlft train curriculum=curve_trace_short", "rlft register", "rlft train champion=demo_quick@v1",
-                 "rlft promote", "rlft compare", "rlft export demo_quick format=hf", "format=onnx"):
+    for step in (
+        "rlft train curriculum=curve_trace_short",
+        "rlft register",
+        "rlft train champion=demo_quick@v1",
+        "rlft promote",
+        "rlft compare",
+        "rlft export demo_quick format=hf",
+        "format=onnx",
+    ):
         assert f"$ python -m {step}" in done.stdout or step in done.stdout, step
     assert "demo finished" in done.stdout and "the champion now: demo_quick@v" in done.stdout
     (report,) = (tmp_path / "outputs" / "demo").glob("demo_quick_*/compare/report.md")

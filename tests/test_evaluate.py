@@ -39,20 +39,24 @@ def test_a_champion_on_its_own_stage_and_again_gives_the_same_numbers(registry: 
 
 def test_a_run_folder_and_its_best_model(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
     run = registry.get("base").manifest["source_run"]
-    result, _ = evaluate([run, "which=best", "stages=3", "episodes=4", "stage_overrides.noise_sigma=0.2",
-                          f"out={tmp_path / 'r'}"])
+    result, _ = evaluate(
+        [run, "which=best", "stages=3", "episodes=4", "stage_overrides.noise_sigma=0.2", f"out={tmp_path / 'r'}"]
+    )
     assert result["kind"] == "run" and result["stages"][0]["stage"] == "3+overrides"
 
 
-@pytest.mark.parametrize("args,message", [
-    (["base", "env=curve_trace_decoupled"], "action_space"),
-    (["base", "stages=[]"], "is empty"),
-    (["base", "stages=[1,99]"], "'99' is not a stage option"),
-    (["base", "episodes=0"], "episodes=0 is out of range"),
-    (["base", "base"], "takes one MODEL, got 2"),
-    (["no/such/run"], "does not exist"),
-    (["oracle", "env=cartpole"], "CurveTrace only"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["base", "env=curve_trace_decoupled"], "action_space"),
+        (["base", "stages=[]"], "is empty"),
+        (["base", "stages=[1,99]"], "'99' is not a stage option"),
+        (["base", "episodes=0"], "episodes=0 is out of range"),
+        (["base", "base"], "takes one MODEL, got 2"),
+        (["no/such/run"], "does not exist"),
+        (["oracle", "env=cartpole"], "CurveTrace only"),
+    ],
+)
 def test_bad_evaluations_write_nothing(registry: Registry, tmp_path: Path, args: list[str], message: str) -> None:  # noqa: F811
     with pytest.raises(RlftError, match=message):
         evaluate([*args, f"paths.registry={registry.root}", f"out={tmp_path / 'ev'}"])
@@ -60,18 +64,26 @@ def test_bad_evaluations_write_nothing(registry: Registry, tmp_path: Path, args:
 
 
 def test_the_cli_exits_2_with_one_line(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
-    done = run_cli(["base", f"paths.registry={registry.root}", "env=curve_trace_decoupled", f"out={tmp_path / 'ev'}"],
-                   cwd=tmp_path, module="rlft.evaluate")
+    done = run_cli(
+        ["base", f"paths.registry={registry.root}", "env=curve_trace_decoupled", f"out={tmp_path / 'ev'}"],
+        cwd=tmp_path,
+        module="rlft.evaluate",
+    )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "ev").exists()
 
 
 def test_compare_pairs_models_on_the_same_episodes(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
-    report, folder = compare([f"paths.registry={registry.root}", "stages=[1,2]", "base", "episodes=8", "oracle",
-                              f"out={tmp_path / 'cmp'}"])
+    report, folder = compare(
+        [f"paths.registry={registry.root}", "stages=[1,2]", "base", "episodes=8", "oracle", f"out={tmp_path / 'cmp'}"]
+    )
     assert report["baseline"] == "base@v1" and [m["kind"] for m in report["models"]] == ["champion", "oracle"]
     rows = report["rows"]
-    assert [(r["stage"], r["model"]) for r in rows] == [("1", "base@v1"), ("1", "oracle"), ("2", "base@v1"),
-                                                        ("2", "oracle")]
+    assert [(r["stage"], r["model"]) for r in rows] == [
+        ("1", "base@v1"),
+        ("1", "oracle"),
+        ("2", "base@v1"),
+        ("2", "oracle"),
+    ]
     for r in rows[1::2]:
         change = r["vs"]
         assert change["delta"] == pytest.approx(r["value"] - rows[rows.index(r) - 1]["value"])

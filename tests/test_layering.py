@@ -7,8 +7,24 @@ import importlib.util
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FEATURES = {"envs", "algos", "policies", "training", "curriculum", "finetune", "champions", "traces", "sweep",
-            "export", "assess", "runs", "evaluation", "scoring", "workflows", "schema"}
+FEATURES = {
+    "envs",
+    "algos",
+    "policies",
+    "training",
+    "curriculum",
+    "finetune",
+    "champions",
+    "traces",
+    "sweep",
+    "export",
+    "assess",
+    "runs",
+    "evaluation",
+    "scoring",
+    "workflows",
+    "schema",
+}
 
 # Upward edges still there, each with why (empty: none left).
 ALLOWED_UPWARD: dict[str, str] = {}

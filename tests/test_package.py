@@ -42,9 +42,24 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_from_an_empty_folder(tmp_
     helped = _run([rlft, "--help"], empty)
     assert helped.returncode == 0 and "train" in helped.stdout and "champions" in helped.stdout
 
-    trained = _run([rlft, "train", "env=cartpole", "env.n_envs=2", "hparams.n_steps=64", "hparams.batch_size=64",
-                    "hparams.n_epochs=1", "hparams.total_timesteps=128", "eval.every=0", "eval.final_episodes=2",
-                    "eval.n_envs=2", "checkpoint.every=0", "progress=none"], empty)
+    trained = _run(
+        [
+            rlft,
+            "train",
+            "env=cartpole",
+            "env.n_envs=2",
+            "hparams.n_steps=64",
+            "hparams.batch_size=64",
+            "hparams.n_epochs=1",
+            "hparams.total_timesteps=128",
+            "eval.every=0",
+            "eval.final_episodes=2",
+            "eval.n_envs=2",
+            "checkpoint.every=0",
+            "progress=none",
+        ],
+        empty,
+    )
     assert trained.returncode == 0, trained.stderr[-2000:]
     runs = list((empty / "outputs" / "train").iterdir())
     assert len(runs) == 1 and (runs[0] / "final" / "model.zip").is_file()

@@ -16,8 +16,17 @@ from tests.finetune.test_finetune import registry  # noqa: F401  (module fixture
 @pytest.fixture(scope="module")
 def fine_tune(registry: Registry, tmp_path_factory) -> Path:  # noqa: F811
     root = tmp_path_factory.mktemp("promote")
-    done = run_cli(["champion=base", "stage=3", "hparams.total_timesteps=128", f"paths.registry={registry.root}",
-                    f"paths.output_dir={root / 'outputs'}", *TINY_CURVE], cwd=root)
+    done = run_cli(
+        [
+            "champion=base",
+            "stage=3",
+            "hparams.total_timesteps=128",
+            f"paths.registry={registry.root}",
+            f"paths.output_dir={root / 'outputs'}",
+            *TINY_CURVE,
+        ],
+        cwd=root,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     (run,) = (root / "outputs" / "finetune").iterdir()
     return run
@@ -36,7 +45,11 @@ def _with_figures(run: Path, tmp_path: Path, target_ci: list[float], original_de
 
 
 def _promote(run: Path, registry: Registry, *extra: str):  # noqa: F811
-    return run_cli([str(run), f"paths.registry={registry.root}", *extra], cwd=run.parent if run.parent.exists() else Path.cwd(), module="rlft.promote")
+    return run_cli(
+        [str(run), f"paths.registry={registry.root}", *extra],
+        cwd=run.parent if run.parent.exists() else Path.cwd(),
+        module="rlft.promote",
+    )
 
 
 def _copy_registry(registry: Registry, tmp_path: Path) -> Registry:  # noqa: F811
@@ -45,7 +58,10 @@ def _copy_registry(registry: Registry, tmp_path: Path) -> Registry:  # noqa: F81
 
 
 def test_an_improvement_that_keeps_the_original_becomes_the_next_version(
-        fine_tune: Path, registry: Registry, tmp_path: Path) -> None:  # noqa: F811
+    fine_tune: Path,
+    registry: Registry,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     own = _copy_registry(registry, tmp_path)
     done = _promote(_with_figures(fine_tune, tmp_path, [0.05, 0.2], -0.02), own)
     assert done.returncode == 0, done.stderr
@@ -57,12 +73,21 @@ def test_an_improvement_that_keeps_the_original_becomes_the_next_version(
     own.verify("base@v2")
 
 
-@pytest.mark.parametrize("target_ci,original_delta,failed", [
-    ([-0.05, 0.2], 0.0, "improved failed"),
-    ([0.05, 0.2], -0.10, "kept failed"),
-])
-def test_a_fine_tune_that_did_not_help_or_forgot_is_refused(fine_tune: Path, registry: Registry, tmp_path: Path,  # noqa: F811
-                                                            target_ci, original_delta, failed) -> None:
+@pytest.mark.parametrize(
+    "target_ci,original_delta,failed",
+    [
+        ([-0.05, 0.2], 0.0, "improved failed"),
+        ([0.05, 0.2], -0.10, "kept failed"),
+    ],
+)
+def test_a_fine_tune_that_did_not_help_or_forgot_is_refused(
+    fine_tune: Path,
+    registry: Registry,  # noqa: F811
+    tmp_path: Path,
+    target_ci,
+    original_delta,
+    failed,
+) -> None:
     own = _copy_registry(registry, tmp_path)
     done = _promote(_with_figures(fine_tune, tmp_path, target_ci, original_delta), own)
     assert done.returncode == 1 and failed in done.stderr and "registry is unchanged" in done.stderr

@@ -31,8 +31,13 @@ def test_help_lists_groups_and_options(tmp_path: Path) -> None:
 def test_cfg_job_prints_config_without_heavy_imports(tmp_path: Path) -> None:
     done = run_cli(["--cfg", "job", "hparams=a2c"], cwd=tmp_path)
     assert done.returncode == 0 and "algo: a2c" in done.stdout
-    probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "rlft.train", "--cfg", "job"], cwd=tmp_path,
-                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    probe = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "rlft.train", "--cfg", "job"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     imported = {line.split("|")[-1].strip().split(".")[0] for line in probe.stderr.splitlines() if "|" in line}
     assert not imported & {"torch", "stable_baselines3", "gymnasium", "tensorboard"}
     assert not (tmp_path / "outputs").exists()
@@ -41,14 +46,27 @@ def test_cfg_job_prints_config_without_heavy_imports(tmp_path: Path) -> None:
 @pytest.mark.parametrize("algo", ["ppo", "a2c", "dqn"])
 def test_tiny_run_from_the_command_line(algo: str, tmp_path: Path) -> None:
     out = tmp_path / "outputs"
-    tiny = TINY if algo == "ppo" else [o for o in TINY if not o.startswith(("hparams.n_steps", "hparams.batch_size", "hparams.n_epochs"))]
+    tiny = (
+        TINY
+        if algo == "ppo"
+        else [o for o in TINY if not o.startswith(("hparams.n_steps", "hparams.batch_size", "hparams.n_epochs"))]
+    )
     extra = ["hparams.learning_starts=64"] if algo == "dqn" else []
     done = run_cli([f"hparams={algo}", *tiny, *extra, f"paths.output_dir={out}"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     run = _only_run(out)
     assert run.name.startswith(f"cartpole_{algo}_")
-    for name in (".hydra/config.yaml", ".hydra/overrides.yaml", ".hydra/hydra.yaml", "command.txt",
-                 "environment.json", "metrics.json", "final/model.zip", "best/model.zip", "train.log"):
+    for name in (
+        ".hydra/config.yaml",
+        ".hydra/overrides.yaml",
+        ".hydra/hydra.yaml",
+        "command.txt",
+        "environment.json",
+        "metrics.json",
+        "final/model.zip",
+        "best/model.zip",
+        "train.log",
+    ):
         assert (run / name).is_file(), name
     env = json.loads((run / "environment.json").read_text())
     assert env["seed"] == 0 and env["packages"]["stable-baselines3"] and "commit" in env["git"]
@@ -71,10 +89,24 @@ def test_tensorboard_uses_flat_metric_names(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_sigkill_mid_training_then_resume_completes(tmp_path: Path) -> None:
     out = tmp_path / "outputs"
-    args = ["env=cartpole", "hparams.n_steps=128", "hparams.total_timesteps=40960", "checkpoint.every=2048",
-            "eval.every=8192", "eval.episodes=2", "eval.final_episodes=2", "progress=log", f"paths.output_dir={out}"]
-    proc = subprocess.Popen([sys.executable, "-m", "rlft.train", *args], cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = [
+        "env=cartpole",
+        "hparams.n_steps=128",
+        "hparams.total_timesteps=40960",
+        "checkpoint.every=2048",
+        "eval.every=8192",
+        "eval.episodes=2",
+        "eval.final_episodes=2",
+        "progress=log",
+        f"paths.output_dir={out}",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rlft.train", *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         ckpts = list(out.glob("train/*/checkpoints/step_*"))

@@ -58,9 +58,20 @@ def test_each_sweep_job_validates_once(monkeypatch: pytest.MonkeyPatch, tmp_path
         return None
 
     monkeypatch.setattr(isolation, "run_isolated", in_this_process)
-    calls = _train_in_process(monkeypatch, ["-m", *TINY, *QUIET, "hparams.total_timesteps=128", "eval.every=0",
-                                            "checkpoint.every=0", "seed=1,2", f"paths.output_dir={tmp_path}",
-                                            f"paths.multirun_dir={tmp_path / 'multirun'}"])
+    calls = _train_in_process(
+        monkeypatch,
+        [
+            "-m",
+            *TINY,
+            *QUIET,
+            "hparams.total_timesteps=128",
+            "eval.every=0",
+            "checkpoint.every=0",
+            "seed=1,2",
+            f"paths.output_dir={tmp_path}",
+            f"paths.multirun_dir={tmp_path / 'multirun'}",
+        ],
+    )
     assert calls == ["train", "train"]
 
 

@@ -46,7 +46,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("entry", ("train", "cli", "console", "init", "__main__", "evaluate", "compare", "register", "promote", "demo")),
 ]
 SIDEWAYS_FORBIDDEN = ("features",)  # parts on these levels must not import each other
-CLI_MODULES = ("assess.cli", "traces.record", "traces.cli")  # command-line modules inside a feature package, besides __main__
+CLI_MODULES = (
+    "assess.cli",
+    "traces.record",
+    "traces.cli",
+)  # command-line modules inside a feature package, besides __main__
 ENTRY = "entry"
 
 
@@ -112,8 +116,9 @@ def edges(root: Path) -> dict[tuple[str, str], str]:
                 continue
             if "." in target and not (root / Path(*target.split("."))).with_suffix(".py").is_file():
                 target = target.split(".")[0]  # ``from rlft.assess import cli`` names the module; else the package
-            if target == source or (target.split(".")[0] == source.split(".")[0] and "." not in target
-                                    and "." in source):
+            if target == source or (
+                target.split(".")[0] == source.split(".")[0] and "." not in target and "." in source
+            ):
                 continue  # a package's own CLI module importing its package is internal
             result.setdefault((source, target), f"{path.relative_to(root.parent)}:{line}")
     return result
@@ -172,9 +177,11 @@ def cycles(graph: dict[tuple[str, str], str]) -> list[list[str]]:
 
 def report(root: Path) -> dict:
     graph = edges(root)
-    return {"edges": [f"{s} -> {t}  ({w})" for (s, t), w in sorted(graph.items())],
-            "upward": [f"{edge}  ({where}: {why})" for edge, where, why in upward(graph)],
-            "cycles": [" <-> ".join(c) for c in cycles(graph)]}
+    return {
+        "edges": [f"{s} -> {t}  ({w})" for (s, t), w in sorted(graph.items())],
+        "upward": [f"{edge}  ({where}: {why})" for edge, where, why in upward(graph)],
+        "cycles": [" <-> ".join(c) for c in cycles(graph)],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

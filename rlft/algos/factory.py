@@ -41,9 +41,7 @@ def _resolve_class_paths(kwargs: dict[str, Any]) -> dict[str, Any]:
 def model_kwargs(hp: DictConfig) -> dict[str, Any]:
     """Constructor kwargs for the SB3 class: only the fields the algorithm accepts and that are set."""
     accepted = ALGORITHMS[hp.algo][1]
-    kwargs: dict[str, Any] = {
-        name: hp[name] for name in sorted(accepted) if hp[name] is not None
-    }
+    kwargs: dict[str, Any] = {name: hp[name] for name in sorted(accepted) if hp[name] is not None}
     kwargs["learning_rate"] = _schedule(hp.lr_schedule, hp.lr, hp.lr_end, hp.lr_cycles)
     if "clip_range" in kwargs:
         kwargs["clip_range"] = _schedule(hp.clip_schedule, hp.clip_range, 0.0)
@@ -52,7 +50,10 @@ def model_kwargs(hp: DictConfig) -> dict[str, Any]:
         import torch
 
         policy_kwargs["optimizer_class"] = torch.optim.AdamW
-        policy_kwargs["optimizer_kwargs"] = {**policy_kwargs.get("optimizer_kwargs", {}), "weight_decay": hp.weight_decay}
+        policy_kwargs["optimizer_kwargs"] = {
+            **policy_kwargs.get("optimizer_kwargs", {}),
+            "weight_decay": hp.weight_decay,
+        }
     kwargs["policy_kwargs"] = policy_kwargs
     return kwargs
 

@@ -11,9 +11,18 @@ PPO_ONLY = frozenset({"batch_size", "n_epochs", "clip_range", "target_kl"})
 STOP_HEAD = frozenset({"lambda_stop", "stop_label_coef", "stop_pos_weight"})
 OFF_POLICY = frozenset(
     {
-        "gamma", "max_grad_norm", "batch_size", "buffer_size", "learning_starts", "train_freq",
-        "gradient_steps", "target_update_interval", "exploration_fraction",
-        "exploration_initial_eps", "exploration_final_eps", "tau",
+        "gamma",
+        "max_grad_norm",
+        "batch_size",
+        "buffer_size",
+        "learning_starts",
+        "train_freq",
+        "gradient_steps",
+        "target_update_interval",
+        "exploration_fraction",
+        "exploration_initial_eps",
+        "exploration_final_eps",
+        "tau",
     }
 )
 

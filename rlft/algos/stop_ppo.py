@@ -68,8 +68,9 @@ def _factorised_stop(logits: th.Tensor, actions: th.Tensor) -> tuple[th.Tensor, 
     log_p_go = F.logsigmoid(-stop_logit)
     move = actions.clamp(max=logits.shape[1] - 2)
     log_p_move = move_logits.gather(1, move[:, None]).squeeze(1) - moves_z
-    head_log_prob = th.stack([th.where(stopped, th.zeros_like(log_p_move), log_p_move),
-                              th.where(stopped, log_p_stop, log_p_go)], dim=1)
+    head_log_prob = th.stack(
+        [th.where(stopped, th.zeros_like(log_p_move), log_p_move), th.where(stopped, log_p_stop, log_p_go)], dim=1
+    )
     return head_log_prob, stop_logit
 
 
@@ -281,7 +282,9 @@ class StopPPO(PPO):
         while isinstance(venv, VecEnvWrapper):
             venv = venv.venv
         reset_infos = getattr(venv, "reset_infos", None) or [{}] * self.n_envs
-        return np.array([bool(reset_infos[i].get("stop_label", False)) for i in np.flatnonzero(reset)], dtype=np.float32)
+        return np.array(
+            [bool(reset_infos[i].get("stop_label", False)) for i in np.flatnonzero(reset)], dtype=np.float32
+        )
 
     def _update_info_buffer(self, infos: list[dict[str, Any]], dones: np.ndarray | None = None) -> None:
         super()._update_info_buffer(infos, dones)
@@ -293,7 +296,9 @@ class StopPPO(PPO):
         if not all("stop_label" in info for info in infos):
             buffer.has_stop_labels = False
             if self.stop_label_coef > 0 and not self._warned_missing_stop_labels:
-                warnings.warn("StopPPO: the env's info has no 'stop_label'; the stop-label BCE term is off")
+                warnings.warn(
+                    "StopPPO: the env's info has no 'stop_label'; the stop-label BCE term is off", stacklevel=2
+                )
                 self._warned_missing_stop_labels = True
         labels = np.array([bool(info.get("stop_label", False)) for info in infos], dtype=np.float32)
         if np.any(dones):
@@ -302,9 +307,7 @@ class StopPPO(PPO):
 
     # -------------------------------------------------------------------------------- update
 
-    def _evaluate_heads(
-        self, obs: th.Tensor, actions: th.Tensor
-    ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
+    def _evaluate_heads(self, obs: th.Tensor, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
         """``ActorCriticPolicy.evaluate_actions`` split into the move and the stop decision.
 
         :param obs: observations (batch, *obs_shape), as stored in the rollout buffer.
@@ -392,7 +395,9 @@ class StopPPO(PPO):
                 policy_loss = move_pg_loss + self.lambda_stop * stop_pg_loss
                 stop_loss = self.lambda_stop * stop_pg_loss
                 if has_labels:
-                    stop_bce = F.binary_cross_entropy_with_logits(stop_logit, rollout_data.stop_labels, pos_weight=pos_weight)
+                    stop_bce = F.binary_cross_entropy_with_logits(
+                        stop_logit, rollout_data.stop_labels, pos_weight=pos_weight
+                    )
                     stop_bces.append(stop_bce.item())
                     stop_loss = stop_loss + self.stop_label_coef * stop_bce
 

@@ -10,10 +10,14 @@ from pathlib import Path
 from rlft.arguments import Arguments, Option, Positional, registry_option, which_option
 from rlft.errors import ConfigError
 
-MODEL_HELP = ("a run folder (its final/ model; which=best for best/), a curriculum folder (its last stage), a model "
-              "folder, a champion (NAME or NAME@vN) or oracle (oracle:greedy: the greedy one)")
-OVERRIDES_HELP = ("compose the env config as in training: env=..., stage=3, stage_overrides.noise_sigma=0.1, "
-                  "paths.output_dir=DIR (the root of the dated output folder); the env defaults to the model's own")
+MODEL_HELP = (
+    "a run folder (its final/ model; which=best for best/), a curriculum folder (its last stage), a model "
+    "folder, a champion (NAME or NAME@vN) or oracle (oracle:greedy: the greedy one)"
+)
+OVERRIDES_HELP = (
+    "compose the env config as in training: env=..., stage=3, stage_overrides.noise_sigma=0.1, "
+    "paths.output_dir=DIR (the root of the dated output folder); the env defaults to the model's own"
+)
 
 
 def model(at_least: int = 1, at_most: int | None = 1, hint: str = "") -> Positional:
@@ -23,13 +27,23 @@ def model(at_least: int = 1, at_most: int | None = 1, hint: str = "") -> Positio
 def judge_options(command: str) -> tuple[Option, ...]:
     """The options of evaluate and compare."""
     return (
-        Option("stages", "list", metavar="[1,5,11]",
-               help="stages to evaluate on: [1,5,11], 3 or all", default_text="the first model's own stage"),
+        Option(
+            "stages",
+            "list",
+            metavar="[1,5,11]",
+            help="stages to evaluate on: [1,5,11], 3 or all",
+            default_text="the first model's own stage",
+        ),
         Option("episodes", "int", default=100, minimum=1, help="episodes per stage, the same seeds for every model"),
         Option("deterministic", "bool", default=True, help="deterministic actions (false: sampled)"),
         which_option("final"),
-        Option("out", "path", metavar="DIR", help="the exact output folder (new or empty)",
-               default_text=f"<paths.output_dir>/{command}/<name>_<time>"),
+        Option(
+            "out",
+            "path",
+            metavar="DIR",
+            help="the exact output folder (new or empty)",
+            default_text=f"<paths.output_dir>/{command}/<name>_<time>",
+        ),
         registry_option(),
     )
 

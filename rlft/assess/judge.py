@@ -23,8 +23,7 @@ from rlft.scoring import evaluate_on, metric_of, paired_change, stage_label, sum
 
 # CurveTrace's episode-end fields, reported per stage when the env gives them (the four failure
 # shares add up to 1 - success)
-ENV_METRICS = ("mean_endpoint_error", "mean_coverage", "mean_early_stop", "mean_late_stop", "mean_lost",
-               "mean_stuck")
+ENV_METRICS = ("mean_endpoint_error", "mean_coverage", "mean_early_stop", "mean_late_stop", "mean_lost", "mean_stuck")
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,10 @@ def stage_targets(source: Source, overrides: Sequence[str], stages: list[str] | 
     for name in stages:
         plain = OmegaConf.to_container(cfg, resolve=True)
         assert isinstance(plain, dict)
-        plain.update(stage=OmegaConf.to_container(load_option("stage", name, "stages")),
-                     stage_overrides=OmegaConf.to_container(user.stage_overrides, resolve=True))
+        plain.update(
+            stage=OmegaConf.to_container(load_option("stage", name, "stages")),
+            stage_overrides=OmegaConf.to_container(user.stage_overrides, resolve=True),
+        )
         stage_cfg = on_schema(plain)
         targets.append(StageTarget(stage_label(stage_cfg), stage_cfg))
     return targets
@@ -80,8 +81,10 @@ def prepare(source: Source, targets: list[StageTarget]) -> Any:
     return policy
 
 
-def evaluate_stages(source: Source, policy: Any, targets: list[StageTarget], episodes: int,
-                    deterministic: bool) -> list[dict[str, Any]]:
-    return [{"stage": target.label, **summarise(evaluate_on(target.cfg, policy, source.model_dir, episodes,
-                                                             deterministic))} for target in targets]
-
+def evaluate_stages(
+    source: Source, policy: Any, targets: list[StageTarget], episodes: int, deterministic: bool
+) -> list[dict[str, Any]]:
+    return [
+        {"stage": target.label, **summarise(evaluate_on(target.cfg, policy, source.model_dir, episodes, deterministic))}
+        for target in targets
+    ]

@@ -56,25 +56,35 @@ def _run_source(spec: str, folder: Path, pick: str) -> Source:
     run = resolve_run(folder)
     model_dir = run.best_dir if pick == "best" else run.final_dir
     if not (model_dir / MODEL_FILE).is_file():
-        raise RunFolderError(f"{run.root} has no {pick}/{MODEL_FILE}: the run has not finished (resume it), or "
-                             f"pick the other model with which={'best' if pick == 'final' else 'final'}")
+        raise RunFolderError(
+            f"{run.root} has no {pick}/{MODEL_FILE}: the run has not finished (resume it), or "
+            f"pick the other model with which={'best' if pick == 'final' else 'final'}"
+        )
     cfg = run_config(run)
     metrics = read_json(run.metrics_file)
-    return Source(spec, _label(folder), "run", _model_config(cfg), lambda env_cfg: _load_zip(cfg.hparams.algo, model_dir),
-                  model_dir, metrics.get("eval", []))
+    return Source(
+        spec,
+        _label(folder),
+        "run",
+        _model_config(cfg),
+        lambda env_cfg: _load_zip(cfg.hparams.algo, model_dir),
+        model_dir,
+        metrics.get("eval", []),
+    )
 
 
 def _model_folder_source(spec: str, folder: Path) -> Source:
     """A bare model folder (final/, best/, checkpoints/step_N/): its run's config is two or three
     levels up."""
-    for parent in (folder.parent, folder.parent.parent):
-        if RunFolder(parent).config_file.is_file():
-            from rlft.runs.reading import run_config
+    parent = next((p for p in (folder.parent, folder.parent.parent) if RunFolder(p).config_file.is_file()), None)
+    if parent is None:
+        raise RunFolderError(f"{folder} holds a model but no run config above it: pass the run folder instead")
+    from rlft.runs.reading import run_config
 
-            cfg = run_config(RunFolder(parent))
-            return Source(spec, _label(folder), "model", _model_config(cfg),
-                          lambda env_cfg: _load_zip(cfg.hparams.algo, folder), folder)
-    raise RunFolderError(f"{folder} holds a model but no run config above it: pass the run folder instead")
+    cfg = run_config(RunFolder(parent))
+    return Source(
+        spec, _label(folder), "model", _model_config(cfg), lambda env_cfg: _load_zip(cfg.hparams.algo, folder), folder
+    )
 
 
 def _load_zip(algo: str, model_dir: Path) -> "Policy":
@@ -105,8 +115,16 @@ def _champion_source(spec: str, registry: str) -> Source:
     if m.get("source_run") and source_metrics.is_file():
         curve = read_json(source_metrics).get("eval", [])
     config = {key: m[key] for key in MODEL_GROUPS}
-    return Source(spec, champion.ref, "champion", config, load, champion.folder, curve,
-                  (m["observation_space"], m["action_space"]))
+    return Source(
+        spec,
+        champion.ref,
+        "champion",
+        config,
+        load,
+        champion.folder,
+        curve,
+        (m["observation_space"], m["action_space"]),
+    )
 
 
 def _oracle_source(spec: str) -> Source:
@@ -162,5 +180,7 @@ def check_runs_on(source: Source, policy: Any, env_spaces: tuple["spaces.Space",
     env = (space_spec(env_spaces[0]), space_spec(env_spaces[1]))
     for name, mine, theirs in (("observation space", own[0], env[0]), ("action space", own[1], env[1])):
         if mine != theirs:
-            raise ConfigError(f"{source.label} cannot run on {where}: its {name} is {mine} but the env's is {theirs} "
-                              "(pick an env that fits, e.g. env=curve_trace_decoupled for a decoupled model)")
+            raise ConfigError(
+                f"{source.label} cannot run on {where}: its {name} is {mine} but the env's is {theirs} "
+                "(pick an env that fits, e.g. env=curve_trace_decoupled for a decoupled model)"
+            )

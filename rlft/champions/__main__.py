@@ -17,15 +17,27 @@ from rlft.cli import user_errors
 
 REF = Positional("NAME", "a champion: NAME (its latest version) or NAME@vN")
 
-GROUP = Group("champions", "Browse and check the champion registry.", {
-    "list": Command("champions list", "Every champion version with its architecture, success and lineage.",
-                    options=(registry_option(),)),
-    "show": Command("champions show", "One champion's manifest (JSON).", positionals=(REF,),
-                    options=(registry_option(),)),
-    "verify": Command("champions verify", "Check one champion: files against their sha256, the code its manifest "
-                      "names against the allowlist, its signature.",
-                      positionals=(REF,), options=(registry_option(),)),
-})
+GROUP = Group(
+    "champions",
+    "Browse and check the champion registry.",
+    {
+        "list": Command(
+            "champions list",
+            "Every champion version with its architecture, success and lineage.",
+            options=(registry_option(),),
+        ),
+        "show": Command(
+            "champions show", "One champion's manifest (JSON).", positionals=(REF,), options=(registry_option(),)
+        ),
+        "verify": Command(
+            "champions verify",
+            "Check one champion: files against their sha256, the code its manifest "
+            "names against the allowlist, its signature.",
+            positionals=(REF,),
+            options=(registry_option(),),
+        ),
+    },
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -40,11 +52,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print(f"no champions in {registry.root}")
             for c in champions:
                 m = c.manifest
-                origin = f"  promoted from {m['parent']}" if "promotion" in m["gate"] else \
-                    (f"  fine-tuned from {m['parent']}" if m.get("parent") else "")
-                print(f"{c.ref:<28} {m['architecture']:<10} success {m['metrics']['success_rate']}  "
-                      f"{m['stage'].get('name', '')!s:<6} {m['created_at']}{'  (forced)' if m['gate']['forced'] else ''}"
-                      f"{origin}")
+                origin = (
+                    f"  promoted from {m['parent']}"
+                    if "promotion" in m["gate"]
+                    else (f"  fine-tuned from {m['parent']}" if m.get("parent") else "")
+                )
+                print(
+                    f"{c.ref:<28} {m['architecture']:<10} success {m['metrics']['success_rate']}  "
+                    f"{m['stage'].get('name', '')!s:<6} {m['created_at']}{'  (forced)' if m['gate']['forced'] else ''}"
+                    f"{origin}"
+                )
         elif command == "show":
             print(json.dumps(registry.storage.get(args.name).manifest, indent=2))  # shown, never loaded
         else:

@@ -28,8 +28,17 @@ def gate_figure(metrics: dict[str, Any], source: str) -> float | None:
     return (entry or metrics.get("final") or {}).get("success_rate")
 
 
-def write_champion_files(folder: Path, run: RunFolder, cfg: DictConfig, metrics: dict, model_dir: Path,
-                         success: float | None, source: str, force: bool, gate: float) -> dict[str, Any]:
+def write_champion_files(
+    folder: Path,
+    run: RunFolder,
+    cfg: DictConfig,
+    metrics: dict,
+    model_dir: Path,
+    success: float | None,
+    source: str,
+    force: bool,
+    gate: float,
+) -> dict[str, Any]:
     """Fill ``folder`` from ``model_dir`` (a model of ``run``, trained with ``cfg``); returns the
     manifest (without name and version, which publication adds)."""
     from safetensors.torch import save_model
@@ -66,8 +75,13 @@ def write_champion_files(folder: Path, run: RunFolder, cfg: DictConfig, metrics:
         "env": OmegaConf.to_container(cfg.env, resolve=True),
         "stage": OmegaConf.to_container(cfg.stage, resolve=True),
         "stage_overrides": OmegaConf.to_container(cfg.stage_overrides, resolve=True),
-        "metrics": {"success_rate": success, "source": source, "final": final,
-                    "best": metrics.get("best"), "total_timesteps": metrics.get("total_timesteps")},
+        "metrics": {
+            "success_rate": success,
+            "source": source,
+            "final": final,
+            "best": metrics.get("best"),
+            "total_timesteps": metrics.get("total_timesteps"),
+        },
         "gate": {"min_success": gate, "forced": force},
         "source_run": str(run.root.resolve()),
         "parent": cfg.champion.name if cfg.champion.name != "none" else None,
@@ -84,6 +98,9 @@ def save_optimizer_state(state_dict: dict[str, Any], path: Path) -> None:
     import torch
     from safetensors.torch import save_file
 
-    tensors = {f"{index}.{key}": (value if torch.is_tensor(value) else torch.tensor(float(value))).contiguous()
-               for index, entry in state_dict["state"].items() for key, value in entry.items()}
+    tensors = {
+        f"{index}.{key}": (value if torch.is_tensor(value) else torch.tensor(float(value))).contiguous()
+        for index, entry in state_dict["state"].items()
+        for key, value in entry.items()
+    }
     save_file(tensors, str(path))

@@ -28,9 +28,11 @@ def check_fits(champion: Champion, observation_space: Any, action_space: Any) ->
     for key, space in (("observation_space", observation_space), ("action_space", action_space)):
         spec = mf.space_spec(space)
         if spec != champion.manifest[key]:
-            raise ConfigError(f"champion {champion.ref} ({champion.manifest.get('architecture')}) was trained with "
-                              f"{key} {champion.manifest[key]} but this env has {spec}: pick an env that fits it "
-                              "(e.g. env=curve_trace_decoupled for a decoupled champion)")
+            raise ConfigError(
+                f"champion {champion.ref} ({champion.manifest.get('architecture')}) was trained with "
+                f"{key} {champion.manifest[key]} but this env has {spec}: pick an env that fits it "
+                "(e.g. env=curve_trace_decoupled for a decoupled champion)"
+            )
 
 
 def build_champion_model(champion: Champion, env: "VecEnv | None" = None, *, device: str = "cpu") -> "BaseAlgorithm":
@@ -88,5 +90,7 @@ def load_optimizer_state(champion: Champion, model: "BaseAlgorithm") -> None:
     try:
         optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
     except (ValueError, RuntimeError, KeyError) as exc:
-        raise ConfigError(f"champion {champion.ref}'s optimizer state does not fit this optimizer ({exc}): "
-                          "use finetune.optimizer=fresh") from None
+        raise ConfigError(
+            f"champion {champion.ref}'s optimizer state does not fit this optimizer ({exc}): "
+            "use finetune.optimizer=fresh"
+        ) from None

@@ -50,8 +50,13 @@ def space_spec(space: Any) -> dict[str, Any]:
     if isinstance(space, spaces.MultiDiscrete):
         return {"type": "MultiDiscrete", "nvec": [int(n) for n in space.nvec]}
     if isinstance(space, spaces.Box):
-        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
-                "low": _uniform(space.low), "high": _uniform(space.high)}
+        return {
+            "type": "Box",
+            "shape": list(space.shape),
+            "dtype": str(space.dtype),
+            "low": _uniform(space.low),
+            "high": _uniform(space.high),
+        }
     return {"type": type(space).__name__, "repr": repr(space)}
 
 

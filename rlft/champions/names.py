@@ -13,8 +13,10 @@ _REF = re.compile(r"(?P<name>[^@]+)(@v(?P<version>[1-9][0-9]*))?")
 def check_name(name: str) -> str:
     """A plain folder name: letters, digits, ``_ . -``; no path separator, no ``..``, no ``@``."""
     if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
-        raise ConfigError(f"champion name {name!r} is not valid: use 1-64 letters, digits, '_', '.' or '-', "
-                          "starting with a letter or digit (no '/', '..' or '@')")
+        raise ConfigError(
+            f"champion name {name!r} is not valid: use 1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit (no '/', '..' or '@')"
+        )
     return name
 
 

@@ -38,16 +38,26 @@ if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.vec_env import VecEnv
 
-__all__ = ["DEFAULT_GATE", "LOCK_FILE", "Champion", "Registry", "TamperedChampion", "check_fits",
-           "load_optimizer_state", "manifest_config", "save_optimizer_state"]
+__all__ = [
+    "DEFAULT_GATE",
+    "LOCK_FILE",
+    "Champion",
+    "Registry",
+    "TamperedChampion",
+    "check_fits",
+    "load_optimizer_state",
+    "manifest_config",
+    "save_optimizer_state",
+]
 
 
 class Registry:
     """``trusted_modules``: the user's ``paths.trusted_modules`` (``$RLFT_TRUSTED_MODULES`` is always
     added); ``signing_key``: a key file (``paths.signing_key``; ``$RLFT_SIGNING_KEY[_FILE]`` win)."""
 
-    def __init__(self, root: str | os.PathLike[str], *, trusted_modules: Sequence[str] = (),
-                 signing_key: str | None = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], *, trusted_modules: Sequence[str] = (), signing_key: str | None = None
+    ) -> None:
         self.root = Path(root)
         self.storage = Storage(self.root)
         self.trusted_modules = tuple(trusted_modules)
@@ -57,8 +67,11 @@ class Registry:
     def for_config(cls, cfg: DictConfig) -> "Registry":
         """The registry of a run's config, with its trusted modules and signing key."""
         paths = cfg.paths
-        return cls(paths.registry, trusted_modules=list(OmegaConf.select(paths, "trusted_modules", default=[]) or []),
-                   signing_key=OmegaConf.select(paths, "signing_key", default=None))
+        return cls(
+            paths.registry,
+            trusted_modules=list(OmegaConf.select(paths, "trusted_modules", default=[]) or []),
+            signing_key=OmegaConf.select(paths, "signing_key", default=None),
+        )
 
     # -- lookup -------------------------------------------------------------------------------
     def versions(self, name: str) -> list[int]:
@@ -96,8 +109,16 @@ class Registry:
         return signing.signing_key(self.signing_key)
 
     # -- register -----------------------------------------------------------------------------
-    def register(self, run_dir: str | os.PathLike[str], name: str, *, min_success: float = DEFAULT_GATE,
-                 force: bool = False, source: str = "best", promotion: dict[str, Any] | None = None) -> Champion:
+    def register(
+        self,
+        run_dir: str | os.PathLike[str],
+        name: str,
+        *,
+        min_success: float = DEFAULT_GATE,
+        force: bool = False,
+        source: str = "best",
+        promotion: dict[str, Any] | None = None,
+    ) -> Champion:
         """Bank a run's model. ``promotion``: the checks a fine-tune passed to become the next
         version of its parent (``rlft.promote``); they replace the success gate and are recorded."""
         check_name(name)
@@ -112,8 +133,10 @@ class Registry:
         success = gate_figure(metrics, source)
         if promotion is None and not force and (success is None or success < min_success):
             shown = "no success rate recorded" if success is None else f"success rate {success:.3f}"
-            raise ConfigError(f"{run.root} ({source}): {shown} is below the gate {min_success}: train further, "
-                              "or register anyway with force=true (recorded in the manifest)")
+            raise ConfigError(
+                f"{run.root} ({source}): {shown} is below the gate {min_success}: train further, "
+                "or register anyway with force=true (recorded in the manifest)"
+            )
         cfg = run_config(run)
         self._check_bankable(cfg, run.root)
         key = self.key()
@@ -134,8 +157,9 @@ class Registry:
         check_classes(named, f"run {where}", trusted)
 
     # -- load ---------------------------------------------------------------------------------
-    def load_model(self, ref: str, env: "VecEnv | None" = None, *,
-                   device: str = "cpu") -> tuple["BaseAlgorithm", Champion]:
+    def load_model(
+        self, ref: str, env: "VecEnv | None" = None, *, device: str = "cpu"
+    ) -> tuple["BaseAlgorithm", Champion]:
         """Verify, then build the champion's model for ``env`` (default: one env of its own config,
         closed again) from its manifest and safetensors (a fine-tune copies these weights into a
         model built with its own hyperparameters)."""

@@ -19,13 +19,15 @@ class ChampionConfig:
 
 def validate_champion(cfg: DictConfig) -> None:
     """The champion verifies (checksums, allowlist) and the env's spaces are the ones it was trained on."""
-    from rlft.champions.manifest import OPTIMIZER
     from rlft.champions.loading import check_fits
+    from rlft.champions.manifest import OPTIMIZER
     from rlft.champions.registry import Registry
     from rlft.envs.factory import probe_spaces
 
     champion = Registry.for_config(cfg).verify(cfg.champion.name)
     check_fits(champion, *probe_spaces(cfg))
-    require(cfg.finetune.optimizer == "fresh" or (champion.folder / OPTIMIZER).is_file(),
-             f"champion {champion.ref} has no saved optimizer state (registered before rlft kept it): "
-             "use finetune.optimizer=fresh")
+    require(
+        cfg.finetune.optimizer == "fresh" or (champion.folder / OPTIMIZER).is_file(),
+        f"champion {champion.ref} has no saved optimizer state (registered before rlft kept it): "
+        "use finetune.optimizer=fresh",
+    )

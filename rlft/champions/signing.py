@@ -37,8 +37,9 @@ def signing_key(key_file: str | None = None) -> bytes | None:
     try:
         key = Path(path).expanduser().read_bytes().strip()
     except OSError as exc:
-        raise ConfigError(f"signing key file {path!r} cannot be read ({exc.strerror}): "
-                          f"fix ${KEY_FILE_VAR} / paths.signing_key") from None
+        raise ConfigError(
+            f"signing key file {path!r} cannot be read ({exc.strerror}): fix ${KEY_FILE_VAR} / paths.signing_key"
+        ) from None
     if not key:
         raise ConfigError(f"signing key file {path!r} is empty")
     return key
@@ -50,14 +51,21 @@ def key_id(key: bytes) -> str:
 
 
 def canonical(manifest: dict[str, Any]) -> bytes:
-    return json.dumps({k: v for k, v in manifest.items() if k != "signature"}, sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=True).encode()
+    return json.dumps(
+        {k: v for k, v in manifest.items() if k != "signature"},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    ).encode()
 
 
 def signature(manifest: dict[str, Any], key: bytes) -> dict[str, str]:
     """The content of ``signature.json``."""
-    return {"algorithm": ALGORITHM, "key_id": key_id(key),
-            "signature": hmac.new(key, canonical(manifest), hashlib.sha256).hexdigest()}
+    return {
+        "algorithm": ALGORITHM,
+        "key_id": key_id(key),
+        "signature": hmac.new(key, canonical(manifest), hashlib.sha256).hexdigest(),
+    }
 
 
 def status(manifest: dict[str, Any], folder: Path, key: bytes | None) -> str:
@@ -72,16 +80,24 @@ def status(manifest: dict[str, Any], folder: Path, key: bytes | None) -> str:
     except (OSError, ValueError):
         return INVALID
     expected = signature(manifest, key)
-    ok = isinstance(stored, dict) and stored.get("algorithm") == ALGORITHM and stored.get("key_id") == expected["key_id"] \
+    ok = (
+        isinstance(stored, dict)
+        and stored.get("algorithm") == ALGORITHM
+        and stored.get("key_id") == expected["key_id"]
         and hmac.compare_digest(str(stored.get("signature")), expected["signature"])
+    )
     return VALID if ok else INVALID
 
 
 def require_signed(state: str, where: str) -> None:
     """With a key configured, only a validly signed champion loads."""
     if state == INVALID:
-        raise ConfigError(f"{where}: signature.json does not match the manifest under the configured signing key "
-                          "(tampered, or signed with another key): refused")
+        raise ConfigError(
+            f"{where}: signature.json does not match the manifest under the configured signing key "
+            "(tampered, or signed with another key): refused"
+        )
     if state == UNSIGNED:
-        raise ConfigError(f"{where}: unsigned, and a signing key is configured ({KEY_VAR} / {KEY_FILE_VAR} / "
-                          "paths.signing_key): refused; re-register it with the key, or unset the key to load unsigned champions")
+        raise ConfigError(
+            f"{where}: unsigned, and a signing key is configured ({KEY_VAR} / {KEY_FILE_VAR} / "
+            "paths.signing_key): refused; re-register it with the key, or unset the key to load unsigned champions"
+        )

@@ -60,8 +60,10 @@ class Storage:
         for child in self.root.iterdir():
             base, _, suffix = child.name.partition("@v")
             if base == name and child.is_symlink():
-                raise TamperedChampion(f"champion {name}: {child.name} in {self.root} is a symbolic link "
-                                       f"(to {os.readlink(child)}): refused; a version is a real folder of the registry")
+                raise TamperedChampion(
+                    f"champion {name}: {child.name} in {self.root} is a symbolic link "
+                    f"(to {os.readlink(child)}): refused; a version is a real folder of the registry"
+                )
             if base == name and not base.startswith(".") and child.is_dir() and (child / mf.MANIFEST).is_file():
                 found.append(int(suffix) if suffix.isdigit() else 1)
         return sorted(found)
@@ -69,8 +71,13 @@ class Storage:
     def names(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted({c.name.partition("@v")[0] for c in self.root.iterdir()
-                       if not c.name.startswith(".") and c.is_dir() and (c / mf.MANIFEST).is_file()})
+        return sorted(
+            {
+                c.name.partition("@v")[0]
+                for c in self.root.iterdir()
+                if not c.name.startswith(".") and c.is_dir() and (c / mf.MANIFEST).is_file()
+            }
+        )
 
     def champions(self) -> list[Champion]:
         """Every registered version, by name then version."""
@@ -93,15 +100,20 @@ class Storage:
             raise TamperedChampion(f"champion {name}@v{version}: manifest.json is a symbolic link: refused")
         manifest = read_json(folder / mf.MANIFEST)
         if manifest.get("name") != name or manifest.get("version") != version:
-            raise TamperedChampion(f"champion {name}@v{version}: its manifest says {manifest.get('name')!r} version "
-                                   f"{manifest.get('version')!r}, not the folder's: refused (copied or renamed folder)")
+            raise TamperedChampion(
+                f"champion {name}@v{version}: its manifest says {manifest.get('name')!r} version "
+                f"{manifest.get('version')!r}, not the folder's: refused (copied or renamed folder)"
+            )
         return Champion(name, version, folder, manifest)
 
     def check_files(self, champion: Champion) -> None:
         """Every file against the manifest, and the manifest against its checksum."""
         folder = champion.folder
-        expected = (folder / mf.MANIFEST_CHECKSUM).read_text(encoding="utf-8").strip() \
-            if (folder / mf.MANIFEST_CHECKSUM).is_file() else None
+        expected = (
+            (folder / mf.MANIFEST_CHECKSUM).read_text(encoding="utf-8").strip()
+            if (folder / mf.MANIFEST_CHECKSUM).is_file()
+            else None
+        )
         if expected != mf.sha256(folder / mf.MANIFEST):
             raise TamperedChampion(f"champion {champion.ref}: manifest.json does not match manifest.sha256")
         files = champion.manifest.get("files") or {}
@@ -112,8 +124,12 @@ class Storage:
             if not path.is_file():
                 raise TamperedChampion(f"champion {champion.ref}: {name} is missing")
             if mf.sha256(path) != digest:
-                raise TamperedChampion(f"champion {champion.ref}: {name} fails its sha256 check (tampered or corrupted)")
-        extra = sorted({p.name for p in folder.iterdir()} - set(files) - {mf.MANIFEST, mf.MANIFEST_CHECKSUM, mf.SIGNATURE})
+                raise TamperedChampion(
+                    f"champion {champion.ref}: {name} fails its sha256 check (tampered or corrupted)"
+                )
+        extra = sorted(
+            {p.name for p in folder.iterdir()} - set(files) - {mf.MANIFEST, mf.MANIFEST_CHECKSUM, mf.SIGNATURE}
+        )
         if extra:
             raise TamperedChampion(f"champion {champion.ref}: unexpected files {', '.join(extra)}")
 
@@ -148,8 +164,13 @@ class Storage:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def publish(self, staging: Path, name: str, manifest: dict[str, Any],
-                sign: Callable[[dict[str, Any]], dict[str, Any] | None] = lambda manifest: None) -> Champion:
+    def publish(
+        self,
+        staging: Path,
+        name: str,
+        manifest: dict[str, Any],
+        sign: Callable[[dict[str, Any]], dict[str, Any] | None] = lambda manifest: None,
+    ) -> Champion:
         """Write the manifest, its checksum and its signature (``sign(manifest)``, when not None),
         make the files read-only and rename the staging folder to the next version of ``name``,
         under the registry's lock."""
@@ -176,7 +197,7 @@ class Storage:
 def _abandoned(staging: Path) -> bool:
     """Whether a staging folder's registration is gone: its process died (same host), or it has no
     owner in its name (older rlft) and is over an hour old."""
-    owner = staging.name[len(STAGING_PREFIX):].rpartition("-")[0]
+    owner = staging.name[len(STAGING_PREFIX) :].rpartition("-")[0]
     host, _, pid = owner.rpartition(".")
     if not pid.isdigit() or not host:
         try:

@@ -82,8 +82,10 @@ def check_trusted(config: dict[str, Any], where: str, extra: Sequence[str] = ())
     roots = trusted_roots(extra)
     for key, path in named_paths(config):
         if not _under(path, roots):
-            raise ConfigError(f"{where}: {key}={path!r} is not an allowed module (allowed: {SHOWN}): "
-                              "add its package to paths.trusted_modules if you trust it")
+            raise ConfigError(
+                f"{where}: {key}={path!r} is not an allowed module (allowed: {SHOWN}): "
+                "add its package to paths.trusted_modules if you trust it"
+            )
 
 
 def check_classes(config: dict[str, Any], where: str, extra: Sequence[str] = ()) -> None:
@@ -91,7 +93,7 @@ def check_classes(config: dict[str, Any], where: str, extra: Sequence[str] = ())
     the trusted module to see). Paths in a user-trusted package may name anything."""
     import importlib
 
-    user = trusted_roots(extra)[len(BUILT_IN):]
+    user = trusted_roots(extra)[len(BUILT_IN) :]
     for key, path in named_paths(config):
         if key == "env.id" or _under(path, user):
             continue
@@ -101,5 +103,7 @@ def check_classes(config: dict[str, Any], where: str, extra: Sequence[str] = ())
         except (ImportError, AttributeError, ValueError) as exc:
             raise ConfigError(f"{where}: {key}={path!r} cannot be imported ({exc})") from None
         if not isinstance(target, type):
-            raise ConfigError(f"{where}: {key}={path!r} is not a class: a champion may name only classes from "
-                              f"{', '.join(BUILT_IN)} (factories only from paths.trusted_modules)")
+            raise ConfigError(
+                f"{where}: {key}={path!r} is not a class: a champion may name only classes from "
+                f"{', '.join(BUILT_IN)} (factories only from paths.trusted_modules)"
+            )

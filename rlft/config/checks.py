@@ -63,9 +63,10 @@ def folder_name(cfg: DictConfig, key: str) -> None:
     """``key`` names one folder inside its root: letters, digits and ``_ . - = +``, no ``/``, no
     ``..``, not hidden (a name like ``../../x`` would write outside ``paths.output_dir``)."""
     value = OmegaConf.select(cfg, key)
-    require(isinstance(value, str) and bool(_FOLDER_NAME.match(value)) and ".." not in value,
-            f"{key}={value!r} is not a plain folder name: use letters, digits, '_', '.', '-' "
-            "(no '/', '..' or leading '.')")
+    require(
+        isinstance(value, str) and bool(_FOLDER_NAME.match(value)) and ".." not in value,
+        f"{key}={value!r} is not a plain folder name: use letters, digits, '_', '.', '-' (no '/', '..' or leading '.')",
+    )
 
 
 def _leaves(node: Any, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -100,8 +101,14 @@ def known_keys(cfg: DictConfig, schema: DictConfig, open_keys: tuple[str, ...], 
             hint = suggest(path) or "remove it (rlft train --cfg job shows every key)"
             raise ConfigError(f"unknown key {path!r}: {hint}")
         mine, theirs = cfg._get_node(key), schema._get_node(key)
-        if (isinstance(mine, DictConfig) and isinstance(theirs, DictConfig) and path not in open_keys
-                and not mine._is_none() and not mine._is_missing() and len(theirs) > 0):
+        if (
+            isinstance(mine, DictConfig)
+            and isinstance(theirs, DictConfig)
+            and path not in open_keys
+            and not mine._is_none()
+            and not mine._is_missing()
+            and len(theirs) > 0
+        ):
             known_keys(mine, theirs, open_keys, f"{path}.")
 
 

@@ -42,8 +42,7 @@ def user_choices(overrides: Sequence[str]) -> tuple[set[str], list[str]]:
             for entry in experiment.pop("defaults", None) or []:
                 if isinstance(entry, dict):
                     groups.update(k.split()[-1].strip("/") for k in entry)
-            keys += [k for group in FROM_MODEL if group in experiment
-                     for k in _leaf_keys(experiment[group], group)]
+            keys += [k for group in FROM_MODEL if group in experiment for k in _leaf_keys(experiment[group], group)]
         elif name in FROM_MODEL:
             groups.add(name)
         elif name.split(".")[0] in FROM_MODEL:

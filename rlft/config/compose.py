@@ -71,8 +71,9 @@ def compose_config(overrides: Sequence[str] = (), with_hydra: bool = False) -> D
     register_resolvers()
     check_project_dir(project_config_dir())
     with initialize_config_module(config_module="rlft.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=normalize_overrides(list(overrides)),
-                      return_hydra_config=with_hydra)
+        cfg = compose(
+            config_name="config", overrides=normalize_overrides(list(overrides)), return_hydra_config=with_hydra
+        )
     if not with_hydra:
         cfg = OmegaConf.masked_copy(cfg, [str(k) for k in cfg if k != "hydra"])
     OmegaConf.set_struct(cfg, True)

@@ -33,8 +33,10 @@ def project_config_dir() -> Path | None:
     if named:
         folder = Path(named).expanduser().resolve()
         if not folder.is_dir():
-            raise ConfigError(f"{CONFIG_DIR_ENV}={named!r} is not a folder: point it at your project's conf/ "
-                              "(rlft init DIR writes one)")
+            raise ConfigError(
+                f"{CONFIG_DIR_ENV}={named!r} is not a folder: point it at your project's conf/ "
+                "(rlft init DIR writes one)"
+            )
         return folder
     local = Path.cwd() / "conf"
     if local.is_dir() and local.resolve() != BUILTIN_CONF_DIR:
@@ -47,13 +49,17 @@ def check_project_dir(folder: Path | None) -> None:
     if folder is None:
         return
     if (folder / "config.yaml").is_file():
-        raise ConfigError(f"{folder / 'config.yaml'}: a project folder adds options to rlft's groups; the primary "
-                          "config is built in. Move its settings into conf/experiment/<name>.yaml (experiment=<name>)")
+        raise ConfigError(
+            f"{folder / 'config.yaml'}: a project folder adds options to rlft's groups; the primary "
+            "config is built in. Move its settings into conf/experiment/<name>.yaml (experiment=<name>)"
+        )
     for group in GROUPS:
         for path in sorted((folder / group).glob("*.yaml")):
             if (BUILTIN_CONF_DIR / group / path.name).is_file():
-                raise ConfigError(f"{path} has the name of the built-in option {group}={path.stem}, which it would "
-                                  f"silently replace: rename it (e.g. {group}/my_{path.stem}.yaml)")
+                raise ConfigError(
+                    f"{path} has the name of the built-in option {group}={path.stem}, which it would "
+                    f"silently replace: rename it (e.g. {group}/my_{path.stem}.yaml)"
+                )
 
 
 def config_dirs() -> list[Path]:

@@ -44,7 +44,10 @@ def default_experiment_name(env: str, stage: str, algo: str, curriculum: str = "
 def register_resolvers() -> None:
     from rlft.config.options import searchpath
 
-    for name, fn in (("rlft_hydra_subdir", hydra_subdir), ("rlft_name", default_experiment_name),
-                     ("rlft_searchpath", searchpath)):
+    for name, fn in (
+        ("rlft_hydra_subdir", hydra_subdir),
+        ("rlft_name", default_experiment_name),
+        ("rlft_searchpath", searchpath),
+    ):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn)

@@ -17,8 +17,8 @@ registers CurveTrace with gymnasium, and this module must stay light (``python -
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import importlib
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from omegaconf import MISSING

@@ -28,6 +28,8 @@ def resolve_init(value: str, handoff: str, registry: str | None = None) -> Path:
     model = model_folder(path, handoff)
     if model is not None:
         return model
-    raise ConfigError(f"curriculum.init={value!r} holds no model: give a run folder with final/{MODEL_FILE}, "
-                      f"a model folder (final/, best/, checkpoints/step_N/), a finished curriculum run or a "
-                      f"champion name")
+    raise ConfigError(
+        f"curriculum.init={value!r} holds no model: give a run folder with final/{MODEL_FILE}, "
+        f"a model folder (final/, best/, checkpoints/step_N/), a finished curriculum run or a "
+        f"champion name"
+    )

@@ -104,8 +104,11 @@ def _from_classic(entry: dict[str, Any], where: str) -> dict[str, Any]:
     if "ess_threshold" in entry or "ess_patience" in entry:
         if "early_stop" in entry:
             raise ConfigError(f"{where}: give either ess_threshold/ess_patience or early_stop, not both")
-        out["early_stop"] = {"metric": "success_rate", "threshold": entry.get("ess_threshold"),
-                             "patience": entry.get("ess_patience", 1)}
+        out["early_stop"] = {
+            "metric": "success_rate",
+            "threshold": entry.get("ess_threshold"),
+            "patience": entry.get("ess_patience", 1),
+        }
     return out
 
 
@@ -137,8 +140,9 @@ def _promotion(default: DictConfig, override: Any, where: str) -> Promotion:
     if isinstance(merged["threshold"], bool) or not isinstance(merged["threshold"], (int, float)):
         raise ConfigError(f"{where}.threshold={merged['threshold']!r} must be a number")
     _positive_int(merged["episodes"], f"{where}.episodes")
-    return Promotion(merged["metric"], merged["mode"], float(merged["threshold"]), merged["episodes"],
-                     bool(merged["early"]))
+    return Promotion(
+        merged["metric"], merged["mode"], float(merged["threshold"]), merged["episodes"], bool(merged["early"])
+    )
 
 
 def _entry_plan(raw: Any, position: int, curriculum: DictConfig, taken: set[str]) -> StagePlan:
@@ -165,8 +169,10 @@ def _entry_plan(raw: Any, position: int, curriculum: DictConfig, taken: set[str]
     _check_keys(hparams, (*HPARAM_FIELDS, "n_envs"), f"{where}.hparams")
     for key in FIXED_HPARAMS:
         if key in hparams:
-            raise ConfigError(f"{where}.hparams.{key}: the network and algorithm carry over between stages; "
-                              f"set hparams.{key} for the whole curriculum instead")
+            raise ConfigError(
+                f"{where}.hparams.{key}: the network and algorithm carry over between stages; "
+                f"set hparams.{key} for the whole curriculum instead"
+            )
     if "total_timesteps" in hparams:
         raise ConfigError(f"{where}.hparams.total_timesteps: a stage's budget is its timesteps (and max_timesteps)")
     n_envs = hparams.pop("n_envs", entry.get("n_envs"))
@@ -179,9 +185,18 @@ def _entry_plan(raw: Any, position: int, curriculum: DictConfig, taken: set[str]
     while stage_id in taken:
         stage_id, n = f"{stage}-{n}", n + 1
     taken.add(stage_id)
-    return StagePlan(stage_id, stage, position, timesteps, max_timesteps, hparams, n_envs,
-                     dict(entry.get("env_kwargs") or {}), early_stop,
-                     _promotion(curriculum.promotion, entry.get("promotion"), f"{where}.promotion"))
+    return StagePlan(
+        stage_id,
+        stage,
+        position,
+        timesteps,
+        max_timesteps,
+        hparams,
+        n_envs,
+        dict(entry.get("env_kwargs") or {}),
+        early_stop,
+        _promotion(curriculum.promotion, entry.get("promotion"), f"{where}.promotion"),
+    )
 
 
 def _select(plans: list[StagePlan], cfg: DictConfig) -> list[StagePlan]:
@@ -190,20 +205,23 @@ def _select(plans: list[StagePlan], cfg: DictConfig) -> list[StagePlan]:
     chosen = cfg.stage.name
     if chosen not in (NONE, ALL):
         if start is not None or stop is not None:
-            raise ConfigError(f"stage={chosen} runs one stage of the curriculum: drop curriculum.start/stop, "
-                              "or use stage=all with them")
+            raise ConfigError(
+                f"stage={chosen} runs one stage of the curriculum: drop curriculum.start/stop, "
+                "or use stage=all with them"
+            )
         start = stop = chosen
     ids = [p.id for p in plans]
     for key, value in (("curriculum.start", start), ("curriculum.stop", stop)):
         if value is not None and str(value) not in ids:
             name = "stage" if chosen not in (NONE, ALL) else key
-            raise ConfigError(f"{name}={value} is not a stage of curriculum {cfg.curriculum.name}: "
-                              f"use one of {', '.join(ids)}")
+            raise ConfigError(
+                f"{name}={value} is not a stage of curriculum {cfg.curriculum.name}: use one of {', '.join(ids)}"
+            )
     first = ids.index(str(start)) if start is not None else 0
     last = ids.index(str(stop)) if stop is not None else len(ids) - 1
     if first > last:
         raise ConfigError(f"curriculum.start={start} comes after curriculum.stop={stop}: swap them")
-    return plans[first:last + 1]
+    return plans[first : last + 1]
 
 
 def plan_curriculum(cfg: DictConfig) -> list[StagePlan]:
@@ -238,5 +256,7 @@ def stage_config(cfg: DictConfig, plan: StagePlan) -> DictConfig:
         return on_schema(base)
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None)
-        raise ConfigError(f"curriculum.stages[{plan.position - 1}] (stage {plan.id})"
-                          f"{f' {key}' if key else ''}: {str(exc.msg).splitlines()[0]}") from None
+        raise ConfigError(
+            f"curriculum.stages[{plan.position - 1}] (stage {plan.id})"
+            f"{f' {key}' if key else ''}: {str(exc.msg).splitlines()[0]}"
+        ) from None

@@ -50,13 +50,21 @@ def promotion_rule(plan: StagePlan):
 def _stage_summary(plan: StagePlan, stage_metrics: dict[str, Any], start_step: int, promoted: bool) -> dict:
     final = stage_metrics.get("final") or {}
     return {
-        "id": plan.id, "stage": plan.stage, "position": plan.position,
-        "status": stage_metrics["status"], "promoted": promoted, "message": stage_metrics.get("message", ""),
-        "steps": stage_metrics["total_timesteps"], "start_step": start_step,
-        "budget": plan.timesteps, "max_budget": plan.max_timesteps,
-        "final_success": final.get("success_rate"), "final_mean_reward": final.get("mean_reward"),
+        "id": plan.id,
+        "stage": plan.stage,
+        "position": plan.position,
+        "status": stage_metrics["status"],
+        "promoted": promoted,
+        "message": stage_metrics.get("message", ""),
+        "steps": stage_metrics["total_timesteps"],
+        "start_step": start_step,
+        "budget": plan.timesteps,
+        "max_budget": plan.max_timesteps,
+        "final_success": final.get("success_rate"),
+        "final_mean_reward": final.get("mean_reward"),
         "promotion": plan.promotion.describe(),
-        "wall_time_s": stage_metrics.get("wall_time_s"), "train_time_s": stage_metrics.get("train_time_s"),
+        "wall_time_s": stage_metrics.get("wall_time_s"),
+        "train_time_s": stage_metrics.get("train_time_s"),
         "run_folder": f"{STAGES_DIR}/{plan.id}",
     }
 
@@ -73,9 +81,14 @@ class CurriculumRun:
             self.metrics.update(status=RUNNING, message="resumed", resumes=self.metrics.data.get("resumes", 0) + 1)
         else:
             self.metrics = MetricsFile.create(
-                root.metrics_file, kind="curriculum", curriculum=cfg.curriculum.name,
-                experiment_name=cfg.experiment_name, seed=cfg.seed,
-                planned_stages=[p.id for p in self.plans], stages=[])
+                root.metrics_file,
+                kind="curriculum",
+                curriculum=cfg.curriculum.name,
+                experiment_name=cfg.experiment_name,
+                seed=cfg.seed,
+                planned_stages=[p.id for p in self.plans],
+                stages=[],
+            )
 
     def stage_folder(self, plan: StagePlan) -> RunFolder:
         return RunFolder(self.root.root / STAGES_DIR / plan.id)
@@ -85,7 +98,9 @@ class CurriculumRun:
 
     def run(self) -> dict[str, Any]:
         curriculum = self.cfg.curriculum
-        handoff = resolve_init(curriculum.init, curriculum.handoff, self.cfg.paths.registry) if curriculum.init else None
+        handoff = (
+            resolve_init(curriculum.init, curriculum.handoff, self.cfg.paths.registry) if curriculum.init else None
+        )
         offset, index, done = 0, 0, self.finished()
         try:
             for index, plan in enumerate(self.plans):
@@ -97,17 +112,27 @@ class CurriculumRun:
                 offset += summary["steps"]
                 handoff = stage_model(self.stage_folder(plan), curriculum.handoff)
                 if not summary["promoted"] and curriculum.on_fail == "stop":
-                    return self._end(NOT_PROMOTED, f"stage {plan.id} missed its promotion rule "
-                                     f"({summary['promotion']}; final {summary['final_success']}) after "
-                                     f"{summary['steps']} steps: curriculum stopped (curriculum.on_fail=continue "
-                                     "goes on regardless)", offset)
+                    return self._end(
+                        NOT_PROMOTED,
+                        f"stage {plan.id} missed its promotion rule "
+                        f"({summary['promotion']}; final {summary['final_success']}) after "
+                        f"{summary['steps']} steps: curriculum stopped (curriculum.on_fail=continue "
+                        "goes on regardless)",
+                        offset,
+                    )
         except BaseException as exc:
-            self.metrics.update(status=FAILED, message=f"stage {self.plans[index].id}: {type(exc).__name__}: {exc}",
-                                total_timesteps=offset)
+            self.metrics.update(
+                status=FAILED,
+                message=f"stage {self.plans[index].id}: {type(exc).__name__}: {exc}",
+                total_timesteps=offset,
+            )
             raise
         missed = [s["id"] for s in self.metrics.data["stages"] if not s["promoted"]]
-        message = (f"all {len(self.plans)} stages promoted" if not missed
-                   else f"finished; stages not promoted: {', '.join(missed)}")
+        message = (
+            f"all {len(self.plans)} stages promoted"
+            if not missed
+            else f"finished; stages not promoted: {', '.join(missed)}"
+        )
         return self._end(COMPLETED, message, offset)
 
     def _train_stage(self, plan: StagePlan, index: int, offset: int, handoff: Path | None) -> dict[str, Any]:
@@ -116,28 +141,49 @@ class CurriculumRun:
         resuming = folder.metrics_file.is_file()
         if not resuming:
             atomic_write_text(folder.config_file, OmegaConf.to_yaml(stage_cfg))
-        log.info("stage %s (%d/%d): %s, budget %d (max %d), promotion %s%s", plan.id, index + 1, len(self.plans),
-                 "resuming" if resuming else "starting", plan.timesteps, plan.max_timesteps,
-                 plan.promotion.describe(), f", from {handoff}" if handoff and not resuming else "")
+        log.info(
+            "stage %s (%d/%d): %s, budget %d (max %d), promotion %s%s",
+            plan.id,
+            index + 1,
+            len(self.plans),
+            "resuming" if resuming else "starting",
+            plan.timesteps,
+            plan.max_timesteps,
+            plan.promotion.describe(),
+            f", from {handoff}" if handoff and not resuming else "",
+        )
         self.metrics.update(current_stage=plan.id, total_timesteps=offset)
         options = RunOptions(
-            resume=resuming, init_from=handoff,
+            resume=resuming,
+            init_from=handoff,
             tensorboard=TensorBoardTarget(self.root.tb_dir, offset, plan.id, index),
             stop_rules=(promotion_rule(plan),),
-            metrics_fields={"kind": "curriculum_stage", "stage": plan.id,
-                            "init_from": str(handoff) if handoff else None},
+            metrics_fields={
+                "kind": "curriculum_stage",
+                "stage": plan.id,
+                "init_from": str(handoff) if handoff else None,
+            },
         )
         t0 = time.monotonic()
         stage_metrics = run_training(stage_cfg, folder, options)
         promoted = plan.promotion.met(stage_metrics.get("final") or {})
         summary = _stage_summary(plan, stage_metrics, offset, promoted)
-        log.info("stage %s %s after %d steps (%.0f s): %s", plan.id, "PROMOTED" if promoted else "NOT promoted",
-                 summary["steps"], time.monotonic() - t0, summary["message"])
-        history = [{**e, "timesteps": e["timesteps"] + offset, "stage_timesteps": e["timesteps"], "stage": plan.id}
-                   for e in stage_metrics["eval"]]
+        log.info(
+            "stage %s %s after %d steps (%.0f s): %s",
+            plan.id,
+            "PROMOTED" if promoted else "NOT promoted",
+            summary["steps"],
+            time.monotonic() - t0,
+            summary["message"],
+        )
+        history = [
+            {**e, "timesteps": e["timesteps"] + offset, "stage_timesteps": e["timesteps"], "stage": plan.id}
+            for e in stage_metrics["eval"]
+        ]
         data = self.metrics.data
-        self.metrics.update(stages=[*data["stages"], summary], eval=[*data["eval"], *history],
-                            total_timesteps=offset + summary["steps"])
+        self.metrics.update(
+            stages=[*data["stages"], summary], eval=[*data["eval"], *history], total_timesteps=offset + summary["steps"]
+        )
         return summary
 
     def _end(self, status: str, message: str, total: int) -> dict[str, Any]:
@@ -145,9 +191,15 @@ class CurriculumRun:
         last = self.stage_folder(self.plans[0]) if not stages else RunFolder(self.root.root / stages[-1]["run_folder"])
         final = read_json(last.metrics_file).get("final") if last.metrics_file.is_file() else None
         wall = sum(s.get("wall_time_s") or 0.0 for s in stages)
-        self.metrics.update(status=status, message=message, total_timesteps=total, final=final,
-                            current_stage=None, wall_time_s=round(wall, 2),
-                            stages_promoted=sum(bool(s["promoted"]) for s in stages))
+        self.metrics.update(
+            status=status,
+            message=message,
+            total_timesteps=total,
+            final=final,
+            current_stage=None,
+            wall_time_s=round(wall, 2),
+            stages_promoted=sum(bool(s["promoted"]) for s in stages),
+        )
         from rlft.plots import plot_curriculum
 
         plot_curriculum(self.metrics.data, self.root.plots_dir / "curriculum.png")

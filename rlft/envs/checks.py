@@ -42,8 +42,10 @@ def check_env_id(env_id: str) -> None:
 
 def validate_env(cfg: DictConfig) -> None:
     env = cfg.env
-    require((env.id is None) != (env._target_ is None),
-             "set exactly one of env.id (a gymnasium id) and env._target_ (a dotted path to an env factory)")
+    require(
+        (env.id is None) != (env._target_ is None),
+        "set exactly one of env.id (a gymnasium id) and env._target_ (a dotted path to an env factory)",
+    )
     if env.id is not None:
         check_env_id(env.id)
     else:

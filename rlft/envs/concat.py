@@ -20,8 +20,10 @@ class ConcatVecEnv(VecEnv):
         first = parts[0]
         for part in parts[1:]:
             if part.observation_space != first.observation_space or part.action_space != first.action_space:
-                raise ConfigError(f"ConcatVecEnv: parts differ in spaces ({part.observation_space}, "
-                                  f"{part.action_space} vs {first.observation_space}, {first.action_space})")
+                raise ConfigError(
+                    f"ConcatVecEnv: parts differ in spaces ({part.observation_space}, "
+                    f"{part.action_space} vs {first.observation_space}, {first.action_space})"
+                )
         self.parts = list(parts)
         self.bounds = np.cumsum([0] + [p.num_envs for p in self.parts])
         super().__init__(int(self.bounds[-1]), first.observation_space, first.action_space)
@@ -31,10 +33,15 @@ class ConcatVecEnv(VecEnv):
         count and spaces stay, so the model and wrappers above keep working; reset next."""
         replacement = ConcatVecEnv(parts)
         if (replacement.num_envs, replacement.observation_space, replacement.action_space) != (
-                self.num_envs, self.observation_space, self.action_space):
+            self.num_envs,
+            self.observation_space,
+            self.action_space,
+        ):
             replacement.close()
-            raise ConfigError(f"ConcatVecEnv: new parts ({replacement.num_envs} envs) must match the old "
-                              f"({self.num_envs} envs) in env count and spaces")
+            raise ConfigError(
+                f"ConcatVecEnv: new parts ({replacement.num_envs} envs) must match the old "
+                f"({self.num_envs} envs) in env count and spaces"
+            )
         old, self.parts, self.bounds = self.parts, replacement.parts, replacement.bounds
         for part in old:
             part.close()
@@ -66,13 +73,17 @@ class ConcatVecEnv(VecEnv):
 
     def step_async(self, actions: np.ndarray) -> None:
         for k, part in enumerate(self.parts):
-            part.step_async(actions[self.bounds[k]:self.bounds[k + 1]])
+            part.step_async(actions[self.bounds[k] : self.bounds[k + 1]])
 
     def step_wait(self) -> VecEnvStepReturn:
         results = [part.step_wait() for part in self.parts]
         self.reset_infos = [info for part in self.parts for info in part.reset_infos]
-        return (np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results]),
-                np.concatenate([r[2] for r in results]), [info for r in results for info in r[3]])
+        return (
+            np.concatenate([r[0] for r in results]),
+            np.concatenate([r[1] for r in results]),
+            np.concatenate([r[2] for r in results]),
+            [info for r in results for info in r[3]],
+        )
 
     def close(self) -> None:
         for part in self.parts:
@@ -86,8 +97,11 @@ class ConcatVecEnv(VecEnv):
             part.set_attr(attr_name, value, local)
 
     def env_method(self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs) -> list[Any]:
-        return [v for part, local in self._locate(indices)
-                for v in part.env_method(method_name, *method_args, indices=local, **method_kwargs)]
+        return [
+            v
+            for part, local in self._locate(indices)
+            for v in part.env_method(method_name, *method_args, indices=local, **method_kwargs)
+        ]
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
         return [v for part, local in self._locate(indices) for v in part.env_is_wrapped(wrapper_class, local)]

@@ -52,8 +52,10 @@ def make_env(env_cfg: DictConfig, kwargs: dict[str, Any]) -> "gymnasium.Env":
     except RlftError:
         raise
     except TypeError as exc:
-        raise ConfigError(f"env {env_cfg.name!r}: bad constructor argument ({exc}); check env.kwargs, "
-                          f"stage.env_kwargs and stage_overrides") from None
+        raise ConfigError(
+            f"env {env_cfg.name!r}: bad constructor argument ({exc}); check env.kwargs, "
+            f"stage.env_kwargs and stage_overrides"
+        ) from None
 
 
 def env_factory(cfg: DictConfig) -> Callable[[], "gymnasium.Env"]:
@@ -76,8 +78,9 @@ def rehearsal_split(n_envs: int, share: float) -> int:
     return max(1, round(share * n_envs)) if share > 0 else 0
 
 
-def make_vec_env(cfg: DictConfig, n_envs: int, seed: int,
-                 mix: Sequence[tuple[DictConfig, int]] | None = None) -> "VecEnv":
+def make_vec_env(
+    cfg: DictConfig, n_envs: int, seed: int, mix: Sequence[tuple[DictConfig, int]] | None = None
+) -> "VecEnv":
     """The training VecEnv with episode statistics (VecMonitor), seeded for the first reset.
 
     ``mix=[(cfg_a, n_a), (cfg_b, n_b), ...]``: side by side, ``n_a`` envs with ``cfg_a``'s env

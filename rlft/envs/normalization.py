@@ -48,16 +48,27 @@ def save_normalization(venv: "VecEnv", folder: Path) -> bool:
         return False
     obs_rms = _flat_obs_rms(norm)
     arrays: dict[str, Any] = {  # savez's stubs would read a dict of arrays as its keyword options
-        "obs_mean": obs_rms.mean, "obs_var": obs_rms.var, "obs_count": np.array(obs_rms.count),
-        "ret_mean": norm.ret_rms.mean, "ret_var": norm.ret_rms.var, "ret_count": np.array(norm.ret_rms.count),
+        "obs_mean": obs_rms.mean,
+        "obs_var": obs_rms.var,
+        "obs_count": np.array(obs_rms.count),
+        "ret_mean": norm.ret_rms.mean,
+        "ret_var": norm.ret_rms.var,
+        "ret_count": np.array(norm.ret_rms.count),
     }
     with atomic_path(folder / STATS_FILE) as tmp:
         with open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
-    atomic_write_json(folder / SETTINGS_FILE, {
-        "norm_obs": norm.norm_obs, "norm_reward": norm.norm_reward, "clip_obs": norm.clip_obs,
-        "clip_reward": norm.clip_reward, "gamma": norm.gamma, "epsilon": norm.epsilon,
-    })
+    atomic_write_json(
+        folder / SETTINGS_FILE,
+        {
+            "norm_obs": norm.norm_obs,
+            "norm_reward": norm.norm_reward,
+            "clip_obs": norm.clip_obs,
+            "clip_reward": norm.clip_reward,
+            "gamma": norm.gamma,
+            "epsilon": norm.epsilon,
+        },
+    )
     return True
 
 

@@ -16,17 +16,24 @@ from rlft.cli import user_errors
 from rlft.export import FORMATS
 
 COMMAND = Command(
-    "export", "Export a champion for use outside rlft.",
+    "export",
+    "Export a champion for use outside rlft.",
     positionals=(Positional("NAME", "a champion: NAME (its latest version) or NAME@vN"),),
     options=(
-        Option("format", "str", required=True, choices=FORMATS,
-               help="sb3: model.zip for PPO.load; hf: a Hugging Face-style folder; onnx: policy.onnx, checked "
-                    "against torch"),
+        Option(
+            "format",
+            "str",
+            required=True,
+            choices=FORMATS,
+            help="sb3: model.zip for PPO.load; hf: a Hugging Face-style folder; onnx: policy.onnx, checked "
+            "against torch",
+        ),
         Option("out", "path", required=True, metavar="DIR", help="the export folder (new or empty)"),
         registry_option(),
     ),
     description="The export is built in a staging folder and renamed into place: complete or absent. Nothing needs "
-                "a network.")
+    "a network.",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -38,8 +45,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"exported {summary['champion']} as {args.format} to {summary['out']}: {', '.join(summary['files'])}")
     if "check" in summary:
         check = summary["check"]
-        print(f"  ONNX vs torch on {check['samples']} observations: actions equal, largest logit difference "
-              f"{check['max_abs_logit_diff']:.1e}")
+        print(
+            f"  ONNX vs torch on {check['samples']} observations: actions equal, largest logit difference "
+            f"{check['max_abs_logit_diff']:.1e}"
+        )
 
 
 if __name__ == "__main__":

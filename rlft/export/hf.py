@@ -17,11 +17,20 @@ CURVE_TRACE_ID = "rlft/CurveTrace-v0"
 def _config(loaded: "Loaded") -> dict[str, Any]:
     m = loaded.champion.manifest
     return {
-        "champion": loaded.champion.ref, "algo": m["hparams"]["algo"], "policy": m["hparams"]["policy"],
-        "policy_kwargs": m["hparams"]["policy_kwargs"], "architecture": m["architecture"],
-        "observation_space": m["observation_space"], "action_space": m["action_space"],
-        "env": m["env"], "stage": m["stage"], "stage_overrides": m["stage_overrides"], "hparams": m["hparams"],
-        "metrics": m["metrics"], "parent": m.get("parent"), "packages": m.get("packages"),
+        "champion": loaded.champion.ref,
+        "algo": m["hparams"]["algo"],
+        "policy": m["hparams"]["policy"],
+        "policy_kwargs": m["hparams"]["policy_kwargs"],
+        "architecture": m["architecture"],
+        "observation_space": m["observation_space"],
+        "action_space": m["action_space"],
+        "env": m["env"],
+        "stage": m["stage"],
+        "stage_overrides": m["stage_overrides"],
+        "hparams": m["hparams"],
+        "metrics": m["metrics"],
+        "parent": m.get("parent"),
+        "packages": m.get("packages"),
         "weights": "model.safetensors (the policy's state_dict, safetensors)",
     }
 
@@ -33,29 +42,58 @@ def _card(loaded: "Loaded", gif: dict[str, Any] | None) -> str:
     env_id = m["env"].get("id") or m["env"].get("_target_")
     stage = m["stage"].get("name")
     rows = [("success rate (registered, " + str(metrics.get("source")) + ")", metrics.get("success_rate"))]
-    rows += [(f"final evaluation: {key.replace('_', ' ')}", final.get(key)) for key in
-             ("success_rate", "mean_reward", "mean_length", "mean_endpoint_error", "mean_coverage", "episodes")
-             if final.get(key) is not None]
+    rows += [
+        (f"final evaluation: {key.replace('_', ' ')}", final.get(key))
+        for key in ("success_rate", "mean_reward", "mean_length", "mean_endpoint_error", "mean_coverage", "episodes")
+        if final.get(key) is not None
+    ]
     rows.append(("training timesteps", metrics.get("total_timesteps")))
-    table = "\n".join(f"| {name} | {value if not isinstance(value, float) else round(value, 4)} |" for name, value in rows)
+    table = "\n".join(
+        f"| {name} | {value if not isinstance(value, float) else round(value, 4)} |" for name, value in rows
+    )
     success = metrics.get("success_rate")
-    front = "\n".join([
-        "---", "library_name: stable-baselines3", "tags:", "- reinforcement-learning", "- rlft",
-        f"- {m['hparams']['algo']}", f"- {env_id}", "model-index:", f"- name: {loaded.champion.ref}", "  results:",
-        "  - task:", "      type: reinforcement-learning", "    dataset:", f"      name: {env_id} stage {stage}",
-        f"      type: {env_id}", "    metrics:", "    - type: success_rate", f"      value: {success}", "---", ""])
+    front = "\n".join(
+        [
+            "---",
+            "library_name: stable-baselines3",
+            "tags:",
+            "- reinforcement-learning",
+            "- rlft",
+            f"- {m['hparams']['algo']}",
+            f"- {env_id}",
+            "model-index:",
+            f"- name: {loaded.champion.ref}",
+            "  results:",
+            "  - task:",
+            "      type: reinforcement-learning",
+            "    dataset:",
+            f"      name: {env_id} stage {stage}",
+            f"      type: {env_id}",
+            "    metrics:",
+            "    - type: success_rate",
+            f"      value: {success}",
+            "---",
+            "",
+        ]
+    )
     lineage = f"Fine-tuned from champion `{m['parent']}`." if m.get("parent") else "Trained from scratch."
     gate = m.get("gate") or {}
-    gif_line = (f"![an episode on its own stage](episode.gif)\n\nOne deterministic episode (seed 0): "
-                f"{'success' if gif['is_success'] else 'failure'}, {gif['steps']} steps.\n" if gif else "")
+    gif_line = (
+        f"![an episode on its own stage](episode.gif)\n\nOne deterministic episode (seed 0): "
+        f"{'success' if gif['is_success'] else 'failure'}, {gif['steps']} steps.\n"
+        if gif
+        else ""
+    )
     overrides = f" with stage overrides `{json.dumps(m['stage_overrides'])}`" if m["stage_overrides"] else ""
     hparams = json.dumps({k: v for k, v in m["hparams"].items() if v is not None and k != "policy_kwargs"}, indent=2)
-    return front + f"""# {loaded.champion.ref}
+    return (
+        front
+        + f"""# {loaded.champion.ref}
 
-A {m['hparams']['algo'].upper()} agent ({m['architecture']} architecture) for `{env_id}`, stage `{stage}`{overrides},
+A {m["hparams"]["algo"].upper()} agent ({m["architecture"]} architecture) for `{env_id}`, stage `{stage}`{overrides},
 banked with rlft as champion `{loaded.champion.ref}`. {lineage}
-Registered {m.get('created_at')} from run `{Path(m.get('source_run', '')).name}`
-({'promoted: it beat its parent' if 'promotion' in gate else ('forced below the gate' if gate.get('forced') else f"passed the success gate {gate.get('min_success')}")}).
+Registered {m.get("created_at")} from run `{Path(m.get("source_run", "")).name}`
+({"promoted: it beat its parent" if "promotion" in gate else ("forced below the gate" if gate.get("forced") else f"passed the success gate {gate.get('min_success')}")}).
 
 ## Evaluation
 
@@ -80,15 +118,16 @@ With rlft: `python -m rlft.evaluate {loaded.champion.name} stages=[1,2,3]`.
 
 ## Training configuration
 
-Observation space `{json.dumps(m['observation_space'])}`, action space `{json.dumps(m['action_space'])}`.
-Policy `{m['hparams']['policy']}` with `{json.dumps(m['hparams']['policy_kwargs'])}`.
+Observation space `{json.dumps(m["observation_space"])}`, action space `{json.dumps(m["action_space"])}`.
+Policy `{m["hparams"]["policy"]}` with `{json.dumps(m["hparams"]["policy_kwargs"])}`.
 
 ```json
 {hparams}
 ```
 
-Packages: {', '.join(f'{k} {v}' for k, v in (m.get('packages') or {}).items())}.
+Packages: {", ".join(f"{k} {v}" for k, v in (m.get("packages") or {}).items())}.
 """
+    )
 
 
 def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:

@@ -92,18 +92,31 @@ def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), th.no_grad():
         warnings.simplefilter("ignore")  # the exporter narrates its passes and warns about its internals
         logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-        th.onnx.export(module, (example,), str(path), input_names=["obs"], output_names=["action", "logits"],
-                       dynamic_axes={"obs": {0: "batch"}, "action": {0: "batch"}, "logits": {0: "batch"}},
-                       dynamo=True, external_data=False)
+        th.onnx.export(
+            module,
+            (example,),
+            str(path),
+            input_names=["obs"],
+            output_names=["action", "logits"],
+            dynamic_axes={"obs": {0: "batch"}, "action": {0: "batch"}, "logits": {0: "batch"}},
+            dynamo=True,
+            external_data=False,
+        )
     with th.no_grad():
         want_action, want_logits = (t.numpy() for t in module(th.as_tensor(observations)))
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got_action, got_logits = session.run(["action", "logits"], {"obs": observations})
-    check: dict[str, Any] = {"samples": len(observations), "actions_equal": bool(np.array_equal(got_action, want_action)),
-             "max_abs_logit_diff": float(np.abs(got_logits - want_logits).max()), "tolerance": TOLERANCE,
-             "input": {"name": "obs", "dtype": str(observations.dtype), "shape": ["batch", *observations.shape[1:]]}}
+    check: dict[str, Any] = {
+        "samples": len(observations),
+        "actions_equal": bool(np.array_equal(got_action, want_action)),
+        "max_abs_logit_diff": float(np.abs(got_logits - want_logits).max()),
+        "tolerance": TOLERANCE,
+        "input": {"name": "obs", "dtype": str(observations.dtype), "shape": ["batch", *observations.shape[1:]]},
+    }
     if not check["actions_equal"] or check["max_abs_logit_diff"] > TOLERANCE:
-        raise ConfigError(f"the ONNX graph disagrees with torch (actions equal: {check['actions_equal']}, largest "
-                          f"logit difference {check['max_abs_logit_diff']:.2e}); nothing was written")
+        raise ConfigError(
+            f"the ONNX graph disagrees with torch (actions equal: {check['actions_equal']}, largest "
+            f"logit difference {check['max_abs_logit_diff']:.2e}); nothing was written"
+        )
     (folder / "onnx_check.json").write_text(json.dumps(check, indent=2) + "\n")
     return {"files": ["policy.onnx", "onnx_check.json"], "check": check}

@@ -33,8 +33,9 @@ def anchor_weights(model: "BaseAlgorithm") -> dict[str, th.Tensor]:
     return {name: p.detach().clone() for name, p in model.policy.named_parameters()}
 
 
-def attach_l2sp(model: "BaseAlgorithm", anchor: dict[str, th.Tensor], coef: float,
-                importance: dict[str, th.Tensor] | None = None) -> Any:
+def attach_l2sp(
+    model: "BaseAlgorithm", anchor: dict[str, th.Tensor], coef: float, importance: dict[str, th.Tensor] | None = None
+) -> Any:
     """Register the pull ``coef * F * (w - w0)`` (F = 1 for L2-SP, the Fisher for EWC) on
     ``model.policy.optimizer``; returns the hook handle (``.remove()``)."""
     triples = []
@@ -75,11 +76,11 @@ def diagonal_fisher(champion: "BaseAlgorithm", states: np.ndarray, chunk: int = 
     policy.set_training_mode(False)
     try:
         for lo in range(0, len(states), chunk):
-            obs, _ = policy.obs_to_tensor(states[lo:lo + chunk])
+            obs, _ = policy.obs_to_tensor(states[lo : lo + chunk])
             with th.no_grad():
                 actions = policy.get_distribution(obs).get_actions(deterministic=False)
             for name, g in per_sample(params, obs, actions).items():
-                sums[name] += (g ** 2).sum(0)
+                sums[name] += (g**2).sum(0)
     finally:
         th.distributions.Distribution.set_default_validate_args(validate)
     fisher = {name.removeprefix("policy."): total / len(states) for name, total in sums.items()}
@@ -112,8 +113,9 @@ def policy_kl(reference: Any, policy: Any, obs: th.Tensor | dict[str, th.Tensor]
     return kl_divergence(ref, new).mean()
 
 
-def attach_kl(model: "BaseAlgorithm", champion: "BaseAlgorithm", states: np.ndarray, coef: float,
-              batch_size: int, seed: int) -> Any:
+def attach_kl(
+    model: "BaseAlgorithm", champion: "BaseAlgorithm", states: np.ndarray, coef: float, batch_size: int, seed: int
+) -> Any:
     """Register ``coef * KL(champion || policy)`` on a fresh minibatch of ``states`` per step
     (``champion`` is a separate, untrained model: it is only read, under ``no_grad``)."""
     reference = champion.policy.to(model.device)
@@ -134,4 +136,4 @@ def l2_distance(model: "BaseAlgorithm", anchor: dict[str, th.Tensor]) -> float:
     """||w - w0|| over the anchored parameters (reported in metrics.json)."""
     with th.no_grad():
         total = sum(float(((p - anchor[n]) ** 2).sum()) for n, p in model.policy.named_parameters() if n in anchor)
-    return total ** 0.5
+    return total**0.5

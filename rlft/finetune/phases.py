@@ -45,8 +45,10 @@ def parse_phases(cfg: DictConfig) -> list[Phase]:
     for i, entry in enumerate(raw):
         where = f"finetune.phases[{i}]"
         if not isinstance(entry, dict) or set(entry) != {"timesteps", "mix"}:
-            raise ConfigError(f"{where}={entry!r} must be a mapping with exactly timesteps and mix, e.g. "
-                              "{timesteps: 50000, mix: {target: 0.7, original: 0.3}}")
+            raise ConfigError(
+                f"{where}={entry!r} must be a mapping with exactly timesteps and mix, e.g. "
+                "{timesteps: 50000, mix: {target: 0.7, original: 0.3}}"
+            )
         steps, mix = entry["timesteps"], entry["mix"]
         if not isinstance(steps, int) or isinstance(steps, bool) or steps <= 0:
             raise ConfigError(f"{where}.timesteps={steps!r} must be a positive integer")
@@ -55,9 +57,12 @@ def parse_phases(cfg: DictConfig) -> list[Phase]:
         for key, share in mix.items():
             key = str(key)
             if key not in (TARGET, ORIGINAL) and not has_option("stage", key):
-                stages = sorted((n for n in option_names("stage") if n not in ("none", "all")), key=lambda n: (len(n), n))
-                raise ConfigError(f"{where}.mix: {key!r} is not a stage: use target, original or one of "
-                                  f"{', '.join(stages)}")
+                stages = sorted(
+                    (n for n in option_names("stage") if n not in ("none", "all")), key=lambda n: (len(n), n)
+                )
+                raise ConfigError(
+                    f"{where}.mix: {key!r} is not a stage: use target, original or one of {', '.join(stages)}"
+                )
             if not isinstance(share, (int, float)) or isinstance(share, bool) or share < 0:
                 raise ConfigError(f"{where}.mix.{key}={share!r} must be a share >= 0")
         total = float(sum(mix.values()))
@@ -90,8 +95,9 @@ def stage_config(cfg: DictConfig, original: DictConfig, key: str) -> DictConfig:
     return on_schema(other)
 
 
-def phase_switcher(phases: list[Phase], build: Callable[[Phase, int], list[Any]], start_step: int,
-                   seed: int) -> "BaseCallback":
+def phase_switcher(
+    phases: list[Phase], build: Callable[[Phase, int], list[Any]], start_step: int, seed: int
+) -> "BaseCallback":
     """An SB3 callback that, at the end of a rollout past a phase boundary, swaps in the next
     phase's envs (``build(phase, seed) -> VecEnv parts``) and resets the training env, seeded with
     ``seed`` + the step (as a resume would be)."""
@@ -124,7 +130,12 @@ def phase_switcher(phases: list[Phase], build: Callable[[Phase, int], list[Any]]
             self.model._last_obs = venv.reset()  # type: ignore[assignment]  # SB3's own _setup_learn does the same
             self.model._last_episode_starts = np.ones((venv.num_envs,), dtype=bool)
             self.current = wanted
-            log.info("phase %d of %d from step %d: %s", wanted + 1, len(phases), self.model.num_timesteps,
-                     phases[wanted].label())
+            log.info(
+                "phase %d of %d from step %d: %s",
+                wanted + 1,
+                len(phases),
+                self.model.num_timesteps,
+                phases[wanted].label(),
+            )
 
     return PhaseSwitcher()

@@ -30,8 +30,9 @@ def original_config(cfg: DictConfig, manifest: dict[str, Any]) -> DictConfig:
     return on_schema(original)
 
 
-def evaluate_stages(cfg: DictConfig, manifest: dict[str, Any], policy: Policy, model_dir: Path,
-                    episodes: int) -> dict[str, dict[str, Any]]:
+def evaluate_stages(
+    cfg: DictConfig, manifest: dict[str, Any], policy: Policy, model_dir: Path, episodes: int
+) -> dict[str, dict[str, Any]]:
     """Summaries on the target stage and, when it differs, on the champion's original stage."""
     results = {TARGET: summarise(evaluate_on(cfg, policy, model_dir, episodes))}
     original = original_config(cfg, manifest)
@@ -43,9 +44,14 @@ def evaluate_stages(cfg: DictConfig, manifest: dict[str, Any], policy: Policy, m
 def assemble(cfg: DictConfig, manifest: dict[str, Any], before: dict, after: dict) -> dict[str, Any]:
     stages = {TARGET: stage_label(cfg), ORIGINAL: stage_label(original_config(cfg, manifest))}
     pre_post: dict[str, Any] = {
-        key: {"stage": stages[key], "before": before[key], "after": after[key],
-              "change": compare(before[key], after[key])}
-        for key in before if key in after
+        key: {
+            "stage": stages[key],
+            "before": before[key],
+            "after": after[key],
+            "change": compare(before[key], after[key]),
+        }
+        for key in before
+        if key in after
     }
     pre_post["episodes"] = before[TARGET]["episodes"]
     pre_post["verdict"] = verdict(pre_post)
@@ -65,10 +71,14 @@ def verdict(pre_post: dict[str, Any]) -> dict[str, Any]:
     target, original = pre_post[TARGET]["change"], pre_post.get(ORIGINAL, {}).get("change")
     improved = target["delta_ci95"] is not None and target["delta_ci95"][0] > 0
     forgot = original is not None and original["delta"] < -FORGET_TOLERANCE - 1e-9  # float dust at the edge
-    return {"improved": improved, "forgot": forgot,
-            "summary": ("improved" if improved else "no clear improvement") + " on the target stage; "
-                       + ("forgot on the original stage" if forgot else "kept the original stage")
-                       + (f" (tolerance {FORGET_TOLERANCE})" if original is not None else "")}
+    return {
+        "improved": improved,
+        "forgot": forgot,
+        "summary": ("improved" if improved else "no clear improvement")
+        + " on the target stage; "
+        + ("forgot on the original stage" if forgot else "kept the original stage")
+        + (f" (tolerance {FORGET_TOLERANCE})" if original is not None else ""),
+    }
 
 
 def table(pre_post: dict[str, Any]) -> str:
@@ -81,7 +91,7 @@ def table(pre_post: dict[str, Any]) -> str:
         before, after, change = part["before"], part["after"], part["change"]
         metric = change["metric"]
 
-        def cell(summary: dict[str, Any]) -> str:
+        def cell(summary: dict[str, Any], metric: str = metric) -> str:
             ci = summary.get("success_ci95")
             return f"{summary[metric]:.3f}" + (f" [{ci[0]:.2f},{ci[1]:.2f}]" if ci else "")
 

@@ -38,8 +38,9 @@ def _after(cfg: DictConfig, run: RunFolder, manifest: dict[str, Any]) -> dict[st
     return pre_post.evaluate_stages(cfg, manifest, model, run.final_dir, cfg.eval.final_episodes)
 
 
-def _attach_anchor(cfg: DictConfig, model: "BaseAlgorithm", base: "BaseAlgorithm", weights: dict,
-                   original: DictConfig, ref: str) -> None:
+def _attach_anchor(
+    cfg: DictConfig, model: "BaseAlgorithm", base: "BaseAlgorithm", weights: dict, original: DictConfig, ref: str
+) -> None:
     """The runtime hook of ``finetune.anchor`` (none, l2sp, ewc, kl) on ``model``'s optimizer."""
     ft = cfg.finetune
     if ft.anchor == "none":
@@ -56,8 +57,11 @@ def _attach_anchor(cfg: DictConfig, model: "BaseAlgorithm", base: "BaseAlgorithm
             attach_l2sp(model, weights, ft.anchor_coef, importance=diagonal_fisher(base, states))
         else:
             attach_kl(model, base, states, ft.anchor_coef, batch_size=cfg.hparams.batch_size or 64, seed=cfg.seed)
-    extra = f" ({ft.anchor_samples} champion states on {pre_post.stage_label(original)})" \
-        if ft.anchor in ANCHORS_ON_CHAMPION_STATES else ""
+    extra = (
+        f" ({ft.anchor_samples} champion states on {pre_post.stage_label(original)})"
+        if ft.anchor in ANCHORS_ON_CHAMPION_STATES
+        else ""
+    )
     log.info("%s anchoring to %s with coefficient %g%s", ft.anchor, ref, ft.anchor_coef, extra)
 
 
@@ -68,8 +72,12 @@ def _venv_factory(cfg: DictConfig, original: DictConfig, phases: list[Phase], st
         log.info("%d phases; from step %d: %s", len(phases), start, phase.label())
         return lambda n_envs, seed: make_vec_env(cfg, n_envs, seed, mix=_phase_mix(cfg, original, phase, n_envs))
     if cfg.finetune.rehearsal > 0:
-        log.info("rehearsal: %d of %d envs on the original stage %s", rehearsal_split(cfg.env.n_envs, cfg.finetune.rehearsal),
-                 cfg.env.n_envs, pre_post.stage_label(original))
+        log.info(
+            "rehearsal: %d of %d envs on the original stage %s",
+            rehearsal_split(cfg.env.n_envs, cfg.finetune.rehearsal),
+            cfg.env.n_envs,
+            pre_post.stage_label(original),
+        )
 
         def rehearsing(n_envs: int, seed: int) -> "VecEnv":
             k = rehearsal_split(n_envs, cfg.finetune.rehearsal)
@@ -108,27 +116,51 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
         _attach_anchor(cfg, model, base, weights, original, ref)
 
     previous = read_json(run.metrics_file) if cfg.resume and run.metrics_file.is_file() else {}
-    before = previous.get("before") or pre_post.evaluate_stages(cfg, champion.manifest, base, champion.folder,
-                                                                cfg.eval.final_episodes)
+    before = previous.get("before") or pre_post.evaluate_stages(
+        cfg, champion.manifest, base, champion.folder, cfg.eval.final_episodes
+    )
     phases = parse_phases(cfg)
     latest = run.latest_checkpoint() if cfg.resume else None
     start = latest[0] if latest else 0
     switcher: tuple[BaseCallback, ...] = ()
     if phases:
-        switcher = (phase_switcher(phases, lambda phase, seed: mixed_vec_env(
-            _phase_mix(cfg, original, phase, cfg.env.n_envs), seed).parts, start, cfg.seed),)
-    options = RunOptions(resume=bool(cfg.resume), model_factory=champion_model, prepare=prepare,
-                         venv_factory=_venv_factory(cfg, original, phases, start), callbacks=switcher,
-                         metrics_fields={"kind": "finetune", "champion": champion.ref, "before": before,
-                                         "champion_success": champion.manifest["metrics"]["success_rate"]})
+        switcher = (
+            phase_switcher(
+                phases,
+                lambda phase, seed: mixed_vec_env(_phase_mix(cfg, original, phase, cfg.env.n_envs), seed).parts,
+                start,
+                cfg.seed,
+            ),
+        )
+    options = RunOptions(
+        resume=bool(cfg.resume),
+        model_factory=champion_model,
+        prepare=prepare,
+        venv_factory=_venv_factory(cfg, original, phases, start),
+        callbacks=switcher,
+        metrics_fields={
+            "kind": "finetune",
+            "champion": champion.ref,
+            "before": before,
+            "champion_success": champion.manifest["metrics"]["success_rate"],
+        },
+    )
     run_training(cfg, run, options)
     result = pre_post.assemble(cfg, champion.manifest, before, _after(cfg, run, champion.manifest))
     file = MetricsFile.load(run.metrics_file)
-    file.update(pre_post=result, finetune={
-        "anchor": ft.anchor, "anchor_coef": ft.anchor_coef, "rehearsal": ft.rehearsal, "optimizer": ft.optimizer,
-        "phases": [{"timesteps": p.timesteps, "mix": dict(p.mix)} for p in phases],
-        "distance_to_champion": round(l2_distance(trained["model"], weights), 6)})
+    file.update(
+        pre_post=result,
+        finetune={
+            "anchor": ft.anchor,
+            "anchor_coef": ft.anchor_coef,
+            "rehearsal": ft.rehearsal,
+            "optimizer": ft.optimizer,
+            "phases": [{"timesteps": p.timesteps, "mix": dict(p.mix)} for p in phases],
+            "distance_to_champion": round(l2_distance(trained["model"], weights), 6),
+        },
+    )
     plot_pre_post(result, run.plots_dir / "pre_post.png", title=f"{cfg.experiment_name} from {champion.ref}")
-    log.info("fine-tune of %s over %d fixed-seed episodes:\n%s", champion.ref, result["episodes"],
-             pre_post.table(result))
+    log.info(
+        "fine-tune of %s over %d fixed-seed episodes:\n%s", champion.ref, result["episodes"], pre_post.table(result)
+    )
     return file.data

@@ -46,28 +46,43 @@ def validate_finetune(cfg: DictConfig) -> None:
     positive(cfg, "finetune.anchor_samples")
     share = ft.rehearsal
     require(0 <= share < 1, f"finetune.rehearsal={share} must be in [0, 1): the share of envs on the original stage")
-    for switch, active, what in (("finetune.rehearsal", share > 0, "replays a champion's original stage"),
-                                 ("finetune.anchor", ft.anchor != "none", "anchors to a champion"),
-                                 ("finetune.phases", bool(ft.phases), "mixes stages of a fine-tune"),
-                                 ("finetune.optimizer", ft.optimizer == "kept", "keeps a champion's optimizer")):
-        require(not active or cfg.champion.name != NONE,
-                 f"{switch} {what}: add champion=<name>, or leave {switch} at its default")
+    for switch, active, what in (
+        ("finetune.rehearsal", share > 0, "replays a champion's original stage"),
+        ("finetune.anchor", ft.anchor != "none", "anchors to a champion"),
+        ("finetune.phases", bool(ft.phases), "mixes stages of a fine-tune"),
+        ("finetune.optimizer", ft.optimizer == "kept", "keeps a champion's optimizer"),
+    ):
+        require(
+            not active or cfg.champion.name != NONE,
+            f"{switch} {what}: add champion=<name>, or leave {switch} at its default",
+        )
     if share > 0:
         from rlft.envs.factory import rehearsal_split
 
         k = rehearsal_split(cfg.env.n_envs, share)
-        require(k < cfg.env.n_envs, f"finetune.rehearsal={share} with env.n_envs={cfg.env.n_envs} leaves no env on "
-                                     "the target stage: lower the share or raise env.n_envs")
+        require(
+            k < cfg.env.n_envs,
+            f"finetune.rehearsal={share} with env.n_envs={cfg.env.n_envs} leaves no env on "
+            "the target stage: lower the share or raise env.n_envs",
+        )
     if ft.anchor != "none":
         require(ft.anchor_coef > 0, f"finetune.anchor={ft.anchor} needs finetune.anchor_coef > 0")
     if ft.anchor in ANCHORS_ON_CHAMPION_STATES:
-        require(cfg.hparams.algo != "dqn", f"finetune.anchor={ft.anchor} needs a stochastic policy (ppo, stop_ppo, "
-                                            "a2c), not dqn: use finetune.anchor=l2sp")
+        require(
+            cfg.hparams.algo != "dqn",
+            f"finetune.anchor={ft.anchor} needs a stochastic policy (ppo, stop_ppo, "
+            "a2c), not dqn: use finetune.anchor=l2sp",
+        )
     if ft.phases:
         from rlft.finetune.phases import parse_phases
 
-        require(share == 0, "finetune.phases and finetune.rehearsal both mix stages: put the original stage "
-                             "in each phase's mix (original: 0.25) and set finetune.rehearsal=0")
+        require(
+            share == 0,
+            "finetune.phases and finetune.rehearsal both mix stages: put the original stage "
+            "in each phase's mix (original: 0.25) and set finetune.rehearsal=0",
+        )
         for i, phase in enumerate(parse_phases(cfg)):
-            require(len(phase.mix) <= cfg.env.n_envs, f"finetune.phases[{i}] mixes {len(phase.mix)} stages but "
-                                                        f"env.n_envs={cfg.env.n_envs}: raise env.n_envs")
+            require(
+                len(phase.mix) <= cfg.env.n_envs,
+                f"finetune.phases[{i}] mixes {len(phase.mix)} stages but env.n_envs={cfg.env.n_envs}: raise env.n_envs",
+            )

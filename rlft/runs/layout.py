@@ -66,7 +66,7 @@ class RunFolder:
             return []
         found = []
         for child in self.checkpoints_dir.iterdir():
-            suffix = child.name[len(CHECKPOINT_PREFIX):]
+            suffix = child.name[len(CHECKPOINT_PREFIX) :]
             if child.is_dir() and child.name.startswith(CHECKPOINT_PREFIX) and suffix.isdigit():
                 found.append((int(suffix), child))
         return sorted(found)

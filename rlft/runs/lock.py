@@ -99,8 +99,10 @@ def _create(run: RunFolder) -> bool:
     except FileExistsError:
         return False
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"pid": os.getpid(), "host": socket.gethostname(),
-                   "started": datetime.now().isoformat(timespec="seconds")}, handle)
+        json.dump(
+            {"pid": os.getpid(), "host": socket.gethostname(), "started": datetime.now().isoformat(timespec="seconds")},
+            handle,
+        )
     return True
 
 
@@ -149,6 +151,8 @@ def run_lock(run: RunFolder) -> Iterator[None]:
     """Hold the run folder for this process, or refuse with one line naming the holder."""
     with hold(run) as living:
         if living is not None:
-            raise RunInUse(f"{run.root} is in use by {describe(living)}: wait for it to finish "
-                           f"(or, if that process is gone, delete {_path(run)})")
+            raise RunInUse(
+                f"{run.root} is in use by {describe(living)}: wait for it to finish "
+                f"(or, if that process is gone, delete {_path(run)})"
+            )
         yield

@@ -20,8 +20,10 @@ class MetricsFile:
 
     @classmethod
     def create(cls, path: Path, **fields: Any) -> "MetricsFile":
-        metrics = cls(path, {"status": RUNNING, "message": "", "total_timesteps": 0, "eval": [],
-                             "best": None, "final": None, **fields})
+        metrics = cls(
+            path,
+            {"status": RUNNING, "message": "", "total_timesteps": 0, "eval": [], "best": None, "final": None, **fields},
+        )
         metrics.save()
         return metrics
 

@@ -23,8 +23,11 @@ def versions(link: Path) -> list[tuple[int, Path]]:
     prefix = f".{link.name}.v"
     if not link.parent.is_dir():
         return []
-    found = [(int(c.name[len(prefix):]), c) for c in link.parent.iterdir()
-             if c.name.startswith(prefix) and c.name[len(prefix):].isdigit() and c.is_dir()]
+    found = [
+        (int(c.name[len(prefix) :]), c)
+        for c in link.parent.iterdir()
+        if c.name.startswith(prefix) and c.name[len(prefix) :].isdigit() and c.is_dir()
+    ]
     return sorted(found)
 
 

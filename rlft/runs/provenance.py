@@ -12,8 +12,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("rlft", "torch", "stable-baselines3", "gymnasium", "numpy", "hydra-core", "omegaconf",
-            "tensorboard", "safetensors")
+PACKAGES = (
+    "rlft",
+    "torch",
+    "stable-baselines3",
+    "gymnasium",
+    "numpy",
+    "hydra-core",
+    "omegaconf",
+    "tensorboard",
+    "safetensors",
+)
 
 
 def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:

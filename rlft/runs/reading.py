@@ -87,8 +87,9 @@ def check_model_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
     except (zipfile.BadZipFile, EOFError) as exc:
-        raise RunFolderError(f"{path} is not a readable model ({exc}): it is truncated or corrupt; "
-                             "copy it again or pick another model") from None
+        raise RunFolderError(
+            f"{path} is not a readable model ({exc}): it is truncated or corrupt; copy it again or pick another model"
+        ) from None
     if broken is not None:
         raise RunFolderError(f"{path} is corrupt (member {broken} fails its CRC): copy it again or pick another model")
 
@@ -124,6 +125,8 @@ def resume_checkpoint(run: RunFolder, warn: bool = True) -> tuple[int, Path] | N
             log.warning("%s: skipping checkpoint %s: %s", run.root, folder.name, problem)
     done = int(read_metrics(run).get("total_timesteps") or 0) if run.metrics_file.is_file() else 0
     if found or done:
-        raise RunFolderError(f"{run.root} has no valid checkpoint to resume from ({len(found)} corrupt, "
-                             f"{done} steps recorded): start a new run instead")
+        raise RunFolderError(
+            f"{run.root} has no valid checkpoint to resume from ({len(found)} corrupt, "
+            f"{done} steps recorded): start a new run instead"
+        )
     return None

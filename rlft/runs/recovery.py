@@ -70,8 +70,11 @@ def _leftovers(run: RunFolder) -> list[Path]:
     found: list[Path] = []
     for folder in (run.root, run.checkpoints_dir, run.hydra_dir, *run.hydra_dir.glob("resume_*")):
         if folder.is_dir():
-            found += [p for p in folder.iterdir()
-                      if p.name.startswith(".") and (p.name.endswith(".tmp") or p.name.endswith(".old"))]
+            found += [
+                p
+                for p in folder.iterdir()
+                if p.name.startswith(".") and (p.name.endswith(".tmp") or p.name.endswith(".old"))
+            ]
     return found
 
 
@@ -113,6 +116,7 @@ def rewind_best(run: RunFolder, state: dict[str, Any]) -> dict[str, Any] | None:
         else:
             log.warning("%s: %s (the best model at the checkpoint) is gone: best/ stays", run.root, folder)
             return state.get("best")
-        log.warning("%s: best/ goes back to %s, the best model as of the resumed checkpoint", run.root,
-                    folder or "none")
+        log.warning(
+            "%s: best/ goes back to %s, the best model as of the resumed checkpoint", run.root, folder or "none"
+        )
     return state.get("best")

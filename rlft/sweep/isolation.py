@@ -71,8 +71,9 @@ def run_isolated(work: str, cfg: DictConfig) -> float | None:
         log.error("job %d failed: %s (the sweep goes on; see %s)", fields["job"], error, job_dir / jobs.JOB_FILE)
         return float("nan")
     if child.exitcode:
-        log.warning("job %d recorded its result, then its process ended with exit code %d", fields["job"],
-                    child.exitcode)
+        log.warning(
+            "job %d recorded its result, then its process ended with exit code %d", fields["job"], child.exitcode
+        )
     return record.get("objective") if record["status"] == jobs.OK else float("nan")
 
 

@@ -50,8 +50,7 @@ def record_death(folder: Path, exit_code: int, **fields: Any) -> str:
     if name:
         line = f"{name}: " + DEATHS.get(name, "the job's process was killed by a signal")
     else:
-        line = (f"the job's process exited with code {exit_code} without recording a result (see the sweep's "
-                "output)")
+        line = f"the job's process exited with code {exit_code} without recording a result (see the sweep's output)"
     record(folder, FAILED, error=line, traceback="", signal=name, exit_code=exit_code, **fields)
     return line
 
@@ -67,8 +66,11 @@ def identity(seed: int) -> tuple[Path, dict[str, Any]]:
     from hydra.core.hydra_config import HydraConfig
 
     hydra_cfg = HydraConfig.get()
-    return Path(hydra_cfg.runtime.output_dir), {"job": hydra_cfg.job.num, "overrides": list(hydra_cfg.overrides.task),
-                                                "seed": seed}
+    return Path(hydra_cfg.runtime.output_dir), {
+        "job": hydra_cfg.job.num,
+        "overrides": list(hydra_cfg.overrides.task),
+        "seed": seed,
+    }
 
 
 def derived_seed(base: int, job_num: int) -> int:

@@ -23,8 +23,9 @@ def check_sweep(key: str, text: str) -> None:
     if isinstance(value, IntervalSweep):
         assert value.start is not None and value.end is not None  # the grammar's interval(a, b) sets both
         if not value.start < value.end:
-            raise ConfigError(f"search space {key}={text}: interval start {value.start} must be below its end "
-                              f"{value.end}")
+            raise ConfigError(
+                f"search space {key}={text}: interval start {value.start} must be below its end {value.end}"
+            )
         if "log" in tags and value.start <= 0:
             raise ConfigError(f"search space {key}={text}: a log interval needs a start > 0")
     elif isinstance(value, RangeSweep):

@@ -44,8 +44,10 @@ def job_rows(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """(one row per job, the swept parameter names)."""
     folders = _job_folders(sweep_dir)
     if not folders:
-        raise RunFolderError(f"{sweep_dir} holds no sweep jobs (no */.hydra/overrides.yaml): pass a multirun "
-                             "folder such as multirun/<date>/<time>")
+        raise RunFolderError(
+            f"{sweep_dir} holds no sweep jobs (no */.hydra/overrides.yaml): pass a multirun "
+            "folder such as multirun/<date>/<time>"
+        )
     overrides = {folder: _overrides(folder) for folder in folders}
     keys = sorted({k for o in overrides.values() for k in o})
     swept = [k for k in keys if len({o.get(k) for o in overrides.values()}) > 1]
@@ -54,18 +56,24 @@ def job_rows(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
         record = jobs.read(folder) or {}
         metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").is_file() else {}
         final = metrics.get("final") or {}
-        status = record.get("status") or ("failed" if metrics.get("status") == "failed" else
-                                          metrics.get("status") or "unknown")
+        status = record.get("status") or (
+            "failed" if metrics.get("status") == "failed" else metrics.get("status") or "unknown"
+        )
         if status == jobs.OK:
             status = metrics.get("status", jobs.OK)
-        row = {"job": folder.name, **{k: overrides[folder].get(k) for k in swept}, "status": status,
-               "objective": record.get("objective"),
-               **{k: final.get(k) for k in FINAL_METRICS},
-               "steps": metrics.get("total_timesteps"), "seed": record.get("seed", metrics.get("seed")),
-               "wall_time_s": metrics.get("wall_time_s", record.get("wall_time_s")),
-               "overrides": " ".join(f"{k}={v}" for k, v in overrides[folder].items()),
-               "run_folder": str(folder), "error": record.get("error") or (
-                   metrics.get("message") if metrics.get("status") == "failed" else None)}
+        row = {
+            "job": folder.name,
+            **{k: overrides[folder].get(k) for k in swept},
+            "status": status,
+            "objective": record.get("objective"),
+            **{k: final.get(k) for k in FINAL_METRICS},
+            "steps": metrics.get("total_timesteps"),
+            "seed": record.get("seed", metrics.get("seed")),
+            "wall_time_s": metrics.get("wall_time_s", record.get("wall_time_s")),
+            "overrides": " ".join(f"{k}={v}" for k, v in overrides[folder].items()),
+            "run_folder": str(folder),
+            "error": record.get("error") or (metrics.get("message") if metrics.get("status") == "failed" else None),
+        }
         rows.append(row)
     return rows, swept
 
@@ -94,9 +102,15 @@ def write_summary(sweep_dir: Path, *, tensorboard: bool = True) -> dict[str, Any
             writer.writerows(rows)
     failed = [r for r in rows if _failed(r)]
     shown = [c for c in columns if c not in ("overrides", "run_folder", "error")]
-    lines = [f"# Sweep {sweep_dir}", "", f"{len(rows)} jobs: {len(rows) - len(failed)} finished, {len(failed)} failed. "
-             f"Swept: {', '.join(swept) or 'nothing (one setting)'}.", "",
-             "| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    lines = [
+        f"# Sweep {sweep_dir}",
+        "",
+        f"{len(rows)} jobs: {len(rows) - len(failed)} finished, {len(failed)} failed. "
+        f"Swept: {', '.join(swept) or 'nothing (one setting)'}.",
+        "",
+        "| " + " | ".join(shown) + " |",
+        "|" + "---|" * len(shown),
+    ]
     lines += ["| " + " | ".join(_cell(r.get(c)) for c in shown) + " |" for r in rows]
     if failed:
         lines += ["", "## Failed jobs", ""] + [f"- job {r['job']}: {r['error']} ({r['run_folder']})" for r in failed]
@@ -135,16 +149,24 @@ def _plot(rows: list[dict[str, Any]], swept: list[str], path: Path) -> bool:
 def _hparams(rows: list[dict[str, Any]], swept: list[str]) -> None:
     """One HParams entry per finished job (in its ``tb/hparams``), so TensorBoard pointed at the
     sweep folder compares the jobs by their swept parameters."""
-    done = [r for r in rows if not _failed(r) and (Path(r["run_folder"]) / "tb").is_dir()
-            and not (Path(r["run_folder"]) / "tb" / "hparams").exists()]  # once per job, however often summarised
+    done = [
+        r
+        for r in rows
+        if not _failed(r)
+        and (Path(r["run_folder"]) / "tb").is_dir()
+        and not (Path(r["run_folder"]) / "tb" / "hparams").exists()
+    ]  # once per job, however often summarised
     if not done or not swept:
         return
     from torch.utils.tensorboard import SummaryWriter
 
     for r in done:
         params = {k: (_number(r[k]) if _number(r[k]) is not None else str(r[k])) for k in swept}
-        metrics = {f"hparam/{k}": float(r[k]) for k in ("success_rate", "mean_reward", "objective")
-                   if _number(r.get(k)) is not None and not math.isnan(float(r[k]))}
+        metrics = {
+            f"hparam/{k}": float(r[k])
+            for k in ("success_rate", "mean_reward", "objective")
+            if _number(r.get(k)) is not None and not math.isnan(float(r[k]))
+        }
         if not metrics:
             continue
         writer = SummaryWriter(log_dir=str(Path(r["run_folder"]) / "tb" / "hparams"))
@@ -158,4 +180,3 @@ def render_table(sweep_dir: Path) -> str:
     """The summary as printed text (the markdown table)."""
     text = (Path(sweep_dir) / "summary.md").read_text(encoding="utf-8")
     return "\n".join(line for line in text.splitlines() if line.startswith("|") or line.startswith("- job"))
-

@@ -23,8 +23,15 @@ def _filter(argv: list[str]) -> None:
     from rlft.traces.filter import Conditions, describe, filter_traces
 
     a = FILTER.parse(argv)
-    conditions = Conditions(a.min_reward, a.min_success, a.min_achievements, a.achievement_types,
-                            a.min_achievement_types, a.max_length, a.where)
+    conditions = Conditions(
+        a.min_reward,
+        a.min_success,
+        a.min_achievements,
+        a.achievement_types,
+        a.min_achievement_types,
+        a.max_length,
+        a.where,
+    )
     stats = filter_traces(a["in"], a.out, conditions, stats_only=a.stats_only, memory_limit=a.memory_limit)
     print(describe(stats))
     if not a.stats_only:
@@ -35,8 +42,10 @@ def _record(argv: list[str]) -> None:
     from rlft.traces.record import run
 
     manifest = run(argv)
-    print(f"recorded {manifest['episodes']} episodes, {manifest['steps']} steps of {manifest['model']} on stage "
-          f"{manifest['stage']} in {manifest['wall_time_s']} s ({manifest['chunks']} chunks)")
+    print(
+        f"recorded {manifest['episodes']} episodes, {manifest['steps']} steps of {manifest['model']} on stage "
+        f"{manifest['stage']} in {manifest['wall_time_s']} s ({manifest['chunks']} chunks)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -45,15 +45,19 @@ def check_traces_fit(folder: Path, observation_space: Any, action_space: Any) ->
     store.check_schemas(folder)
     shape, dtype = tuple(manifest["obs_shape"]), np.dtype(manifest["obs_dtype"])
     if shape != tuple(observation_space.shape) or dtype != observation_space.dtype:
-        raise ConfigError(f"traces in {folder} hold observations {shape} {dtype} but the env gives "
-                          f"{tuple(observation_space.shape)} {observation_space.dtype}: distill on the env they "
-                          "were recorded on")
+        raise ConfigError(
+            f"traces in {folder} hold observations {shape} {dtype} but the env gives "
+            f"{tuple(observation_space.shape)} {observation_space.dtype}: distill on the env they "
+            "were recorded on"
+        )
     first = pq.ParquetFile(store.chunks(folder, store.STEPS)[0]).read_row_group(0, columns=["action"])
     dims = len(first.column("action")[0].as_py())
     wanted = 1 if isinstance(action_space, spaces.Discrete) else len(getattr(action_space, "nvec", []))
     if dims != wanted:
-        raise ConfigError(f"traces in {folder} hold {dims}-part actions but the env's action space {action_space} "
-                          f"takes {wanted}: a standard agent cannot clone a decoupled one (or the reverse)")
+        raise ConfigError(
+            f"traces in {folder} hold {dims}-part actions but the env's action space {action_space} "
+            f"takes {wanted}: a standard agent cannot clone a decoupled one (or the reverse)"
+        )
 
 
 def load(folder: Path, gamma: float, max_steps: int | None) -> Traces:
@@ -69,7 +73,8 @@ def load(folder: Path, gamma: float, max_steps: int | None) -> Traces:
             f"WITH chosen AS (SELECT episode_id FROM (SELECT episode_id, sum(length) OVER (ORDER BY episode_id) AS running "
             f"FROM read_parquet('{episodes_glob}')) {cap}) "
             f"SELECT s.episode_id, s.t, s.obs, s.action, s.reward FROM read_parquet('{steps_glob}') s "
-            f"SEMI JOIN chosen c ON s.episode_id = c.episode_id ORDER BY s.episode_id, s.t")
+            f"SEMI JOIN chosen c ON s.episode_id = c.episode_id ORDER BY s.episode_id, s.t"
+        )
         # DuckDB 2 renamed fetch_arrow_table to to_arrow_table
         if hasattr(result, "to_arrow_table"):
             table = result.to_arrow_table()
@@ -121,7 +126,7 @@ def behaviour_clone(model: "BaseAlgorithm", traces: Traces, settings: Any, seed:
     def batches(indices: np.ndarray, shuffle: bool):
         order = rng.permutation(indices) if shuffle else indices
         for lo in range(0, len(order), settings.batch_size):
-            chosen = order[lo:lo + settings.batch_size]
+            chosen = order[lo : lo + settings.batch_size]
             obs, _ = policy.obs_to_tensor(traces.obs[chosen])
             yield chosen, obs
 
@@ -153,8 +158,12 @@ def behaviour_clone(model: "BaseAlgorithm", traces: Traces, settings: Any, seed:
             count += len(chosen)
         entry = {"epoch": epoch + 1, "train_nll": finite_or_none(total / max(count, 1)), **held_out()}
         history.append(entry)
-        log.info("behaviour cloning epoch %d/%d: %s", epoch + 1, settings.epochs,
-                 ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=nan" for k, v in entry.items() if k != "epoch"))
+        log.info(
+            "behaviour cloning epoch %d/%d: %s",
+            epoch + 1,
+            settings.epochs,
+            ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=nan" for k, v in entry.items() if k != "epoch"),
+        )
 
     critic = [p for n, p in policy.named_parameters() if n.startswith(("mlp_extractor.value_net", "value_net"))]
     critic_history = []
@@ -171,9 +180,18 @@ def behaviour_clone(model: "BaseAlgorithm", traces: Traces, settings: Any, seed:
                 total += float(loss) * len(chosen)
                 count += len(chosen)
             critic_history.append({"epoch": epoch + 1, "value_mse": finite_or_none(total / max(count, 1))})
-        log.info("critic warm-up: value MSE %s after %d epochs", critic_history[-1]["value_mse"], settings.critic_epochs)
+        log.info(
+            "critic warm-up: value MSE %s after %d epochs", critic_history[-1]["value_mse"], settings.critic_epochs
+        )
     policy.set_training_mode(False)
-    return {"steps": int(len(traces.obs)), "episodes": int(len(np.unique(traces.episodes))),
-            "train_steps": int(len(train)), "held_out_steps": int(len(held)), "history": history,
-            "critic": critic_history, "traces": str(traces.manifest.get("filtered_from") or ""),
-            "traces_model": traces.manifest.get("model"), "traces_stage": traces.manifest.get("stage")}
+    return {
+        "steps": int(len(traces.obs)),
+        "episodes": int(len(np.unique(traces.episodes))),
+        "train_steps": int(len(train)),
+        "held_out_steps": int(len(held)),
+        "history": history,
+        "critic": critic_history,
+        "traces": str(traces.manifest.get("filtered_from") or ""),
+        "traces_model": traces.manifest.get("model"),
+        "traces_stage": traces.manifest.get("stage"),
+    }

@@ -58,15 +58,24 @@ def _glob(folder: Path, kind: str) -> str:
 
 
 def _averages(connection: Any, table: str) -> dict[str, Any]:
-    row = connection.execute(f'SELECT count(*), avg("return"), avg(length), avg(success::INT), sum(length), '
-                             f'avg(len(achievements)) FROM {table}').fetchone()
-    return {"episodes": row[0], "mean_return": row[1], "mean_length": row[2], "success_rate": row[3],
-            "steps": int(row[4] or 0), "mean_achievements": row[5],
-            "reward_per_step": (row[1] / row[2]) if row[0] and row[2] else None}
+    row = connection.execute(
+        f'SELECT count(*), avg("return"), avg(length), avg(success::INT), sum(length), '
+        f"avg(len(achievements)) FROM {table}"
+    ).fetchone()
+    return {
+        "episodes": row[0],
+        "mean_return": row[1],
+        "mean_length": row[2],
+        "success_rate": row[3],
+        "steps": int(row[4] or 0),
+        "mean_achievements": row[5],
+        "reward_per_step": (row[1] / row[2]) if row[0] and row[2] else None,
+    }
 
 
-def filter_traces(source: Path, output: Path | None, conditions: Conditions, *, stats_only: bool = False,
-                  memory_limit: str = "1GB") -> dict[str, Any]:
+def filter_traces(
+    source: Path, output: Path | None, conditions: Conditions, *, stats_only: bool = False, memory_limit: str = "1GB"
+) -> dict[str, Any]:
     """Statistics of all and kept episodes; unless ``stats_only``, the kept episodes and their steps
     written to ``output`` (staged, then renamed into place)."""
     manifest = store.read_manifest(source)
@@ -84,11 +93,16 @@ def filter_traces(source: Path, output: Path | None, conditions: Conditions, *, 
         connection.execute(f"CREATE TEMP TABLE kept AS SELECT * FROM episodes WHERE {predicate}")
     except Exception as exc:  # noqa: BLE001  (DuckDB's parser/binder errors: one line for the user)
         first = str(exc).strip().splitlines()[0]
-        raise ConfigError(f"the filter {predicate!r} is not valid SQL on the episode columns (episode_id, seed, "
-                          f"return, length, success, achievements, model, stage): {first}") from None
-    stats: dict[str, Any] = {"all": _averages(connection, "episodes"), "kept": _averages(connection, "kept"),
-             "conditions": {k: v for k, v in asdict(conditions).items() if v not in (None, False)},
-             "predicate": predicate}
+        raise ConfigError(
+            f"the filter {predicate!r} is not valid SQL on the episode columns (episode_id, seed, "
+            f"return, length, success, achievements, model, stage): {first}"
+        ) from None
+    stats: dict[str, Any] = {
+        "all": _averages(connection, "episodes"),
+        "kept": _averages(connection, "kept"),
+        "conditions": {k: v for k, v in asdict(conditions).items() if v not in (None, False)},
+        "predicate": predicate,
+    }
     total, kept = stats["all"]["episodes"], stats["kept"]["episodes"]
     stats["share"] = kept / total if total else 0.0
     if stats_only:
@@ -96,24 +110,37 @@ def filter_traces(source: Path, output: Path | None, conditions: Conditions, *, 
         return stats
     assert output is not None  # checked above unless stats_only
     if kept == 0:
-        raise ConfigError(f"the filter keeps none of the {total} episodes ({predicate}): loosen it; "
-                          "stats_only=true shows the averages")
+        raise ConfigError(
+            f"the filter keeps none of the {total} episodes ({predicate}): loosen it; "
+            "stats_only=true shows the averages"
+        )
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
         for kind in (store.STEPS, store.EPISODES):
             (staging / kind).mkdir()
         target = str(staging / store.EPISODES / store.chunk_name(0)).replace("'", "''")
-        connection.execute(f"COPY (SELECT * FROM kept ORDER BY episode_id) TO '{target}' "
-                           "(FORMAT PARQUET, COMPRESSION ZSTD)")
+        connection.execute(
+            f"COPY (SELECT * FROM kept ORDER BY episode_id) TO '{target}' (FORMAT PARQUET, COMPRESSION ZSTD)"
+        )
         target = str(staging / store.STEPS / store.chunk_name(0)).replace("'", "''")
-        connection.execute(f"COPY (SELECT s.* FROM read_parquet('{_glob(source, store.STEPS)}') s "
-                           f"SEMI JOIN kept k ON s.episode_id = k.episode_id) TO '{target}' "
-                           "(FORMAT PARQUET, COMPRESSION ZSTD)")
+        connection.execute(
+            f"COPY (SELECT s.* FROM read_parquet('{_glob(source, store.STEPS)}') s "
+            f"SEMI JOIN kept k ON s.episode_id = k.episode_id) TO '{target}' "
+            "(FORMAT PARQUET, COMPRESSION ZSTD)"
+        )
         stats["seconds"] = round(time.monotonic() - t0, 3)
-        store.write_manifest(staging, {**{k: v for k, v in manifest.items() if k != "format"},
-                                       "filtered_from": str(Path(source).resolve()), "filter": stats,
-                                       "episodes": kept, "steps": stats["kept"]["steps"], "chunks": 1})
+        store.write_manifest(
+            staging,
+            {
+                **{k: v for k, v in manifest.items() if k != "format"},
+                "filtered_from": str(Path(source).resolve()),
+                "filter": stats,
+                "episodes": kept,
+                "steps": stats["kept"]["steps"],
+                "chunks": 1,
+            },
+        )
         staging.chmod(0o755)
         if output.exists():
             output.rmdir()
@@ -128,10 +155,17 @@ def describe(stats: dict[str, Any]) -> str:
     def line(name: str, part: dict[str, Any]) -> str:
         if not part["episodes"]:
             return f"{name:<6} {0:>8} episodes"
-        return (f"{name:<6} {part['episodes']:>8} episodes {part['steps']:>10} steps  return {part['mean_return']:8.3f}  "
-                f"length {part['mean_length']:7.1f}  success {part['success_rate']:.3f}  "
-                f"achievements {part['mean_achievements']:.2f}  reward/step {part['reward_per_step']:.4f}")
+        return (
+            f"{name:<6} {part['episodes']:>8} episodes {part['steps']:>10} steps  return {part['mean_return']:8.3f}  "
+            f"length {part['mean_length']:7.1f}  success {part['success_rate']:.3f}  "
+            f"achievements {part['mean_achievements']:.2f}  reward/step {part['reward_per_step']:.4f}"
+        )
 
-    return "\n".join([f"filter: {stats['predicate']}", line("all", stats["all"]), line("kept", stats["kept"]),
-                      f"kept {stats['share']:.1%} of the episodes in {stats.get('seconds', 0):.2f} s"])
-
+    return "\n".join(
+        [
+            f"filter: {stats['predicate']}",
+            line("all", stats["all"]),
+            line("kept", stats["kept"]),
+            f"kept {stats['share']:.1%} of the episodes in {stats.get('seconds', 0):.2f} s",
+        ]
+    )

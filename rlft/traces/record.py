@@ -20,14 +20,28 @@ from rlft.traces import store
 
 log = logging.getLogger("rlft")
 
-SKIP_INFO = frozenset({"is_success", "achievements", "TimeLimit.truncated", "terminal_observation", "episode",
-                       "early_stop", "late_stop", "lost", "stuck"})
+SKIP_INFO = frozenset(
+    {
+        "is_success",
+        "achievements",
+        "TimeLimit.truncated",
+        "terminal_observation",
+        "episode",
+        "early_stop",
+        "late_stop",
+        "lost",
+        "stuck",
+    }
+)
 
 
 def _info_fields(info: dict[str, Any]) -> list[str]:
     """Numeric scalar info fields reported every step (CurveTrace: stop_label, coverage, endpoint_error)."""
-    return sorted(k for k, v in info.items() if k not in SKIP_INFO and isinstance(v, (bool, int, float, np.number))
-                  and np.ndim(v) == 0)
+    return sorted(
+        k
+        for k, v in info.items()
+        if k not in SKIP_INFO and isinstance(v, (bool, int, float, np.number)) and np.ndim(v) == 0
+    )
 
 
 class _Recorder:
@@ -35,8 +49,16 @@ class _Recorder:
     column buffers and flushes them as one chunk of steps and one of episodes every
     ``chunk_episodes`` episodes (episodes finish out of order across the parallel envs)."""
 
-    def __init__(self, out: Path, info_fields: list[str], labels: dict[str, str], first_seed: int, total: int,
-                 chunk_episodes: int, progress: bool) -> None:
+    def __init__(
+        self,
+        out: Path,
+        info_fields: list[str],
+        labels: dict[str, str],
+        first_seed: int,
+        total: int,
+        chunk_episodes: int,
+        progress: bool,
+    ) -> None:
         self.out, self.info_fields, self.labels = out, info_fields, labels
         self.first_seed, self.total, self.chunk_episodes, self.progress = first_seed, total, chunk_episodes, progress
         self.open: dict[int, dict[str, list]] = {}  # running episodes: their step columns
@@ -46,14 +68,16 @@ class _Recorder:
 
     def _new_buffers(self) -> None:
         self.steps: dict[str, list] = {k: [] for k in self._step_columns()}
-        self.episodes: dict[str, list] = {k: [] for k in ("episode_id", "seed", "return", "length", "success",
-                                                          "achievements", "model", "stage")}
+        self.episodes: dict[str, list] = {
+            k: [] for k in ("episode_id", "seed", "return", "length", "success", "achievements", "model", "stage")
+        }
 
     def _step_columns(self) -> tuple[str, ...]:
         return ("episode_id", "t", "obs", "action", "reward", "done", *(f"info_{n}" for n in self.info_fields))
 
-    def on_step(self, episode: int, observation: Any, action: Any, reward: float, done: bool,
-                info: dict[str, Any]) -> None:
+    def on_step(
+        self, episode: int, observation: Any, action: Any, reward: float, done: bool, info: dict[str, Any]
+    ) -> None:
         steps = self.open.setdefault(episode, {k: [] for k in self._step_columns()})
         steps["episode_id"].append(episode)
         steps["t"].append(len(steps["t"]))
@@ -68,11 +92,16 @@ class _Recorder:
         steps = self.open.pop(episode)
         for key, values in steps.items():
             self.steps[key].extend(values)
-        for key, value in (("episode_id", episode), ("seed", self.first_seed + episode),
-                           ("return", float(np.sum(steps["reward"]))), ("length", len(steps["t"])),
-                           ("success", bool(info.get("is_success", False))),
-                           ("achievements", sorted(str(a) for a in info.get("achievements", ()))),
-                           ("model", self.labels["model"]), ("stage", self.labels["stage"])):
+        for key, value in (
+            ("episode_id", episode),
+            ("seed", self.first_seed + episode),
+            ("return", float(np.sum(steps["reward"]))),
+            ("length", len(steps["t"])),
+            ("success", bool(info.get("is_success", False))),
+            ("achievements", sorted(str(a) for a in info.get("achievements", ()))),
+            ("model", self.labels["model"]),
+            ("stage", self.labels["stage"]),
+        ):
             self.episodes[key].append(value)
         if len(self.episodes["episode_id"]) >= self.chunk_episodes:
             self.flush()
@@ -95,9 +124,22 @@ class _Recorder:
         self._new_buffers()
 
 
-def record(policy: Any, make_env: Any, out: Path, *, episodes: int, first_seed: int, deterministic: bool,
-           model_label: str, stage_label: str, manifest_extra: dict[str, Any], n_parallel: int = 8,
-           chunk_episodes: int = 200, obs_transform: Any = None, progress: bool = True) -> dict[str, Any]:
+def record(
+    policy: Any,
+    make_env: Any,
+    out: Path,
+    *,
+    episodes: int,
+    first_seed: int,
+    deterministic: bool,
+    model_label: str,
+    stage_label: str,
+    manifest_extra: dict[str, Any],
+    n_parallel: int = 8,
+    chunk_episodes: int = 200,
+    obs_transform: Any = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Play ``episodes`` episodes (the evaluation loop, with a recording observer) and write them
     to ``out`` in chunks; returns the manifest."""
     from rlft.evaluation import evaluate
@@ -109,20 +151,41 @@ def record(policy: Any, make_env: Any, out: Path, *, episodes: int, first_seed: 
         probe.close()
     obs_dtype, obs_shape = np.asarray(first_obs).dtype, list(np.asarray(first_obs).shape)
     info_fields = _info_fields(first_info)
-    manifest = {"model": model_label, "stage": stage_label, "obs_dtype": str(obs_dtype), "obs_shape": obs_shape,
-                "info_fields": info_fields, "first_seed": first_seed, "deterministic": deterministic,
-                "episodes_requested": episodes, **manifest_extra}
+    manifest = {
+        "model": model_label,
+        "stage": stage_label,
+        "obs_dtype": str(obs_dtype),
+        "obs_shape": obs_shape,
+        "info_fields": info_fields,
+        "first_seed": first_seed,
+        "deterministic": deterministic,
+        "episodes_requested": episodes,
+        **manifest_extra,
+    }
     (out / store.STEPS).mkdir(parents=True, exist_ok=True)
     (out / store.EPISODES).mkdir(parents=True, exist_ok=True)
     store.write_manifest(out, {**manifest, "complete": False})
-    recorder = _Recorder(out, info_fields, {"model": model_label, "stage": stage_label}, first_seed, episodes,
-                         chunk_episodes, progress)
-    evaluate(policy, make_env, range(first_seed, first_seed + episodes), deterministic=deterministic,
-             n_parallel=n_parallel, obs_transform=obs_transform, observer=recorder)
+    recorder = _Recorder(
+        out, info_fields, {"model": model_label, "stage": stage_label}, first_seed, episodes, chunk_episodes, progress
+    )
+    evaluate(
+        policy,
+        make_env,
+        range(first_seed, first_seed + episodes),
+        deterministic=deterministic,
+        n_parallel=n_parallel,
+        obs_transform=obs_transform,
+        observer=recorder,
+    )
     recorder.flush()
     written = recorder.written
-    manifest.update(complete=True, episodes=written["episodes"], steps=written["steps"], chunks=written["chunks"],
-                    wall_time_s=round(time.monotonic() - recorder.t0, 2))
+    manifest.update(
+        complete=True,
+        episodes=written["episodes"],
+        steps=written["steps"],
+        chunks=written["chunks"],
+        wall_time_s=round(time.monotonic() - recorder.t0, 2),
+    )
     store.write_manifest(out, manifest)
     return manifest
 
@@ -144,13 +207,30 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     source = resolve_source(args.model, str(args.paths_registry), args.which)
     (target,) = judge.stage_targets(source, args.overrides, None)
     policy = judge.prepare(source, [target])
-    transform = ObservationNormalizer(source.model_dir) if source.model_dir and has_normalization(source.model_dir) else None
+    transform = (
+        ObservationNormalizer(source.model_dir) if source.model_dir and has_normalization(source.model_dir) else None
+    )
     from omegaconf import OmegaConf
 
-    extra = {"model_spec": source.spec, "model_kind": source.kind, "env": OmegaConf.to_container(target.cfg.env),
-             "stage_config": OmegaConf.to_container(target.cfg.stage),
-             "stage_overrides": OmegaConf.to_container(target.cfg.stage_overrides), "packages": package_versions()}
-    return record(policy, env_factory(target.cfg), args.out, episodes=args.episodes, first_seed=args.first_seed,
-                  deterministic=args.deterministic,
-                  model_label=source.label, stage_label=target.label, manifest_extra=extra,
-                  n_parallel=target.cfg.eval.n_envs, chunk_episodes=args.chunk, obs_transform=transform)
+    extra = {
+        "model_spec": source.spec,
+        "model_kind": source.kind,
+        "env": OmegaConf.to_container(target.cfg.env),
+        "stage_config": OmegaConf.to_container(target.cfg.stage),
+        "stage_overrides": OmegaConf.to_container(target.cfg.stage_overrides),
+        "packages": package_versions(),
+    }
+    return record(
+        policy,
+        env_factory(target.cfg),
+        args.out,
+        episodes=args.episodes,
+        first_seed=args.first_seed,
+        deterministic=args.deterministic,
+        model_label=source.label,
+        stage_label=target.label,
+        manifest_extra=extra,
+        n_parallel=target.cfg.eval.n_envs,
+        chunk_episodes=args.chunk,
+        obs_transform=transform,
+    )

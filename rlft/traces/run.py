@@ -41,8 +41,15 @@ def run_distill(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     rl_cfg = cfg.copy()
     rl_cfg.hparams.total_timesteps = cfg.distill.rl_timesteps  # 0: imitation only, then the final evaluation
     champion = cfg.champion.name if cfg.champion.name != "none" else None
-    run_training(rl_cfg, run, RunOptions(resume=bool(cfg.resume), model_factory=student, metrics_fields={
-        "kind": "distill", "traces": str(traces_dir.resolve()), "champion": champion}))
+    run_training(
+        rl_cfg,
+        run,
+        RunOptions(
+            resume=bool(cfg.resume),
+            model_factory=student,
+            metrics_fields={"kind": "distill", "traces": str(traces_dir.resolve()), "champion": champion},
+        ),
+    )
     file = MetricsFile.load(run.metrics_file)
     if imitation:  # empty on a resume past the cloning: keep what the first segment recorded
         file.update(distill=imitation)

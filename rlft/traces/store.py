@@ -44,17 +44,33 @@ def _table(rows: dict[str, list], types: dict[str, Any]) -> Any:
 def steps_table(rows: dict[str, list], info_fields: list[str]) -> Any:
     import pyarrow as pa
 
-    types = {"episode_id": pa.int64(), "t": pa.int32(), "obs": pa.binary(), "action": pa.list_(pa.int64()),
-             "reward": pa.float32(), "done": pa.bool_()}
+    types = {
+        "episode_id": pa.int64(),
+        "t": pa.int32(),
+        "obs": pa.binary(),
+        "action": pa.list_(pa.int64()),
+        "reward": pa.float32(),
+        "done": pa.bool_(),
+    }
     return _table(rows, types | {f"info_{name}": pa.float32() for name in info_fields})
 
 
 def episodes_table(rows: dict[str, list]) -> Any:
     import pyarrow as pa
 
-    return _table(rows, {"episode_id": pa.int64(), "seed": pa.int64(), "return": pa.float64(), "length": pa.int32(),
-                         "success": pa.bool_(), "achievements": pa.list_(pa.string()), "model": pa.string(),
-                         "stage": pa.string()})
+    return _table(
+        rows,
+        {
+            "episode_id": pa.int64(),
+            "seed": pa.int64(),
+            "return": pa.float64(),
+            "length": pa.int32(),
+            "success": pa.bool_(),
+            "achievements": pa.list_(pa.string()),
+            "model": pa.string(),
+            "stage": pa.string(),
+        },
+    )
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
@@ -64,8 +80,9 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
 def read_manifest(folder: Path) -> dict[str, Any]:
     path = Path(folder) / MANIFEST
     if not path.is_file():
-        raise RunFolderError(f"{folder} is not a trace store (no {MANIFEST}): record one with "
-                             "python -m rlft.traces record")
+        raise RunFolderError(
+            f"{folder} is not a trace store (no {MANIFEST}): record one with python -m rlft.traces record"
+        )
     manifest = read_json(path)
     if manifest.get("format") != FORMAT:
         raise RunFolderError(f"{folder}: trace format {manifest.get('format')!r} is not {FORMAT}")
@@ -89,10 +106,13 @@ def check_schemas(folder: Path) -> None:
         for other in files[1:]:
             schema = pq.read_schema(other)
             if not schema.equals(first):
-                differ = sorted({f.name for f in first} ^ {f.name for f in schema}) or \
-                    [f.name for f in first if f.name in schema.names and schema.field(f.name).type != f.type]
-                raise RunFolderError(f"schema mismatch in {other.relative_to(folder)}: columns {', '.join(differ)} "
-                                     f"differ from {files[0].name}; keep one recording per folder")
+                differ = sorted({f.name for f in first} ^ {f.name for f in schema}) or [
+                    f.name for f in first if f.name in schema.names and schema.field(f.name).type != f.type
+                ]
+                raise RunFolderError(
+                    f"schema mismatch in {other.relative_to(folder)}: columns {', '.join(differ)} "
+                    f"differ from {files[0].name}; keep one recording per folder"
+                )
 
 
 def decode_obs(blobs: list[bytes], manifest: dict[str, Any]) -> np.ndarray:

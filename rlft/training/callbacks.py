@@ -157,6 +157,5 @@ class RunCallback(BaseCallback):
         }
 
     def checkpoint_now(self) -> None:
-        save_checkpoint(self.run, self.model, self._env(), self.state(), self.checkpoint_keep,
-                        self.save_replay_buffer)
+        save_checkpoint(self.run, self.model, self._env(), self.state(), self.checkpoint_keep, self.save_replay_buffer)
         self.metrics.update(total_timesteps=self.model.num_timesteps)

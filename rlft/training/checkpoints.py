@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
 
 
-
-def _fill_model_folder(folder: Path, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any],
-                       replay_buffer: bool = False) -> None:
+def _fill_model_folder(
+    folder: Path, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any], replay_buffer: bool = False
+) -> None:
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
     model.save(folder / MODEL_FILE)
@@ -34,8 +34,9 @@ def _fill_model_folder(folder: Path, model: "BaseAlgorithm", venv: "VecEnv", sta
     atomic_write_json(folder / STATE_FILE, state)
 
 
-def write_model_folder(run: RunFolder, target: Path, model: "BaseAlgorithm", venv: "VecEnv",
-                       state: dict[str, Any]) -> None:
+def write_model_folder(
+    run: RunFolder, target: Path, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any]
+) -> None:
     """Write or replace ``target`` (best/, final/) as one unit: the next version written whole,
     then the pointer swapped (:mod:`rlft.runs.pointers`)."""
     version = pointers.next_version(target)
@@ -45,8 +46,14 @@ def write_model_folder(run: RunFolder, target: Path, model: "BaseAlgorithm", ven
     prune_versions(run)
 
 
-def save_checkpoint(run: RunFolder, model: "BaseAlgorithm", venv: "VecEnv", state: dict[str, Any],
-                    keep: int, replay_buffer: bool = False) -> Path:
+def save_checkpoint(
+    run: RunFolder,
+    model: "BaseAlgorithm",
+    venv: "VecEnv",
+    state: dict[str, Any],
+    keep: int,
+    replay_buffer: bool = False,
+) -> Path:
     """Write ``checkpoints/step_<N>`` and delete all but the newest ``keep`` checkpoints."""
     target = run.checkpoint_dir(model.num_timesteps)
     if target.exists():

@@ -53,11 +53,15 @@ class EarlyStopper:
         if self.threshold is not None:
             s.evals_beyond_threshold = s.evals_beyond_threshold + 1 if self._reached(value, self.threshold) else 0
             if s.evals_beyond_threshold >= self.patience:
-                return (f"{self.metric} stayed at or beyond early_stop.threshold={self.threshold} for "
-                        f"{self.patience} evaluations (last {value:.4g})")
+                return (
+                    f"{self.metric} stayed at or beyond early_stop.threshold={self.threshold} for "
+                    f"{self.patience} evaluations (last {value:.4g})"
+                )
         elif s.evals_since_best >= self.patience:
-            return (f"{self.metric} did not improve by more than {self.min_delta} for {self.patience} "
-                    f"evaluations (best {s.best:.4g})")
+            return (
+                f"{self.metric} did not improve by more than {self.min_delta} for {self.patience} "
+                f"evaluations (best {s.best:.4g})"
+            )
         return None
 
     def state_dict(self) -> dict[str, Any]:

@@ -17,15 +17,25 @@ if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
 
 # top-level modules of SB3's actor-critic and DQN policies (the prefixes validation accepts)
-POLICY_MODULES = ("features_extractor", "pi_features_extractor", "vf_features_extractor", "mlp_extractor",
-                  "action_net", "value_net", "q_net", "q_net_target")
+POLICY_MODULES = (
+    "features_extractor",
+    "pi_features_extractor",
+    "vf_features_extractor",
+    "mlp_extractor",
+    "action_net",
+    "value_net",
+    "q_net",
+    "q_net_target",
+)
 
 
 def check_prefixes(prefixes: Sequence[str]) -> None:
     for prefix in prefixes:
         if str(prefix).split(".")[0] not in POLICY_MODULES:
-            raise ConfigError(f"hparams.freeze: {prefix!r} is not a policy module; prefixes start with one of "
-                              f"{', '.join(POLICY_MODULES)} (e.g. features_extractor, mlp_extractor.policy_net)")
+            raise ConfigError(
+                f"hparams.freeze: {prefix!r} is not a policy module; prefixes start with one of "
+                f"{', '.join(POLICY_MODULES)} (e.g. features_extractor, mlp_extractor.policy_net)"
+            )
 
 
 def apply_freeze(model: "BaseAlgorithm", prefixes: Sequence[str]) -> list[str]:

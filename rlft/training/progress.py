@@ -35,8 +35,15 @@ class Progress:
         if mode == "bar":
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=start, unit="step", unit_scale=True, dynamic_ncols=True,
-                            file=sys.stderr, smoothing=0.1)
+            self.bar = tqdm(
+                total=total,
+                initial=start,
+                unit="step",
+                unit_scale=True,
+                dynamic_ncols=True,
+                file=sys.stderr,
+                smoothing=0.1,
+            )
 
     def steps_per_second(self, steps: int) -> float:
         elapsed = time.monotonic() - self.t0
@@ -55,8 +62,15 @@ class Progress:
     def _log_line(self, steps: int) -> None:
         rate = self.steps_per_second(steps)
         eta = (self.total - steps) / rate if rate > 0 else float("nan")
-        log.info("steps %d/%d (%.0f%%) | %.0f steps/s | eta %.0fs %s", steps, self.total,
-                 100.0 * steps / self.total if self.total else 100.0, rate, eta, _format_eval(self.latest_eval))
+        log.info(
+            "steps %d/%d (%.0f%%) | %.0f steps/s | eta %.0fs %s",
+            steps,
+            self.total,
+            100.0 * steps / self.total if self.total else 100.0,
+            rate,
+            eta,
+            _format_eval(self.latest_eval),
+        )
 
     def set_eval(self, summary: dict[str, Any]) -> None:
         self.latest_eval = summary

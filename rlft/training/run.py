@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -17,9 +16,9 @@ from rlft.envs.normalization import find_vecnormalize, has_normalization, load_n
 from rlft.errors import ConfigError
 from rlft.evaluation import EpisodeRunner
 from rlft.io import read_json
-from rlft.runs.lock import run_lock
 from rlft.runs.layout import WEIGHTS_FILE as CHAMPION_WEIGHTS
 from rlft.runs.layout import RunFolder
+from rlft.runs.lock import run_lock
 from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, MetricsFile
 from rlft.runs.reading import resume_checkpoint
 from rlft.runs.recovery import BEST_FOLDER, recover, rewind_best
@@ -50,8 +49,14 @@ def _wrap_normalization(cfg: DictConfig, venv: "VecEnv") -> "VecEnv":
         return venv
     from stable_baselines3.common.vec_env import VecNormalize
 
-    return VecNormalize(venv, norm_obs=norm.obs, norm_reward=norm.reward, clip_obs=norm.clip_obs,
-                        clip_reward=norm.clip_reward, gamma=cfg.hparams.gamma or 0.99)
+    return VecNormalize(
+        venv,
+        norm_obs=norm.obs,
+        norm_reward=norm.reward,
+        clip_obs=norm.clip_obs,
+        clip_reward=norm.clip_reward,
+        gamma=cfg.hparams.gamma or 0.99,
+    )
 
 
 def _restore(cfg: DictConfig, checkpoint: Path, venv: "VecEnv") -> "BaseAlgorithm":
@@ -86,8 +91,10 @@ def load_weights(model: "BaseAlgorithm", venv: "VecEnv", folder: Path) -> None:
             model.set_parameters(str(folder / MODEL_FILE), exact_match=True, device=model.device)
     except (ValueError, RuntimeError, KeyError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"the model in {folder} does not fit this run's network ({first_line}): "
-                          "keep hparams.policy and hparams.policy_kwargs as they were") from None
+        raise ConfigError(
+            f"the model in {folder} does not fit this run's network ({first_line}): "
+            "keep hparams.policy and hparams.policy_kwargs as they were"
+        ) from None
     norm = find_vecnormalize(venv)
     if norm is not None and has_normalization(folder):
         load_normalization_into(norm, folder)
@@ -121,8 +128,9 @@ class RunOptions:
     callbacks: tuple["BaseCallback", ...] = ()
 
 
-def _start_model(cfg: DictConfig, venv: "VecEnv", latest: tuple[int, Path] | None,
-                 options: RunOptions) -> "BaseAlgorithm":
+def _start_model(
+    cfg: DictConfig, venv: "VecEnv", latest: tuple[int, Path] | None, options: RunOptions
+) -> "BaseAlgorithm":
     if latest:
         return _restore(cfg, latest[1], venv)
     if options.model_factory is not None:
@@ -177,11 +185,21 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
         metrics.truncate_after(start if _budget_left(cfg, start, total, state) else start - 1)
         if latest is None or BEST_FOLDER in state:  # from step 0, no best survives
             metrics.data["best"] = rewind_best(run, state)
-        metrics.update(status=RUNNING, message=f"resumed from step {start}", total_timesteps=start,
-                       target_timesteps=total, resumes=metrics.data.get("resumes", 0) + 1)
+        metrics.update(
+            status=RUNNING,
+            message=f"resumed from step {start}",
+            total_timesteps=start,
+            target_timesteps=total,
+            resumes=metrics.data.get("resumes", 0) + 1,
+        )
     else:
-        metrics = MetricsFile.create(run.metrics_file, **{"kind": "train", **options.metrics_fields},
-                                     experiment_name=cfg.experiment_name, seed=cfg.seed, target_timesteps=total)
+        metrics = MetricsFile.create(
+            run.metrics_file,
+            **{"kind": "train", **options.metrics_fields},
+            experiment_name=cfg.experiment_name,
+            seed=cfg.seed,
+            target_timesteps=total,
+        )
     if start >= total:
         log.info("run already at %d of %d steps: nothing to train", start, total)
 
@@ -189,15 +207,20 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
     norm = find_vecnormalize(venv)
 
     def evaluate(episodes: int):
-        return eval_envs.evaluate(model, range(cfg.eval.seed, cfg.eval.seed + episodes),
-                                  deterministic=cfg.eval.deterministic,
-                                  obs_transform=norm.normalize_obs if norm is not None else None)
+        return eval_envs.evaluate(
+            model,
+            range(cfg.eval.seed, cfg.eval.seed + episodes),
+            deterministic=cfg.eval.deterministic,
+            obs_transform=norm.normalize_obs if norm is not None else None,
+        )
 
     wall_before = float(state.get("wall_time_s", 0.0))
     t0 = time.monotonic()
     progress = Progress(cfg.progress, total, start, cfg.progress_every_s)
     callback = RunCallback(
-        run, metrics, lambda: evaluate(cfg.eval.episodes),
+        run,
+        metrics,
+        lambda: evaluate(cfg.eval.episodes),
         Schedule.starting_at(cfg.eval.every, cfg.checkpoint.every, start),
         EarlyStopper(cfg.early_stop, state.get("early_stop")),
         progress,
@@ -232,12 +255,16 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
 
 
 def _budget_left(cfg: DictConfig, start: int, total: int, state: dict[str, Any]) -> bool:
-    return start < total and state.get("stop_reason") is None and not (
-        cfg.hparams.episodes is not None and int(state.get("episodes_done", 0)) >= cfg.hparams.episodes)
+    return (
+        start < total
+        and state.get("stop_reason") is None
+        and not (cfg.hparams.episodes is not None and int(state.get("episodes_done", 0)) >= cfg.hparams.episodes)
+    )
 
 
-def _finished_record(cfg: DictConfig, run: RunFolder, start: int, total: int,
-                     state: dict[str, Any]) -> dict[str, Any] | None:
+def _finished_record(
+    cfg: DictConfig, run: RunFolder, start: int, total: int, state: dict[str, Any]
+) -> dict[str, Any] | None:
     """The metrics of a run that has nothing left to do at its checkpoint (budget spent or stopped)
     and already holds its final evaluation there; None when there is work (a larger budget)."""
     if _budget_left(cfg, start, total, state) or not run.metrics_file.is_file() or not run.final_dir.is_dir():
@@ -248,8 +275,16 @@ def _finished_record(cfg: DictConfig, run: RunFolder, start: int, total: int,
     return data if done else None
 
 
-def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecEnv", callback: RunCallback,
-            metrics: MetricsFile, evaluate, total: int) -> dict[str, Any]:
+def _finish(
+    cfg: DictConfig,
+    run: RunFolder,
+    model: "BaseAlgorithm",
+    venv: "VecEnv",
+    callback: RunCallback,
+    metrics: MetricsFile,
+    evaluate,
+    total: int,
+) -> dict[str, Any]:
     """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends)."""
     if getattr(callback, "model", None) is None:  # nothing was left to learn
         callback.init_callback(model)
@@ -269,11 +304,18 @@ def _finish(cfg: DictConfig, run: RunFolder, model: "BaseAlgorithm", venv: "VecE
     status = EARLY_STOPPED if callback.stop_reason else COMPLETED
     message = callback.stop_reason or f"trained {model.num_timesteps} of {total} steps"
     if callback.episode_budget_spent and not callback.stop_reason:
-        message = f"trained {callback.episodes_done} episodes (hparams.episodes={callback.max_episodes}) in " \
-                  f"{model.num_timesteps} steps"
-    metrics.update(status=status, message=message, total_timesteps=model.num_timesteps, final=final,
-                   training_episodes=callback.episodes_done,
-                   wall_time_s=round(state["wall_time_s"], 2))
+        message = (
+            f"trained {callback.episodes_done} episodes (hparams.episodes={callback.max_episodes}) in "
+            f"{model.num_timesteps} steps"
+        )
+    metrics.update(
+        status=status,
+        message=message,
+        total_timesteps=model.num_timesteps,
+        final=final,
+        training_episodes=callback.episodes_done,
+        wall_time_s=round(state["wall_time_s"], 2),
+    )
     from rlft.plots import plot_learning_curve
 
     plot_learning_curve(metrics.data, run.plots_dir / "learning_curve.png")

@@ -113,9 +113,21 @@ def validate_hparams(cfg: DictConfig) -> None:
     algos = tuple(ALGORITHMS)
     one_of(cfg, "hparams.algo", algos)
     check_policy(cfg)
-    for key in ("hparams.lr", "hparams.total_timesteps", "hparams.episodes", "hparams.stop_pos_weight", "hparams.n_steps", "hparams.batch_size",
-                "hparams.n_epochs", "hparams.clip_range", "hparams.buffer_size", "hparams.train_freq",
-                "hparams.max_grad_norm", "hparams.target_kl", "hparams.target_update_interval"):
+    for key in (
+        "hparams.lr",
+        "hparams.total_timesteps",
+        "hparams.episodes",
+        "hparams.stop_pos_weight",
+        "hparams.n_steps",
+        "hparams.batch_size",
+        "hparams.n_epochs",
+        "hparams.clip_range",
+        "hparams.buffer_size",
+        "hparams.train_freq",
+        "hparams.max_grad_norm",
+        "hparams.target_kl",
+        "hparams.target_update_interval",
+    ):
         positive(cfg, key)
     at_least(cfg, "hparams.lr_end", 0)
     one_of(cfg, "hparams.lr_schedule", ("constant", "linear", "cyclical"))
@@ -125,23 +137,36 @@ def validate_hparams(cfg: DictConfig) -> None:
     check_prefixes(hp.freeze)
     at_least(cfg, "hparams.weight_decay", 0)
     if hp.weight_decay is not None and "optimizer_class" in hp.policy_kwargs:
-        raise ConfigError("hparams.weight_decay picks AdamW: drop hparams.policy_kwargs.optimizer_class, or "
-                          "set weight_decay through policy_kwargs.optimizer_kwargs yourself")
+        raise ConfigError(
+            "hparams.weight_decay picks AdamW: drop hparams.policy_kwargs.optimizer_class, or "
+            "set weight_decay through policy_kwargs.optimizer_kwargs yourself"
+        )
     one_of(cfg, "hparams.clip_schedule", ("constant", "linear"))
     for key in ("hparams.gamma", "hparams.gae_lambda"):
         in_unit_interval(cfg, key, low_open=True)
-    for key in ("hparams.exploration_fraction", "hparams.exploration_initial_eps",
-                "hparams.exploration_final_eps", "hparams.tau"):
+    for key in (
+        "hparams.exploration_fraction",
+        "hparams.exploration_initial_eps",
+        "hparams.exploration_final_eps",
+        "hparams.tau",
+    ):
         in_unit_interval(cfg, key)
-    for key in ("hparams.ent_coef", "hparams.vf_coef", "hparams.lambda_stop", "hparams.stop_label_coef",
-                "hparams.learning_starts"):
+    for key in (
+        "hparams.ent_coef",
+        "hparams.vf_coef",
+        "hparams.lambda_stop",
+        "hparams.stop_label_coef",
+        "hparams.learning_starts",
+    ):
         at_least(cfg, key, 0)
 
     accepted = ALGORITHMS[hp.algo][1]
     for name in sorted(ALGO_SPECIFIC_FIELDS - accepted):
         value = hp[name]
-        require(value is None, f"hparams.{name}={value} is not used by algo {hp.algo}: remove it "
-                                f"(or set hparams.{name}=null)")
+        require(
+            value is None,
+            f"hparams.{name}={value} is not used by algo {hp.algo}: remove it (or set hparams.{name}=null)",
+        )
 
     if is_on_policy(hp.algo):
         require(hp.n_steps is not None, f"hparams.n_steps must be set for algo {hp.algo}")
@@ -164,8 +189,11 @@ def check_policy(cfg: DictConfig) -> None:
 
         locate(policy, "hparams.policy")
     else:
-        require(policy in POLICY_NAMES, f"hparams.policy={policy!r} is not valid: use one of {', '.join(POLICY_NAMES)}, "
-                                        "or a dotted path to a policy class (module.Class)")
+        require(
+            policy in POLICY_NAMES,
+            f"hparams.policy={policy!r} is not valid: use one of {', '.join(POLICY_NAMES)}, "
+            "or a dotted path to a policy class (module.Class)",
+        )
     net_arch = OmegaConf.select(cfg, "hparams.policy_kwargs.net_arch")
     if net_arch is None:
         return
@@ -175,8 +203,10 @@ def check_policy(cfg: DictConfig) -> None:
         key = f"hparams.policy_kwargs.net_arch{'.' + str(head) if head else ''}"
         ok = isinstance(sizes, list) and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
         require(ok, f"{key}={sizes} is not valid: give layer sizes as positive integers, e.g. [64, 64]")
-    require(not isinstance(layers, dict) or set(layers) <= {"pi", "vf", "qf"},
-            f"hparams.policy_kwargs.net_arch={layers}: a dict takes the keys pi and vf (or qf)")
+    require(
+        not isinstance(layers, dict) or set(layers) <= {"pi", "vf", "qf"},
+        f"hparams.policy_kwargs.net_arch={layers}: a dict takes the keys pi and vf (or qf)",
+    )
 
 
 def validate_run_settings(cfg: DictConfig) -> None:
@@ -196,14 +226,18 @@ def validate_run_settings(cfg: DictConfig) -> None:
     if cfg.optimized_metric is not None:
         one_of(cfg, "optimized_metric", EVAL_METRICS)
     device = cfg.device
-    require(device in ("auto", "cpu", "cuda") or device.startswith("cuda:"),
-             f"device={device!r} is not valid: use auto, cpu, cuda or cuda:N")
+    require(
+        device in ("auto", "cpu", "cuda") or device.startswith("cuda:"),
+        f"device={device!r} is not valid: use auto, cpu, cuda or cuda:N",
+    )
     es = cfg.early_stop
     if es.metric is not None:
         one_of(cfg, "early_stop.metric", EVAL_METRICS)
         one_of(cfg, "early_stop.mode", ("max", "min"))
-        require(es.target is not None or es.patience is not None,
-                 "early_stop.metric is set but neither early_stop.target nor early_stop.patience: set one")
+        require(
+            es.target is not None or es.patience is not None,
+            "early_stop.metric is set but neither early_stop.target nor early_stop.patience: set one",
+        )
         require(es.patience is None or es.patience >= 1, f"early_stop.patience={es.patience} must be >= 1")
         at_least(cfg, "early_stop.min_delta", 0)
 
@@ -215,8 +249,10 @@ def validate_spaces(cfg: DictConfig) -> None:
     _, action_space = probe_spaces(cfg)
     allowed = ACTION_SPACES.get(cfg.hparams.algo)
     if allowed and type(action_space).__name__ not in allowed:
-        raise ConfigError(f"hparams.algo={cfg.hparams.algo} needs a {' or '.join(allowed)} action space but env "
-                          f"{cfg.env.name!r} has {action_space}: pick another hparams option or env")
+        raise ConfigError(
+            f"hparams.algo={cfg.hparams.algo} needs a {' or '.join(allowed)} action space but env "
+            f"{cfg.env.name!r} has {action_space}: pick another hparams option or env"
+        )
 
 
 def validate_resumed_spaces(cfg: DictConfig) -> None:
@@ -231,6 +267,9 @@ def validate_resumed_spaces(cfg: DictConfig) -> None:
     saved = run_config(RunFolder(Path(cfg.resume)))
     before, now = probe_spaces(saved), probe_spaces(cfg)
     for name, old, new in zip(("observation", "action"), before, now):
-        require(old == new, f"resume={cfg.resume}: the run was trained with {name} space {old} (env "
-                            f"{saved.env.name!r}) but this config's env has {new}: resume without changing "
-                            "the env, or start a new run")
+        require(
+            old == new,
+            f"resume={cfg.resume}: the run was trained with {name} space {old} (env "
+            f"{saved.env.name!r}) but this config's env has {new}: resume without changing "
+            "the env, or start a new run",
+        )

@@ -10,9 +10,9 @@ import torch as th
 
 from rlft.algos.factory import build_model
 from rlft.algos.schedules import CyclicalSchedule
-from rlft.training.schema import validate_hparams
 from rlft.envs.factory import make_vec_env
 from rlft.errors import ConfigError
+from rlft.training.schema import validate_hparams
 from tests.conftest import TINY, compose_config
 
 
@@ -27,8 +27,9 @@ def test_cyclical_schedule_restarts_and_pickles() -> None:
 
 @pytest.mark.parametrize("kind,at_half", [("constant", 3e-4), ("linear", 1.5e-4 + 5e-6), ("cyclical", 1e-5)])
 def test_lr_schedule_reaches_the_model(kind: str, at_half: float) -> None:
-    cfg = compose_config([*TINY, f"hparams.lr_schedule={kind}", "hparams.lr=3e-4", "hparams.lr_end=1e-5",
-                          "hparams.lr_cycles=2"])
+    cfg = compose_config(
+        [*TINY, f"hparams.lr_schedule={kind}", "hparams.lr=3e-4", "hparams.lr_end=1e-5", "hparams.lr_cycles=2"]
+    )
     venv = make_vec_env(cfg, 2, seed=0)
     model = build_model(cfg.hparams, venv, seed=0, device="cpu")
     assert model.lr_schedule(1.0) == pytest.approx(3e-4)
@@ -52,11 +53,14 @@ def test_weight_decay_switches_to_adamw_and_survives_save_and_load(tmp_path: Pat
     venv.close()
 
 
-@pytest.mark.parametrize("override,message", [
-    ("hparams.lr_schedule=cosine", "cyclical"),
-    ("hparams.lr_cycles=0", "lr_cycles"),
-    ("hparams.weight_decay=-0.1", "weight_decay"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("hparams.lr_schedule=cosine", "cyclical"),
+        ("hparams.lr_cycles=0", "lr_cycles"),
+        ("hparams.weight_decay=-0.1", "weight_decay"),
+    ],
+)
 def test_bad_schedule_or_decay_settings(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         validate_hparams(compose_config([*TINY, override]))

@@ -107,8 +107,7 @@ class Scripted(gym.Env):
 
 
 def small_model(env=None, **kwargs) -> StopPPO:
-    settings = dict(n_steps=64, batch_size=64, n_epochs=2, seed=0, device="cpu",
-                    policy_kwargs={"net_arch": [32, 32]})
+    settings = dict(n_steps=64, batch_size=64, n_epochs=2, seed=0, device="cpu", policy_kwargs={"net_arch": [32, 32]})
     settings.update(kwargs)
     return StopPPO("MlpPolicy", env if env is not None else Corridor(), **settings)
 
@@ -169,8 +168,16 @@ def test_learn_logs_stop_scalars(tmp_path) -> None:
     header, *rows = (tmp_path / "progress.csv").read_text().splitlines()
     columns = header.split(",")
     last = dict(zip(columns, rows[-1].split(",")))
-    for key in ("train/stop_loss", "train/stop_bce", "train/move_pg_loss", "train/stop_pg_loss",
-                "train/policy_gradient_loss", "train/value_loss", "train/approx_kl", "train/entropy_loss"):
+    for key in (
+        "train/stop_loss",
+        "train/stop_bce",
+        "train/move_pg_loss",
+        "train/stop_pg_loss",
+        "train/policy_gradient_loss",
+        "train/value_loss",
+        "train/approx_kl",
+        "train/entropy_loss",
+    ):
         assert key in columns, key
         assert np.isfinite(float(last[key])), key
 
@@ -223,8 +230,17 @@ def test_lambda_stop_drives_stop_head_update(env_class: type) -> None:
 @pytest.mark.parametrize("env_class", [Corridor, StandardCorridor])
 def test_stop_label_bce_teaches_the_stop_head(env_class: type) -> None:
     # lambda_stop=0, ent_coef=0: the stop decision learns from the BCE term only.
-    model = small_model(env_class(length=2), n_steps=128, batch_size=64, n_epochs=4, learning_rate=1e-3,
-                        lambda_stop=0.0, ent_coef=0.0, stop_label_coef=1.0, stop_pos_weight=2.0)
+    model = small_model(
+        env_class(length=2),
+        n_steps=128,
+        batch_size=64,
+        n_epochs=4,
+        learning_rate=1e-3,
+        lambda_stop=0.0,
+        ent_coef=0.0,
+        stop_label_coef=1.0,
+        stop_pos_weight=2.0,
+    )
     states = corridor_states(length=2)
     start = stop_probs(model, states)
     model.learn(128 * 12)
@@ -284,9 +300,19 @@ def test_bad_stop_hyperparameters_are_config_errors(kwargs: dict) -> None:
 @pytest.mark.parametrize("env_class", [Corridor, StandardCorridor])
 def test_same_seed_same_parameters(env_class: type) -> None:
     def params(seed: int) -> dict[str, th.Tensor]:
-        model = StopPPO("MlpPolicy", env_class(), n_steps=32, batch_size=16, n_epochs=2, seed=seed, device="cpu",
-                        policy_kwargs={"features_extractor_class": SmallCNN,
-                                       "features_extractor_kwargs": {"features_dim": 16, "channels": 4}})
+        model = StopPPO(
+            "MlpPolicy",
+            env_class(),
+            n_steps=32,
+            batch_size=16,
+            n_epochs=2,
+            seed=seed,
+            device="cpu",
+            policy_kwargs={
+                "features_extractor_class": SmallCNN,
+                "features_extractor_kwargs": {"features_dim": 16, "channels": 4},
+            },
+        )
         model.learn(64)
         return model.policy.state_dict()
 
@@ -298,8 +324,19 @@ def test_same_seed_same_parameters(env_class: type) -> None:
 @pytest.mark.slow
 def test_learns_to_stop_at_the_corridor_end() -> None:
     env = DummyVecEnv([lambda: Corridor(length=6, max_steps=20) for _ in range(4)])
-    model = StopPPO("MlpPolicy", env, n_steps=64, batch_size=128, n_epochs=4, seed=0, device="cpu", ent_coef=0.01,
-                    lambda_stop=5.0, stop_label_coef=1.0, policy_kwargs={"net_arch": [64, 64]})
+    model = StopPPO(
+        "MlpPolicy",
+        env,
+        n_steps=64,
+        batch_size=128,
+        n_epochs=4,
+        seed=0,
+        device="cpu",
+        ent_coef=0.01,
+        lambda_stop=5.0,
+        stop_label_coef=1.0,
+        policy_kwargs={"net_arch": [64, 64]},
+    )
     model.learn(2048 * 6)
     corridor, wins = Corridor(length=6, max_steps=20), 0
     for episode in range(10):

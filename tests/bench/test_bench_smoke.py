@@ -16,8 +16,14 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_run_all_quick_startup_writes_result(tmp_path: Path) -> None:
     env = {**os.environ, "RLFT_BENCH_RESULTS": str(tmp_path)}  # leave bench/results/ to real runs
-    done = subprocess.run([sys.executable, "bench/run_all.py", "--quick", "--only", "startup"], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "bench/run_all.py", "--quick", "--only", "startup"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "summary" in done.stdout
 
@@ -34,9 +40,24 @@ def test_run_all_quick_startup_writes_result(tmp_path: Path) -> None:
 def test_finetune_benchmark_plumbing_quick(tmp_path: Path) -> None:
     """Champion -> scratch -> two recipes at tiny budgets: the result rows are all there."""
     env = {**os.environ, "RLFT_BENCH_RESULTS": str(tmp_path), "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "bench.bench_finetune", "--quick", "--recipes", "naive", "ewc",
-                           "--workdir", str(tmp_path / "work")], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.bench_finetune",
+            "--quick",
+            "--recipes",
+            "naive",
+            "ewc",
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     data = json.loads((tmp_path / "finetune.json").read_text())
     assert [r["recipe"] for r in data["details"]["recipes"]] == ["naive", "ewc"]

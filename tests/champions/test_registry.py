@@ -14,15 +14,12 @@ from stable_baselines3 import PPO
 from rlft.champions.registry import Registry, TamperedChampion
 from rlft.errors import ConfigError, RunFolderError
 from rlft.runs.layout import RunFolder
-from rlft.training.run import run_training
 from tests.conftest import TINY_CURVE, compose_config, run_cli, tiny_run
-
-_tiny_run = tiny_run  # the name other tests import from here
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> RunFolder:
-    return _tiny_run(tmp_path_factory.mktemp("runs") / "standard")
+    return tiny_run(tmp_path_factory.mktemp("runs") / "standard")
 
 
 def _with_success(run: RunFolder, tmp_path: Path, value: float) -> Path:
@@ -49,7 +46,10 @@ def test_register_verify_and_load_without_pickle(trained: RunFolder, tmp_path: P
     assert (champion.ref, m["architecture"], m["gate"]["forced"]) == ("best_std@v1", "standard", False)
     assert m["action_space"] == {"type": "Discrete", "n": 9}
     assert m["observation_space"]["shape"] == [2, 15, 15] and m["stage"]["name"] == "none"
-    assert set(m["files"]) == {"policy.safetensors", "optimizer.safetensors", "model.zip"} and m["metrics"]["success_rate"] == 0.95
+    assert (
+        set(m["files"]) == {"policy.safetensors", "optimizer.safetensors", "model.zip"}
+        and m["metrics"]["success_rate"] == 0.95
+    )
     registry.verify("best_std")
 
     from rlft.envs.factory import make_vec_env
@@ -157,11 +157,17 @@ def test_command_lines(trained: RunFolder, tmp_path: Path) -> None:
     done = run_cli([str(trained.root), "name=cli", f"paths.registry={registry}"], cwd=tmp_path, module="rlft.register")
     assert done.returncode == 2 and done.stderr.startswith("error: ") and "below the gate" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    done = run_cli([f"paths.registry={registry}", "force=true", str(trained.root), "name=cli"], cwd=tmp_path,
-                   module="rlft.register")
+    done = run_cli(
+        [f"paths.registry={registry}", "force=true", str(trained.root), "name=cli"],
+        cwd=tmp_path,
+        module="rlft.register",
+    )
     assert done.returncode == 0 and "registered cli@v1" in done.stdout
-    for args, expected in ((["list"], "cli@v1"), (["show", "cli"], '"architecture": "standard"'),
-                           (["verify", "cli"], "match their sha256")):
+    for args, expected in (
+        (["list"], "cli@v1"),
+        (["show", "cli"], '"architecture": "standard"'),
+        (["verify", "cli"], "match their sha256"),
+    ):
         done = run_cli([*args, f"paths.registry={registry}"], cwd=tmp_path, module="rlft.champions")
         assert done.returncode == 0 and expected in done.stdout, done.stderr
     done = run_cli([f"paths.registry={registry}", "verify", "nope"], cwd=tmp_path, module="rlft.champions")

@@ -15,8 +15,7 @@ from rlft.champions.manifest import sha256
 from rlft.champions.registry import Champion, Registry, TamperedChampion
 from rlft.errors import ConfigError
 from rlft.runs.layout import RunFolder
-from tests.champions.test_registry import TINY_CURVE, _tiny_run
-from tests.conftest import run_cli
+from tests.conftest import TINY_CURVE, run_cli, tiny_run
 
 MARKER_TARGET = "tests.champions.marker.touch"
 REFUSED = r"env\._target_='{}' is not an allowed module \(allowed: rlft, gymnasium, .*paths\.trusted_modules"
@@ -24,7 +23,7 @@ REFUSED = r"env\._target_='{}' is not an allowed module \(allowed: rlft, gymnasi
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> RunFolder:
-    return _tiny_run(tmp_path_factory.mktemp("runs") / "standard")
+    return tiny_run(tmp_path_factory.mktemp("runs") / "standard")
 
 
 @pytest.fixture(autouse=True)
@@ -47,12 +46,14 @@ def _rewrite(champion: Champion, change: Any) -> None:
 def _hostile_env(target: str, kwargs: dict[str, Any]) -> Any:
     def change(manifest: dict[str, Any]) -> None:
         manifest["env"].update(id=None, _target_=target, vec_env="dummy", kwargs=kwargs)
+
     return change
 
 
 @pytest.mark.parametrize("target", ["os.system", MARKER_TARGET])
-def test_a_tampered_env_target_is_refused_everywhere_and_never_runs(trained: RunFolder, tmp_path: Path,
-                                                                    target: str) -> None:
+def test_a_tampered_env_target_is_refused_everywhere_and_never_runs(
+    trained: RunFolder, tmp_path: Path, target: str
+) -> None:
     registry = Registry(tmp_path / "champions")
     marker = tmp_path / "ran"
     kwargs = {"command": f"touch {marker}"} if target == "os.system" else {"path": str(marker)}
@@ -66,9 +67,11 @@ def test_a_tampered_env_target_is_refused_everywhere_and_never_runs(trained: Run
     assert "tests.champions.marker" not in sys.modules, "refused before the import"
     root = f"paths.registry={tmp_path / 'champions'}"
     out = tmp_path / "outputs"
-    commands = (("rlft.champions", ["verify", "evil", root]),
-                ("rlft.evaluate", ["evil", root, "episodes=2", f"out={tmp_path / 'ev'}"]),
-                ("rlft.train", ["champion=evil", root, f"paths.output_dir={out}", *TINY_CURVE]))
+    commands = (
+        ("rlft.champions", ["verify", "evil", root]),
+        ("rlft.evaluate", ["evil", root, "episodes=2", f"out={tmp_path / 'ev'}"]),
+        ("rlft.train", ["champion=evil", root, f"paths.output_dir={out}", *TINY_CURVE]),
+    )
     for module, args in commands if target == "os.system" else ():  # the command lines once: ~3 s each
         done = run_cli(args, cwd=tmp_path, module=module)
         assert done.returncode == 2, (module, done.stderr)
@@ -80,8 +83,10 @@ def test_a_tampered_env_target_is_refused_everywhere_and_never_runs(trained: Run
 
 def test_trusted_modules_admit_a_user_package(trained: RunFolder, tmp_path: Path, monkeypatch) -> None:
     root = tmp_path / "champions"
-    _rewrite(Registry(root).register(trained.root, "mine", force=True),
-             _hostile_env(MARKER_TARGET, {"path": str(tmp_path / "ran")}))
+    _rewrite(
+        Registry(root).register(trained.root, "mine", force=True),
+        _hostile_env(MARKER_TARGET, {"path": str(tmp_path / "ran")}),
+    )
     with pytest.raises(ConfigError, match=REFUSED.format(MARKER_TARGET)):
         Registry(root).get("mine")
     assert Registry(root, trusted_modules=["tests.champions"]).verify("mine").ref == "mine@v1"
@@ -156,9 +161,11 @@ def test_signing_round_trip(trained: RunFolder, tmp_path: Path, monkeypatch, cap
     assert not (unsigned.folder / "signature.json").exists()
 
     rc, lines, _ = _verify_lines(capsys, root, "signed")
-    assert rc == 0 and lines == [f"signed@v1: checksums ok ({len(signed.manifest['files'])} files match their sha256)",
-                                 "signed@v1: allowlist ok (every module its manifest names is trusted)",
-                                 "signed@v1: signature: valid"]
+    assert rc == 0 and lines == [
+        f"signed@v1: checksums ok ({len(signed.manifest['files'])} files match their sha256)",
+        "signed@v1: allowlist ok (every module its manifest names is trusted)",
+        "signed@v1: signature: valid",
+    ]
 
     _rewrite(signed, lambda m: m.update(seed=m["seed"] + 1))  # one byte, re-hashed: checksums pass
     rc, lines, stderr = _verify_lines(capsys, root, "signed")
@@ -167,7 +174,11 @@ def test_signing_round_trip(trained: RunFolder, tmp_path: Path, monkeypatch, cap
         registry.load_model("signed")
 
     rc, lines, stderr = _verify_lines(capsys, root, "plain")
-    assert rc == 2 and lines[-1] == "plain@v1: signature: unsigned" and "unsigned, and a signing key is configured" in stderr
+    assert (
+        rc == 2
+        and lines[-1] == "plain@v1: signature: unsigned"
+        and "unsigned, and a signing key is configured" in stderr
+    )
     with pytest.raises(ConfigError, match="plain@v1: unsigned"):
         registry.load_model("plain")
 

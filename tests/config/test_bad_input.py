@@ -107,17 +107,24 @@ CURRICULUM = [
     (["curriculum=curve_trace", "curriculum.on_fail=retry"], "curriculum.on_fail"),
     (["curriculum=curve_trace", "curriculum.init=/no/such/run"], "curriculum.init"),
     (["curriculum=curve_trace", "curriculum.promotion.threshold=nan"], "curriculum.promotion.threshold"),
-    (["curriculum=curve_trace", "curriculum.stages=[{stage: 2, timesteps: 100, hparams: {batch_size: 100}}]"],
-     "hparams.batch_size"),
-    (["curriculum=curve_trace", "curriculum.stages=[{stage: 2, timesteps: 100, env_kwargs: {noise_sigma: -1}}]"],
-     "noise_sigma"),
+    (
+        ["curriculum=curve_trace", "curriculum.stages=[{stage: 2, timesteps: 100, hparams: {batch_size: 100}}]"],
+        "hparams.batch_size",
+    ),
+    (
+        ["curriculum=curve_trace", "curriculum.stages=[{stage: 2, timesteps: 100, env_kwargs: {noise_sigma: -1}}]"],
+        "noise_sigma",
+    ),
     (["curriculum=curve_trace", "curriculum.stages=[{stage: 2, timesteps: inf}]"], "timesteps"),
     (["curriculum=nonexistent"], "curriculum"),
     (["env=cartpole", "stage=all"], "curriculum="),
 ]
 
-TRAIN = ([(["env=cartpole", *o], k) for o, k in CARTPOLE] + [(["env=curve_trace", *o], k) for o, k in CURVE_TRACE]
-         + CURRICULUM)
+TRAIN = (
+    [(["env=cartpole", *o], k) for o, k in CARTPOLE]
+    + [(["env=curve_trace", *o], k) for o, k in CURVE_TRACE]
+    + CURRICULUM
+)
 
 # through the real command line (Hydra's main, its callback and the CLI's error handler)
 TRAIN_SUBPROCESS = [
@@ -240,10 +247,19 @@ OTHERS: dict[str, list[tuple[list[str], str]]] = {
 def _entrypoint(name: str) -> Callable[[list[str]], None]:
     import importlib
 
-    module = {"register": "rlft.register", "champions": "rlft.champions.__main__", "evaluate": "rlft.evaluate",
-              "compare": "rlft.compare", "promote": "rlft.promote", "export": "rlft.export.__main__",
-              "traces record": "rlft.traces.__main__", "traces filter": "rlft.traces.__main__",
-              "sweep summarize": "rlft.sweep.__main__", "init": "rlft.init", "demo": "rlft.demo"}[name]
+    module = {
+        "register": "rlft.register",
+        "champions": "rlft.champions.__main__",
+        "evaluate": "rlft.evaluate",
+        "compare": "rlft.compare",
+        "promote": "rlft.promote",
+        "export": "rlft.export.__main__",
+        "traces record": "rlft.traces.__main__",
+        "traces filter": "rlft.traces.__main__",
+        "sweep summarize": "rlft.sweep.__main__",
+        "init": "rlft.init",
+        "demo": "rlft.demo",
+    }[name]
     main = importlib.import_module(module).main
     words = name.split()[1:]  # a group's subcommand
     return lambda argv: main([*words, *argv])
@@ -275,8 +291,14 @@ def _layout(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "file").write_text("not a folder")
     (tmp_path / "project").mkdir()
     (tmp_path / "project" / "README.md").write_text("mine")
-    return {"empty": str(tmp_path / "empty"), "missing": str(tmp_path / "missing"), "file": str(tmp_path / "file"),
-            "project": str(tmp_path / "project"), "run": str(tmp_path / "run"), "tmp": str(tmp_path)}
+    return {
+        "empty": str(tmp_path / "empty"),
+        "missing": str(tmp_path / "missing"),
+        "file": str(tmp_path / "file"),
+        "project": str(tmp_path / "project"),
+        "run": str(tmp_path / "run"),
+        "tmp": str(tmp_path),
+    }
 
 
 def _one_line(capsys: pytest.CaptureFixture[str], exit_code: object) -> str:
@@ -289,8 +311,9 @@ def _one_line(capsys: pytest.CaptureFixture[str], exit_code: object) -> str:
 
 
 @pytest.mark.parametrize("overrides,key", TRAIN, ids=[" ".join(c[0]) for c in TRAIN])
-def test_train_refuses_bad_input(overrides: list[str], key: str, tmp_path: Path,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_refuses_bad_input(
+    overrides: list[str], key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     paths = [f"paths.output_dir={tmp_path / 'outputs'}", f"paths.registry={tmp_path / 'champions'}"]
     with pytest.raises(SystemExit) as exit_:
         _train([*paths, *overrides])  # the case's own paths.* (if any) come last and win
@@ -302,8 +325,14 @@ CASES = [(name, argv, key) for name, cases in OTHERS.items() for argv, key in ca
 
 
 @pytest.mark.parametrize("name,argv,key", CASES, ids=[f"{n}: {' '.join(a)}" for n, a, _ in CASES])
-def test_entrypoint_refuses_bad_input(name: str, argv: list[str], key: str, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_entrypoint_refuses_bad_input(
+    name: str,
+    argv: list[str],
+    key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     where = _layout(tmp_path)
     monkeypatch.chdir(tmp_path)  # a default outputs/ or champions/ would land here
     before = _tree(tmp_path)
@@ -337,8 +366,9 @@ RESUME = [
 
 
 @pytest.mark.parametrize("overrides,key", RESUME, ids=[" ".join(c[0]) for c in RESUME])
-def test_resume_refuses_bad_input(overrides: list[str], key: str, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_refuses_bad_input(
+    overrides: list[str], key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _truncated_run(tmp_path / "run")  # the spaces come from its saved config; its model is never read
     before = _tree(tmp_path)
     with pytest.raises(SystemExit) as exit_:
@@ -347,8 +377,9 @@ def test_resume_refuses_bad_input(overrides: list[str], key: str, tmp_path: Path
     assert _tree(tmp_path) == before
 
 
-def test_a_full_disk_when_claiming_the_run_folder_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_when_claiming_the_run_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def full(path: object, *args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
@@ -385,6 +416,17 @@ def test_resume_of_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
 
 
 def test_the_table_covers_every_entrypoint_with_80_cases() -> None:
-    assert set(OTHERS) == {"register", "champions", "evaluate", "compare", "promote", "export", "traces record",
-                           "traces filter", "sweep summarize", "init", "demo"}
+    assert set(OTHERS) == {
+        "register",
+        "champions",
+        "evaluate",
+        "compare",
+        "promote",
+        "export",
+        "traces record",
+        "traces filter",
+        "sweep summarize",
+        "init",
+        "demo",
+    }
     assert len(TRAIN) + len(TRAIN_SUBPROCESS) + len(RESUME) + len(CASES) >= 80

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from rlft.errors import ConfigError
 from rlft.training.schema import validate_hparams, validate_run_settings
 from rlft.workflows import validate
-from rlft.errors import ConfigError
 from tests.conftest import CONF_DIR, compose_config
 
 GROUPS = ["env", "stage", "hparams", "champion", "curriculum"]

@@ -11,8 +11,8 @@ from omegaconf import OmegaConf
 
 from rlft.champions.registry import Registry
 from rlft.config.options import BUILTIN_CONF_DIR, CONFIG_DIR_ENV, option_names, project_config_dir
-from rlft.workflows import effective_config
 from rlft.errors import ConfigError
+from rlft.workflows import effective_config
 from tests.conftest import TINY, TINY_CURVE, compose_config, run_cli, tiny_run
 
 COPIED_GROUPS = ("experiment", "curriculum", "stage")
@@ -90,14 +90,16 @@ def test_a_copied_experiment_runs_with_the_same_effective_config(project: Path, 
             overrides = [f"experiment={choice}", f"paths.registry={registry.root}"]
             configs.append(_plain(effective_config(compose_config(overrides), overrides)))
         assert configs[1] == configs[0], f"experiment=user_{name} differs from experiment={name}"
-        assert configs[0]["stage"]["name"] == "3" and configs[0]["hparams"]["lr"] == 1.0e-4, \
+        assert configs[0]["stage"]["name"] == "3" and configs[0]["hparams"]["lr"] == 1.0e-4, (
             "the experiment's own stage and lr, not the champion's"
+        )
 
 
 def test_a_user_experiment_beats_the_champion_settings(project: Path, registry: Registry) -> None:
     (project / "experiment" / "mine.yaml").write_text(
         "# @package _global_\ndefaults:\n  - override /stage: '3'\nchampion:\n  name: stage2_std\n"
-        "hparams:\n  lr: 1.0e-5\n")
+        "hparams:\n  lr: 1.0e-5\n"
+    )
     overrides = ["experiment=mine", f"paths.registry={registry.root}"]
     cfg = effective_config(compose_config(overrides), overrides)
     assert cfg.stage.name == "3" and cfg.hparams.lr == 1.0e-5
@@ -105,8 +107,16 @@ def test_a_user_experiment_beats_the_champion_settings(project: Path, registry: 
 
 
 def test_cfg_job_shows_the_config_that_will_run(project: Path, registry: Registry, tmp_path: Path) -> None:
-    result = run_cli(["experiment=user_finetune_noisy_stage3", f"paths.registry={registry.root}",
-                      f"paths.output_dir={tmp_path / 'out'}", "--cfg", "job"], cwd=tmp_path)
+    result = run_cli(
+        [
+            "experiment=user_finetune_noisy_stage3",
+            f"paths.registry={registry.root}",
+            f"paths.output_dir={tmp_path / 'out'}",
+            "--cfg",
+            "job",
+        ],
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     shown = OmegaConf.create(result.stdout)
     assert shown.champion.name == "stage2_std@v1", "the champion is resolved to its version"
@@ -114,10 +124,13 @@ def test_cfg_job_shows_the_config_that_will_run(project: Path, registry: Registr
     assert not (tmp_path / "out").exists(), "printing creates nothing"
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("env/cartpole.yaml", "has the name of the built-in option env=cartpole"),
-    ("config.yaml", "primary config is built in"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("env/cartpole.yaml", "has the name of the built-in option env=cartpole"),
+        ("config.yaml", "primary config is built in"),
+    ],
+)
 def test_a_project_file_that_would_replace_a_built_in_is_refused(tmp_path: Path, bad: str, message: str) -> None:
     conf = tmp_path / "conf"
     (conf / bad).parent.mkdir(parents=True, exist_ok=True)
@@ -138,15 +151,28 @@ def test_config_dir_flag_and_user_stage_in_a_curriculum(tmp_path: Path) -> None:
         "stage/calm.yaml": "name: calm\nenv_kwargs: {is_slippery: false}\n",
         "stage/slippery.yaml": "name: slippery\nenv_kwargs: {is_slippery: true}\n",
         "curriculum/lakes.yaml": "name: lakes\npromotion: {metric: mean_reward, threshold: 2.0, episodes: 2}\n"
-                                 "on_fail: continue\nstages:\n  - {stage: calm, timesteps: 128}\n"
-                                 "  - {stage: slippery, timesteps: 128}\n",
+        "on_fail: continue\nstages:\n  - {stage: calm, timesteps: 128}\n"
+        "  - {stage: slippery, timesteps: 128}\n",
     }.items():
         (conf / path).parent.mkdir(parents=True, exist_ok=True)
         (conf / path).write_text(text)
     out = tmp_path / "out"
-    result = run_cli(["--config-dir", str(conf), "env=lake", "curriculum=lakes", "eval.every=0", "eval.episodes=2",
-                      "eval.final_episodes=2", "eval.n_envs=2", "checkpoint.every=0", "progress=none",
-                      f"paths.output_dir={out}"], cwd=tmp_path)
+    result = run_cli(
+        [
+            "--config-dir",
+            str(conf),
+            "env=lake",
+            "curriculum=lakes",
+            "eval.every=0",
+            "eval.episodes=2",
+            "eval.final_episodes=2",
+            "eval.n_envs=2",
+            "checkpoint.every=0",
+            "progress=none",
+            f"paths.output_dir={out}",
+        ],
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = json.loads(next(out.glob("curriculum/*/metrics.json")).read_text())
     assert [s["stage"] for s in metrics["stages"]] == ["calm", "slippery"]
@@ -155,15 +181,27 @@ def test_config_dir_flag_and_user_stage_in_a_curriculum(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_copied_presets_run_the_same_first_steps(project: Path, registry: Registry, tmp_path: Path) -> None:
     """Not only the same config: the same numbers (a stage run and a fine-tune experiment)."""
-    for group, name, extra in (("stage", "3", TINY_CURVE),
-                               ("experiment", "finetune_noisy_stage3", ["hparams.total_timesteps=128", "eval.every=64",
-                                                                        "eval.episodes=2", "eval.final_episodes=2",
-                                                                        "progress=none"])):
+    for group, name, extra in (
+        ("stage", "3", TINY_CURVE),
+        (
+            "experiment",
+            "finetune_noisy_stage3",
+            [
+                "hparams.total_timesteps=128",
+                "eval.every=64",
+                "eval.episodes=2",
+                "eval.final_episodes=2",
+                "progress=none",
+            ],
+        ),
+    ):
         histories = []
         for choice in (name, f"user_{name}"):
             out = tmp_path / f"{group}_{choice}"
-            result = run_cli([f"{group}={choice}", *extra, f"paths.registry={registry.root}",
-                              f"paths.output_dir={out}"], cwd=tmp_path)
+            result = run_cli(
+                [f"{group}={choice}", *extra, f"paths.registry={registry.root}", f"paths.output_dir={out}"],
+                cwd=tmp_path,
+            )
             assert result.returncode == 0, result.stderr[-2000:]
             metrics = json.loads(next(out.glob("*/*/metrics.json")).read_text())
             histories.append([(e["timesteps"], e["mean_reward"], e.get("success_rate")) for e in metrics["eval"]])
@@ -176,8 +214,11 @@ def test_help_lists_the_project_options_beside_the_built_ins(tmp_path: Path) -> 
     write_project(tmp_path / "proj")
     result = run_cli(["--help"], cwd=tmp_path / "proj")
     assert result.returncode == 0
-    groups = dict(line.split(": ", 1) for line in result.stdout.splitlines()
-                  if line.split(":")[0] in ("env", "stage", "experiment") and ": " in line)
+    groups = dict(
+        line.split(": ", 1)
+        for line in result.stdout.splitlines()
+        if line.split(":")[0] in ("env", "stage", "experiment") and ": " in line
+    )
     assert {"cartpole", "my_env"} <= set(groups["env"].split(", "))
     assert {"3", "calm_lake", "slippery_lake"} <= set(groups["stage"].split(", "))
     assert "my_experiment" in groups["experiment"]

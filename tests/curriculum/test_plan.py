@@ -48,8 +48,10 @@ def test_stage_config_applies_the_entry() -> None:
     assert stage2.curriculum.name == "none"
 
 
-CLASSIC = ("curriculum.stages=[{name: 2, environment: {noise_sigma: 0.01}, ppo: {learning_rate: 1.0e-4, "
-           "ent_coef: 0.02, n_envs: 4}, total_timesteps: 5000, ess_threshold: 0.95, ess_patience: 2}]")
+CLASSIC = (
+    "curriculum.stages=[{name: 2, environment: {noise_sigma: 0.01}, ppo: {learning_rate: 1.0e-4, "
+    "ent_coef: 0.02, n_envs: 4}, total_timesteps: 5000, ess_threshold: 0.95, ess_patience: 2}]"
+)
 
 
 def test_classic_layout_maps_key_by_key() -> None:
@@ -74,20 +76,23 @@ def test_a_repeated_stage_gets_its_own_id() -> None:
     assert [p.id for p in plans] == ["1", "1-2"]
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    (("curriculum.stages=[{stage: 1, timesteps: 10, hparams: {ent_cof: 0.1}}]",), "did you mean ent_coef"),
-    (("curriculum.stages=[{stage: 1, timesteps: 10, hparams: {policy: MlpPolicy}}]",), "carry over"),
-    (("curriculum.stages=[{stage: 1, timesteps: 0}]",), "timesteps=0 must be a positive integer"),
-    (("curriculum.stages=[{stage: 1, timesteps: 10, max_timesteps: 5}]",), "below its timesteps"),
-    (("curriculum.stages=[{timesteps: 10}]",), "names no stage"),
-    (("curriculum.stages=[{stage: 99, timesteps: 10}]",), "'99' is not a stage option"),
-    (("curriculum.stages=[{stage: 1, timesteps: 10, promotion: {episodes: 0}}]",), "episodes=0"),
-    (("curriculum.stages=[{stage: 1, timestep: 10}]",), "did you mean timesteps"),
-    (("curriculum.stages=[{name: 1, stage: 1, timesteps: 10}]",), "either name or stage"),
-    (("curriculum.stages=[]",), "has no stages"),
-    (("curriculum.start=9", "curriculum.stop=2"), "comes after"),
-    (("stage=3", "curriculum.start=1"), "drop curriculum.start/stop"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (("curriculum.stages=[{stage: 1, timesteps: 10, hparams: {ent_cof: 0.1}}]",), "did you mean ent_coef"),
+        (("curriculum.stages=[{stage: 1, timesteps: 10, hparams: {policy: MlpPolicy}}]",), "carry over"),
+        (("curriculum.stages=[{stage: 1, timesteps: 0}]",), "timesteps=0 must be a positive integer"),
+        (("curriculum.stages=[{stage: 1, timesteps: 10, max_timesteps: 5}]",), "below its timesteps"),
+        (("curriculum.stages=[{timesteps: 10}]",), "names no stage"),
+        (("curriculum.stages=[{stage: 99, timesteps: 10}]",), "'99' is not a stage option"),
+        (("curriculum.stages=[{stage: 1, timesteps: 10, promotion: {episodes: 0}}]",), "episodes=0"),
+        (("curriculum.stages=[{stage: 1, timestep: 10}]",), "did you mean timesteps"),
+        (("curriculum.stages=[{name: 1, stage: 1, timesteps: 10}]",), "either name or stage"),
+        (("curriculum.stages=[]",), "has no stages"),
+        (("curriculum.start=9", "curriculum.stop=2"), "comes after"),
+        (("stage=3", "curriculum.start=1"), "drop curriculum.start/stop"),
+    ],
+)
 def test_bad_entries_name_the_problem(overrides: tuple[str, ...], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         _plans(*overrides)

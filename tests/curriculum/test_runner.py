@@ -16,6 +16,7 @@ from rlft.training.callbacks import RunCallback
 from rlft.training.run import load_weights
 from tests.conftest import TINY_CURRICULUM, compose_config
 
+
 def _run(tmp_path: Path, *extra: str, resume: bool = False) -> tuple[RunFolder, dict]:
     root = RunFolder(tmp_path / "cur")
     root.root.mkdir(parents=True, exist_ok=True)
@@ -46,8 +47,12 @@ def test_stages_run_in_order_and_hand_over(tmp_path: Path) -> None:
     events = EventAccumulator(str(root.tb_dir))
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    assert {"eval/success_rate", "stage_1/eval/success_rate", "stage_2/eval/success_rate",
-            "curriculum/stage_index"} <= tags
+    assert {
+        "eval/success_rate",
+        "stage_1/eval/success_rate",
+        "stage_2/eval/success_rate",
+        "curriculum/stage_index",
+    } <= tags
     eval_steps = [e.step for e in events.Scalars("eval/success_rate")]
     assert max(eval_steps) == metrics["total_timesteps"], "stage 2 is plotted after stage 1"
 
@@ -96,8 +101,9 @@ def test_early_promotion_ends_a_stage_before_its_budget(tmp_path: Path) -> None:
 
 def test_init_starts_the_first_stage_from_another_run(tmp_path: Path) -> None:
     first, _ = _run(tmp_path / "a", "curriculum.promotion.threshold=0", "curriculum.stop=1")
-    root, metrics = _run(tmp_path / "b", "curriculum.promotion.threshold=0", "curriculum.start=2",
-                         f"curriculum.init={first.root}")
+    root, metrics = _run(
+        tmp_path / "b", "curriculum.promotion.threshold=0", "curriculum.start=2", f"curriculum.init={first.root}"
+    )
     assert [s["id"] for s in metrics["stages"]] == ["2"]
     stage2 = json.loads((root.root / "stages/2/metrics.json").read_text())
     assert stage2["init_from"] == str(first.root / "stages/1/final")
@@ -138,8 +144,10 @@ def test_curriculum_from_the_command_line_then_extended_by_resume(tmp_path: Path
 
     out = tmp_path / "outputs"
     args = [a for a in TINY_CURRICULUM if not a.startswith("curriculum.stop")]
-    done = run_cli(["stage=all", *args, "curriculum.stop=1", "curriculum.promotion.threshold=0",
-                    f"paths.output_dir={out}"], cwd=tmp_path)
+    done = run_cli(
+        ["stage=all", *args, "curriculum.stop=1", "curriculum.promotion.threshold=0", f"paths.output_dir={out}"],
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     (root,) = (out / "curriculum").iterdir()
     assert root.name.startswith("curve_trace_short_stop_ppo_")
@@ -158,7 +166,12 @@ def test_init_from_a_registered_champion(tmp_path: Path) -> None:
     first, _ = _run(tmp_path / "a", "curriculum.promotion.threshold=0", "curriculum.stop=1")
     registry = Registry(tmp_path / "champions")
     champion = registry.register(first.root, "stage1", force=True)
-    root, metrics = _run(tmp_path / "b", "curriculum.promotion.threshold=0", "curriculum.start=2",
-                         "curriculum.init=stage1", f"paths.registry={registry.root}")
+    root, metrics = _run(
+        tmp_path / "b",
+        "curriculum.promotion.threshold=0",
+        "curriculum.start=2",
+        "curriculum.init=stage1",
+        f"paths.registry={registry.root}",
+    )
     stage2 = json.loads((root.root / "stages/2/metrics.json").read_text())
     assert stage2["init_from"] == str(champion.folder) and metrics["status"] == "completed"

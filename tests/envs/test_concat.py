@@ -41,8 +41,15 @@ def test_splitting_envs_by_shares() -> None:
 
 
 def test_a_mixed_vec_env_trains() -> None:
-    target = compose_config(["stage=3", "env.n_envs=4", "hparams.n_steps=32", "hparams.batch_size=64",
-                             "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]"])
+    target = compose_config(
+        [
+            "stage=3",
+            "env.n_envs=4",
+            "hparams.n_steps=32",
+            "hparams.batch_size=64",
+            "hparams.policy_kwargs.features_extractor_kwargs.channels=[4,4]",
+        ]
+    )
     original = compose_config(["stage=1"])
     venv = make_vec_env(target, 4, seed=0, mix=[(target, 3), (original, 1)])
     parts = venv.venv.parts  # inside VecMonitor

@@ -147,13 +147,22 @@ def test_override_changes_the_episode():
     assert CurveTraceEnv(stage=3, noise_sigma=0.3).params.noise_sigma == 0.3
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"stage": 0}, "stage"), ({"stage": 13}, "stage"), ({"stage": "x"}, "stage"),
-    ({"stop_mode": "decoupeld"}, "stop_mode"), ({"noise_sgima": 0.1}, "noise_sgima"),
-    ({"noise_sigma": -0.1}, "noise_sigma"), ({"max_intensity": 1.5}, "max_intensity"),
-    ({"min_intensity": 0.9, "max_intensity": 0.5}, "min_intensity"), ({"render_mode": "human"}, "render_mode"),
-    ({"H": 64.5}, "H"), ({"label_radius": 5.0}, "label_radius"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"stage": 0}, "stage"),
+        ({"stage": 13}, "stage"),
+        ({"stage": "x"}, "stage"),
+        ({"stop_mode": "decoupeld"}, "stop_mode"),
+        ({"noise_sgima": 0.1}, "noise_sgima"),
+        ({"noise_sigma": -0.1}, "noise_sigma"),
+        ({"max_intensity": 1.5}, "max_intensity"),
+        ({"min_intensity": 0.9, "max_intensity": 0.5}, "min_intensity"),
+        ({"render_mode": "human"}, "render_mode"),
+        ({"H": 64.5}, "H"),
+        ({"label_radius": 5.0}, "label_radius"),
+    ],
+)
 def test_bad_inputs_raise_config_error_naming_the_parameter(kwargs, name):
     with pytest.raises(ConfigError, match=name):
         CurveTraceEnv(**kwargs)

@@ -30,8 +30,9 @@ def test_done_gives_terminal_observation_and_auto_reset():
 
 
 def test_truncation_sets_time_limit_flag():
-    venv = CurveTraceVecEnv(1, stage=1, seed=0, time_limit_factor=1.0, time_limit_offset=0, min_length=10,
-                            max_length=10, min_coverage=1.0)
+    venv = CurveTraceVecEnv(
+        1, stage=1, seed=0, time_limit_factor=1.0, time_limit_offset=0, min_length=10, max_length=10, min_coverage=1.0
+    )
     venv.reset()
     for _ in range(10):  # step back and forth on the trail: never leaves the tube, never ends
         obs, _, dones, infos = venv.step(np.array([0]))
@@ -86,9 +87,16 @@ def test_single_and_vec_env_agree_on_the_same_episode(stop_mode):
         assert np.array_equal(obs, vobs[0])
 
 
-@pytest.mark.parametrize("kwargs, name", [({"stage": 13}, "stage"), ({"stop_mode": "std"}, "stop_mode"),
-                                          ({"noise_sigma": -1}, "noise_sigma"), ({"n_envs": 0}, "n_envs"),
-                                          ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"stage": 13}, "stage"),
+        ({"stop_mode": "std"}, "stop_mode"),
+        ({"noise_sigma": -1}, "noise_sigma"),
+        ({"n_envs": 0}, "n_envs"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_vec_env_validates_like_the_single_env(kwargs, name):
     with pytest.raises(ConfigError, match=name):
         CurveTraceVecEnv(**{"n_envs": 2, **kwargs})
@@ -105,7 +113,7 @@ def test_atlas_slots_stay_right_while_the_pool_turns_over():
     for _ in range(300):
         for i, ep in enumerate(venv.episodes):
             y, x = int(venv._y[i]), int(venv._x[i])
-            assert np.array_equal(obs[i, 0], ep.image[y:y + PATCH, x:x + PATCH])
+            assert np.array_equal(obs[i, 0], ep.image[y : y + PATCH, x : x + PATCH])
             assert np.array_equal(venv._zone[venv._slot[i]], ep.zone_map)
         obs, *_ = venv.step(rng.integers(0, 9, 6))
     assert len(venv._slot_of) <= venv.pool_size + venv.num_envs

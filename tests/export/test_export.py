@@ -70,10 +70,13 @@ def test_onnx_graph_matches_torch_for_both_architectures(registry: Registry, tmp
     assert model.predict(obs, deterministic=True)[0].shape == (len(obs), 2), "move and stop flag"
 
 
-@pytest.mark.parametrize("ref,prepare,message", [
-    ("nobody", None, "not in the registry"),
-    ("base", "full", "not an empty folder"),
-])
+@pytest.mark.parametrize(
+    "ref,prepare,message",
+    [
+        ("nobody", None, "not in the registry"),
+        ("base", "full", "not an empty folder"),
+    ],
+)
 def test_bad_exports_write_nothing(registry: Registry, tmp_path: Path, ref: str, prepare, message: str) -> None:  # noqa: F811
     out = tmp_path / "out"
     if prepare == "full":
@@ -86,9 +89,15 @@ def test_bad_exports_write_nothing(registry: Registry, tmp_path: Path, ref: str,
 
 
 def test_cli_exports_and_refuses_with_one_line(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
-    done = run_cli(["base", "format=sb3", f"out={tmp_path / 'z'}", f"paths.registry={registry.root}"],
-                   cwd=tmp_path, module="rlft.export")
+    done = run_cli(
+        ["base", "format=sb3", f"out={tmp_path / 'z'}", f"paths.registry={registry.root}"],
+        cwd=tmp_path,
+        module="rlft.export",
+    )
     assert done.returncode == 0 and "exported base@v1 as sb3" in done.stdout
-    done = run_cli([f"paths.registry={registry.root}", "format=sb3", "base", f"out={tmp_path / 'z'}"],
-                   cwd=tmp_path, module="rlft.export")
+    done = run_cli(
+        [f"paths.registry={registry.root}", "format=sb3", "base", f"out={tmp_path / 'z'}"],
+        cwd=tmp_path,
+        module="rlft.export",
+    )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1

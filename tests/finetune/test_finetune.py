@@ -67,8 +67,17 @@ def test_fine_tune_run_leaves_the_champion_byte_identical(registry: Registry, tm
     champion = registry.get("base")
     before = _digest(champion.folder)
     out = tmp_path / "outputs"
-    done = run_cli(["champion=base", "stage=3", "hparams.lr=1e-4", f"paths.registry={registry.root}",
-                    f"paths.output_dir={out}", *TINY_CURVE], cwd=tmp_path)
+    done = run_cli(
+        [
+            "champion=base",
+            "stage=3",
+            "hparams.lr=1e-4",
+            f"paths.registry={registry.root}",
+            f"paths.output_dir={out}",
+            *TINY_CURVE,
+        ],
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     (run,) = (out / "finetune").iterdir()
     assert run.name.startswith("FT_base_stage3_")
@@ -92,13 +101,17 @@ def test_fine_tune_run_leaves_the_champion_byte_identical(registry: Registry, tm
     assert "target 3" in done.stdout and "original 2" in done.stdout  # the printed table
 
 
-@pytest.mark.parametrize("args,message", [
-    (["champion=nobody"], "not in the registry"),
-    (["champion=base", "env=curve_trace_decoupled"], "action_space"),
-    (["champion=base", "env=cartpole"], "observation_space"),
-])
-def test_bad_fine_tunes_fail_before_anything_is_written(registry: Registry, tmp_path: Path, args: list[str],
-                                                        message: str) -> None:
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["champion=nobody"], "not in the registry"),
+        (["champion=base", "env=curve_trace_decoupled"], "action_space"),
+        (["champion=base", "env=cartpole"], "observation_space"),
+    ],
+)
+def test_bad_fine_tunes_fail_before_anything_is_written(
+    registry: Registry, tmp_path: Path, args: list[str], message: str
+) -> None:
     out = tmp_path / "outputs"
     done = run_cli([*args, f"paths.registry={registry.root}", f"paths.output_dir={out}"], cwd=tmp_path)
     assert done.returncode == 2, done.stderr
@@ -123,8 +136,12 @@ def test_verdict_reads_the_paired_intervals() -> None:
     from rlft.finetune.pre_post import compare, verdict
 
     def summary(successes: list[int]) -> dict:
-        return {"success_rate": sum(successes) / len(successes), "successes": successes,
-                "mean_reward": 0.0, "rewards": [0.0] * len(successes)}
+        return {
+            "success_rate": sum(successes) / len(successes),
+            "successes": successes,
+            "mean_reward": 0.0,
+            "rewards": [0.0] * len(successes),
+        }
 
     before, better = summary([0] * 50 + [1] * 50), summary([0] * 10 + [1] * 90)
     worse = summary([0] * 80 + [1] * 20)

@@ -12,10 +12,17 @@ import torch as th
 from stable_baselines3 import PPO
 
 from rlft.champions.registry import Registry
-from rlft.finetune.schema import validate_finetune as validate_finetune_settings
 from rlft.errors import ConfigError
-from rlft.finetune.anchor import (anchor_weights, attach_kl, attach_l2sp, champion_states, diagonal_fisher,
-                                  l2_distance, policy_kl)
+from rlft.finetune.anchor import (
+    anchor_weights,
+    attach_kl,
+    attach_l2sp,
+    champion_states,
+    diagonal_fisher,
+    l2_distance,
+    policy_kl,
+)
+from rlft.finetune.schema import validate_finetune as validate_finetune_settings
 from tests.conftest import TINY, TINY_CURVE, compose_config, run_cli
 from tests.finetune.test_finetune import registry  # noqa: F401  (module fixture: a champion "base")
 
@@ -41,9 +48,19 @@ def test_the_pull_moves_weights_towards_the_anchor() -> None:
 def _fine_tune(registry: Registry, tmp_path: Path, *extra: str) -> tuple[dict, str]:  # noqa: F811
     tmp_path.mkdir(parents=True)
     out = tmp_path / "outputs"
-    done = run_cli(["champion=base", "stage=3", "hparams.lr=3e-3", "hparams.total_timesteps=512",
-                    *extra, f"paths.registry={registry.root}", f"paths.output_dir={out}", *TINY_CURVE],
-                   cwd=tmp_path)
+    done = run_cli(
+        [
+            "champion=base",
+            "stage=3",
+            "hparams.lr=3e-3",
+            "hparams.total_timesteps=512",
+            *extra,
+            f"paths.registry={registry.root}",
+            f"paths.output_dir={out}",
+            *TINY_CURVE,
+        ],
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     (run,) = (out / "finetune").iterdir()
     return json.loads((run / "metrics.json").read_text()), done.stdout + done.stderr
@@ -65,25 +82,32 @@ def test_rehearsal_runs_a_share_of_envs_on_the_original_stage(registry: Registry
     assert "rehearsal: 1 of 2 envs on the original stage 2" in log
 
 
-@pytest.mark.parametrize("overrides,message", [
-    (["finetune.rehearsal=0.5"], "replays a champion"),
-    (["finetune.rehearsal=1.0"], r"\[0, 1\)"),
-    (["finetune.anchor=l2sp", "finetune.anchor_coef=1"], "anchors to a champion"),
-    (["finetune.anchor=ewc2"], "finetune.anchor"),
-    (["finetune.anchor_coef=-1"], "anchor_coef"),
-    (["finetune.anchor_samples=0"], "anchor_samples"),
-    (["finetune.optimizer=old"], "finetune.optimizer"),
-    (["finetune.optimizer=kept"], "keeps a champion's optimizer"),
-    (["finetune.phases=[{timesteps:100,mix:{target:1}}]"], "mixes stages"),
-    (["champion.name=x", "finetune.phases=[{timesteps:100}]"], r"phases\[0\].*exactly timesteps and mix"),
-    (["champion.name=x", "finetune.phases=[{timesteps:-5,mix:{target:1}}]"], r"phases\[0\].timesteps=-5"),
-    (["champion.name=x", "finetune.phases=[{timesteps:5,mix:{stage9x:1}}]"], "'stage9x' is not a stage"),
-    (["champion.name=x", "finetune.phases=[{timesteps:5,mix:{target:0}}]"], "no positive share"),
-    (["champion.name=x", "finetune.rehearsal=0.5", "finetune.phases=[{timesteps:5,mix:{target:1}}]"],
-     "both mix stages"),
-    (["champion.name=x", "hparams=dqn", "env=cartpole", "finetune.anchor=kl", "finetune.anchor_coef=1"],
-     "stochastic policy"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        (["finetune.rehearsal=0.5"], "replays a champion"),
+        (["finetune.rehearsal=1.0"], r"\[0, 1\)"),
+        (["finetune.anchor=l2sp", "finetune.anchor_coef=1"], "anchors to a champion"),
+        (["finetune.anchor=ewc2"], "finetune.anchor"),
+        (["finetune.anchor_coef=-1"], "anchor_coef"),
+        (["finetune.anchor_samples=0"], "anchor_samples"),
+        (["finetune.optimizer=old"], "finetune.optimizer"),
+        (["finetune.optimizer=kept"], "keeps a champion's optimizer"),
+        (["finetune.phases=[{timesteps:100,mix:{target:1}}]"], "mixes stages"),
+        (["champion.name=x", "finetune.phases=[{timesteps:100}]"], r"phases\[0\].*exactly timesteps and mix"),
+        (["champion.name=x", "finetune.phases=[{timesteps:-5,mix:{target:1}}]"], r"phases\[0\].timesteps=-5"),
+        (["champion.name=x", "finetune.phases=[{timesteps:5,mix:{stage9x:1}}]"], "'stage9x' is not a stage"),
+        (["champion.name=x", "finetune.phases=[{timesteps:5,mix:{target:0}}]"], "no positive share"),
+        (
+            ["champion.name=x", "finetune.rehearsal=0.5", "finetune.phases=[{timesteps:5,mix:{target:1}}]"],
+            "both mix stages",
+        ),
+        (
+            ["champion.name=x", "hparams=dqn", "env=cartpole", "finetune.anchor=kl", "finetune.anchor_coef=1"],
+            "stochastic policy",
+        ),
+    ],
+)
 def test_anchor_settings_are_checked(overrides: list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         validate_finetune_settings(compose_config([*TINY, *overrides]))
@@ -149,8 +173,9 @@ def test_kl_anchor_brings_the_policy_back_to_the_champion() -> None:
 
 @pytest.mark.parametrize("anchor", ["ewc", "kl"])
 def test_ewc_and_kl_fine_tunes_run_from_the_cli(registry: Registry, tmp_path: Path, anchor: str) -> None:  # noqa: F811
-    metrics, log = _fine_tune(registry, tmp_path / "run", f"finetune.anchor={anchor}", "finetune.anchor_coef=5",
-                              "finetune.anchor_samples=64")
+    metrics, log = _fine_tune(
+        registry, tmp_path / "run", f"finetune.anchor={anchor}", "finetune.anchor_coef=5", "finetune.anchor_samples=64"
+    )
     assert metrics["status"] == "completed" and metrics["finetune"]["anchor"] == anchor
     assert f"{anchor} anchoring to base@v1 with coefficient 5 (64 champion states on 2)" in log
 

@@ -57,8 +57,9 @@ def test_prototype_network_from_arguments() -> None:
     assert extractor.linear[0].in_features == 32 * 15 * 15
 
 
-@pytest.mark.parametrize("kwargs", [{"channels": [16, 32], "strides": [1]}, {"channels": [0, 8]},
-                                    {"features_dim": 0}, {"strides": [1, 0]}])
+@pytest.mark.parametrize(
+    "kwargs", [{"channels": [16, 32], "strides": [1]}, {"channels": [0, 8]}, {"features_dim": 0}, {"strides": [1, 0]}]
+)
 def test_bad_sizes_are_config_errors(kwargs: dict) -> None:
     with pytest.raises(ConfigError, match="SmallCNN"):
         SmallCNN(OBS_SPACE, **kwargs)
@@ -72,9 +73,19 @@ def test_flat_observation_is_a_config_error() -> None:
 @pytest.mark.parametrize("policy", ["CnnPolicy", "MlpPolicy"])
 @pytest.mark.parametrize("action_space", [gym.spaces.Discrete(9), gym.spaces.MultiDiscrete([8, 2])])
 def test_policies_build_and_scale_images(policy: str, action_space: gym.Space) -> None:
-    model = PPO(policy, Patches(action_space), n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu",
-                policy_kwargs={"features_extractor_class": SmallCNN,
-                               "features_extractor_kwargs": {"features_dim": 32, "channels": 8}})
+    model = PPO(
+        policy,
+        Patches(action_space),
+        n_steps=16,
+        batch_size=16,
+        n_epochs=1,
+        seed=0,
+        device="cpu",
+        policy_kwargs={
+            "features_extractor_class": SmallCNN,
+            "features_extractor_kwargs": {"features_dim": 32, "channels": 8},
+        },
+    )
     assert isinstance(model.policy.features_extractor, SmallCNN)
     assert not is_vecenv_wrapped(model.get_env(), VecTransposeImage)  # (2, 15, 15) is channels-first
 

@@ -56,8 +56,9 @@ def _assert_complete(run: RunFolder) -> None:
 def test_a_run_killed_at_any_point_resumes_to_the_same_end(tmp_path: Path) -> None:
     reference = tmp_path / "reference"
     reference.mkdir()
-    done, points = count_points([*RUN, f"paths.output_dir={reference}/outputs"], reference, "rlft.train",
-                                tmp_path / "points.txt")
+    done, points = count_points(
+        [*RUN, f"paths.output_dir={reference}/outputs"], reference, "rlft.train", tmp_path / "points.txt"
+    )
     assert done.returncode == 0, done.stderr
     _assert_complete(_only_run(reference / "outputs"))
     assert len(points) > 20
@@ -78,8 +79,7 @@ def test_a_run_killed_at_any_point_resumes_to_the_same_end(tmp_path: Path) -> No
         logged = resumed.stdout + resumed.stderr  # Hydra's job logging writes to stdout
         assert "took over the lock" in logged, "the killed process's lock is stale"
         fixes = logged.count("recovered after a crash")
-        _report(f"train point {n}: {_short(point)} -> resumed, completed at 512"
-                f"{f' ({fixes} fixes)' if fixes else ''}")
+        _report(f"train point {n}: {_short(point)} -> resumed, completed at 512{f' ({fixes} fixes)' if fixes else ''}")
 
 
 def test_a_registration_killed_at_any_point_leaves_the_registry_usable(tmp_path: Path) -> None:
@@ -89,8 +89,9 @@ def test_a_registration_killed_at_any_point_leaves_the_registry_usable(tmp_path:
     run = _only_run(outputs)
     register = [str(run.root), "name=champ", "force=true"]
     counting = tmp_path / "counting"
-    done, points = count_points([*register, f"paths.registry={counting}"], tmp_path, "rlft.register",
-                                tmp_path / "points.txt")
+    done, points = count_points(
+        [*register, f"paths.registry={counting}"], tmp_path, "rlft.register", tmp_path / "points.txt"
+    )
     assert done.returncode == 0, done.stderr
     assert len(points) >= 3
     _report(f"register: {len(points)} kill points")

@@ -35,23 +35,28 @@ def test_joblib_workers_survive_a_killed_and_an_aborted_job(tmp_path: Path, monk
     assert "- job 0: SIGABRT: " in summary
 
 
-def test_a_sweep_where_every_job_dies_exits_non_zero_with_one_line(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sweep_where_every_job_dies_exits_non_zero_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(DIE_ENV, "0:segv,1:kill")
     done = _sweep(tmp_path, "hparams.lr=1e-3,3e-4")  # the basic launcher: jobs used to run in the sweep's process
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f"error: every job of the sweep failed (2): see {tmp_path / 'sweep' / 'summary.md'}"]
+        f"error: every job of the sweep failed (2): see {tmp_path / 'sweep' / 'summary.md'}"
+    ]
     assert [_job(tmp_path, n)["signal"] for n in (0, 1)] == ["SIGSEGV", "SIGKILL"]
     assert [r["status"] for r in _rows(tmp_path)] == ["failed", "failed"]
 
 
-@pytest.mark.parametrize("exit_code,start", [
-    (-9, "SIGKILL: the job's process was killed (out of memory?"),
-    (-11, "SIGSEGV: the job's process crashed (a segmentation fault"),
-    (-15, "SIGTERM: the job's process was killed by a signal"),
-    (1, "the job's process exited with code 1 without recording a result"),
-])
+@pytest.mark.parametrize(
+    "exit_code,start",
+    [
+        (-9, "SIGKILL: the job's process was killed (out of memory?"),
+        (-11, "SIGSEGV: the job's process crashed (a segmentation fault"),
+        (-15, "SIGTERM: the job's process was killed by a signal"),
+        (1, "the job's process exited with code 1 without recording a result"),
+    ],
+)
 def test_a_death_is_recorded_with_its_signal(tmp_path: Path, exit_code: int, start: str) -> None:
     line = jobs.record_death(tmp_path, exit_code, job=3, overrides=["seed=1"], seed=1, wall_time_s=0.5)
     record = jobs.read(tmp_path)

@@ -20,8 +20,10 @@ FAST = [*TINY, "eval.every=0", "checkpoint.every=0"]
 def _sweep(tmp_path: Path, *args: str):
     swept = {a.split("=", 1)[0] for a in args}
     fixed = [a for a in FAST if a.split("=", 1)[0] not in swept]
-    return run_cli(["-m", *fixed, *args, f"paths.output_dir={tmp_path / 'outputs'}",
-                    f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path)
+    return run_cli(
+        ["-m", *fixed, *args, f"paths.output_dir={tmp_path / 'outputs'}", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+        cwd=tmp_path,
+    )
 
 
 def _rows(tmp_path: Path) -> list[dict[str, str]]:
@@ -61,12 +63,15 @@ def test_summary_is_rebuilt_from_the_folder(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "holds no sweep jobs" in missing.stderr
 
 
-@pytest.mark.parametrize("key,text,message", [
-    ("hparams.lr", "interval(1e-3, 1e-5)", "must be below its end"),
-    ("hparams.lr", "tag(log, interval(0, 1e-3))", "log interval needs a start > 0"),
-    ("hparams.n_steps", "range(64, 32)", "is empty"),
-    ("hparams.lr", "interval(1e-3", "search space"),
-])
+@pytest.mark.parametrize(
+    "key,text,message",
+    [
+        ("hparams.lr", "interval(1e-3, 1e-5)", "must be below its end"),
+        ("hparams.lr", "tag(log, interval(0, 1e-3))", "log interval needs a start > 0"),
+        ("hparams.n_steps", "range(64, 32)", "is empty"),
+        ("hparams.lr", "interval(1e-3", "search space"),
+    ],
+)
 def test_bad_search_spaces_are_one_line(key: str, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         check_sweep(key, text)
@@ -78,17 +83,25 @@ def test_bad_sweep_settings_fail_before_any_job(tmp_path: Path) -> None:
     own.mkdir(parents=True)
     shipped = (Path(__file__).resolve().parents[2] / "rlft" / "conf" / "hparams_search" / "lr_ent.yaml").read_text()
     (own / "bad.yaml").write_text(shipped.replace("interval(0.0, 0.05)", "interval(0.05, 0.0)"))
-    for args, message in ((["hydra/launcher=jobli", "seed=1,2"], "unknown option 'jobli'"),
-                          (["hparams_search=bad", f"hydra.searchpath=[file://{tmp_path / 'conf'}]"],
-                           "hparams.ent_coef=interval(0.05, 0.0): interval start 0.05 must be below its end")):
+    for args, message in (
+        (["hydra/launcher=jobli", "seed=1,2"], "unknown option 'jobli'"),
+        (
+            ["hparams_search=bad", f"hydra.searchpath=[file://{tmp_path / 'conf'}]"],
+            "hparams.ent_coef=interval(0.05, 0.0): interval start 0.05 must be below its end",
+        ),
+    ):
         done = _sweep(tmp_path, *args)
         assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "sweep" / "0").exists()
 
 
 def test_optuna_search_keeps_its_study_in_the_sweep_folder_and_continues(tmp_path: Path) -> None:
-    args = ["hparams_search=lr_ent", "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.n_startup_trials=2",
-            "optimized_metric=mean_reward"]
+    args = [
+        "hparams_search=lr_ent",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.sampler.n_startup_trials=2",
+        "optimized_metric=mean_reward",
+    ]
     assert _sweep(tmp_path, *args).returncode == 0
     assert (tmp_path / "sweep" / "optuna.db").is_file() and len(_rows(tmp_path)) == 2
     assert _sweep(tmp_path, *args).returncode == 0, "a second run continues the same study"

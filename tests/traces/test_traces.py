@@ -50,8 +50,9 @@ def test_filter_statistics_and_kept_episodes(recorded: Path, tmp_path: Path) -> 
     stats = filter_traces(recorded, None, Conditions(min_success=True), stats_only=True)
     assert stats["all"]["episodes"] == 12 and 0 < stats["kept"]["episodes"] <= 12
     assert stats["kept"]["success_rate"] == 1.0 and not list(tmp_path.iterdir()), "stats only writes nothing"
-    conditions = Conditions(achievement_types=["coverage_90", "stopped_at_end"], max_length=500,
-                            where='"return" > 0 AND length > 5')
+    conditions = Conditions(
+        achievement_types=["coverage_90", "stopped_at_end"], max_length=500, where='"return" > 0 AND length > 5'
+    )
     stats = filter_traces(recorded, tmp_path / "kept", conditions)
     kept = pq.read_table(tmp_path / "kept" / store.EPISODES).to_pydict()
     assert len(kept["episode_id"]) == stats["kept"]["episodes"] > 0
@@ -61,12 +62,16 @@ def test_filter_statistics_and_kept_episodes(recorded: Path, tmp_path: Path) -> 
     assert steps.num_rows == sum(kept["length"]) == store.read_manifest(tmp_path / "kept")["steps"]
 
 
-@pytest.mark.parametrize("conditions,message", [
-    (Conditions(min_reward=1e9), "keeps none of the 12 episodes"),
-    (Conditions(where="no_such_column > 1"), "not valid SQL"),
-])
-def test_filters_that_keep_nothing_or_do_not_parse_are_one_line(recorded: Path, tmp_path: Path, conditions,
-                                                                message: str) -> None:
+@pytest.mark.parametrize(
+    "conditions,message",
+    [
+        (Conditions(min_reward=1e9), "keeps none of the 12 episodes"),
+        (Conditions(where="no_such_column > 1"), "not valid SQL"),
+    ],
+)
+def test_filters_that_keep_nothing_or_do_not_parse_are_one_line(
+    recorded: Path, tmp_path: Path, conditions, message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         filter_traces(recorded, tmp_path / "kept", conditions)
     assert not (tmp_path / "kept").exists() and not list(tmp_path.glob(".kept*"))
@@ -89,9 +94,23 @@ def test_a_chunk_with_another_schema_is_refused(recorded: Path, tmp_path: Path) 
 def test_a_killed_recorder_leaves_complete_readable_chunks(tmp_path: Path) -> None:
     out = tmp_path / "rec"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-m", "rlft.traces", "record", "oracle", "stage=1", "episodes=100000",
-                              "chunk=20", f"out={out}"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rlft.traces",
+            "record",
+            "oracle",
+            "stage=1",
+            "episodes=100000",
+            "chunk=20",
+            f"out={out}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while len(store.chunks(out, store.EPISODES)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -108,9 +127,19 @@ def test_a_killed_recorder_leaves_complete_readable_chunks(tmp_path: Path) -> No
 
 def test_distill_clones_the_kept_episodes_into_a_run_folder(recorded: Path, tmp_path: Path) -> None:
     filter_traces(recorded, tmp_path / "kept", Conditions(min_success=True))
-    done = run_cli([f"distill={tmp_path / 'kept'}", "stage=5", "distill.epochs=2", "distill.critic_epochs=1",
-                    "distill.validation=0.2", "distill.rl_timesteps=128", f"paths.output_dir={tmp_path / 'outputs'}",
-                    *TINY_CURVE], cwd=tmp_path)
+    done = run_cli(
+        [
+            f"distill={tmp_path / 'kept'}",
+            "stage=5",
+            "distill.epochs=2",
+            "distill.critic_epochs=1",
+            "distill.validation=0.2",
+            "distill.rl_timesteps=128",
+            f"paths.output_dir={tmp_path / 'outputs'}",
+            *TINY_CURVE,
+        ],
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     (run,) = (tmp_path / "outputs" / "distill").iterdir()
     metrics = json.loads((run / "metrics.json").read_text())
@@ -123,11 +152,14 @@ def test_distill_clones_the_kept_episodes_into_a_run_folder(recorded: Path, tmp_
 
 
 def test_distill_refuses_traces_that_do_not_fit(recorded: Path, tmp_path: Path) -> None:
-    for args, message in ((["env=curve_trace_decoupled"], "1-part actions"),
-                          (["env=cartpole"], "observations"),
-                          ([], "not a trace store")):
+    for args, message in (
+        (["env=curve_trace_decoupled"], "1-part actions"),
+        (["env=cartpole"], "observations"),
+        ([], "not a trace store"),
+    ):
         where = tmp_path if not args == [] else tmp_path / "nowhere"
-        done = run_cli([f"distill={recorded if args else where}", f"paths.output_dir={tmp_path / 'out'}", *args],
-                       cwd=tmp_path)
+        done = run_cli(
+            [f"distill={recorded if args else where}", f"paths.output_dir={tmp_path / 'out'}", *args], cwd=tmp_path
+        )
         assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "out").exists()

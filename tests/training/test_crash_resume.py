@@ -43,8 +43,9 @@ def _resume(run: RunFolder) -> dict:
     return run_training(compose_config(TINY), run, RunOptions(resume=True))
 
 
-def test_a_corrupt_latest_checkpoint_is_skipped_for_the_previous(finished: RunFolder, tmp_path: Path,
-                                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_a_corrupt_latest_checkpoint_is_skipped_for_the_previous(
+    finished: RunFolder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     run = _copy(finished, tmp_path)
     model = run.checkpoint_dir(512) / "model.zip"
     model.write_bytes(model.read_bytes()[:200])  # truncated by a full disk
@@ -97,8 +98,9 @@ def test_a_restart_from_step_0_keeps_no_best_of_the_killed_start(finished: RunFo
     (ghost / "state.json").write_text(json.dumps({"timesteps": 256, "value": 1e9}))
     os.replace(_symlink(run, ghost), run.best_dir)
     data = json.loads(run.metrics_file.read_text())
-    data.update(status="running", total_timesteps=0, final=None,
-                best={"timesteps": 256, "metric": "mean_reward", "value": 1e9})
+    data.update(
+        status="running", total_timesteps=0, final=None, best={"timesteps": 256, "metric": "mean_reward", "value": 1e9}
+    )
     run.metrics_file.write_text(json.dumps(data))
     metrics = _resume(run)
     assert metrics["status"] == "completed" and metrics["best"]["value"] != 1e9

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from omegaconf import OmegaConf
 
-from rlft.training.schema import EarlyStopConfig
 from rlft.training.early_stop import EarlyStopper
+from rlft.training.schema import EarlyStopConfig
 
 
 def _stopper(**fields) -> EarlyStopper:
@@ -45,8 +45,9 @@ def test_patience_without_threshold_counts_evaluations_without_improvement() -> 
 def test_state_round_trip_continues_counting() -> None:
     stopper = _stopper(metric="success_rate", threshold=0.9, patience=3)
     _feed(stopper, [0.95, 0.96])
-    restored = EarlyStopper(OmegaConf.structured(EarlyStopConfig(metric="success_rate", threshold=0.9, patience=3)),
-                            stopper.state_dict())
+    restored = EarlyStopper(
+        OmegaConf.structured(EarlyStopConfig(metric="success_rate", threshold=0.9, patience=3)), stopper.state_dict()
+    )
     assert restored.update({"success_rate": 0.99}) is not None
 
 

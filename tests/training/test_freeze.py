@@ -8,10 +8,10 @@ import pytest
 import torch as th
 from stable_baselines3 import PPO
 
-from rlft.training.schema import validate_hparams
 from rlft.errors import ConfigError
 from rlft.runs.layout import RunFolder
 from rlft.training.run import RunOptions, run_training
+from rlft.training.schema import validate_hparams
 from tests.conftest import TINY, compose_config
 
 FREEZE = ["hparams.freeze=[mlp_extractor.policy_net,action_net]", "checkpoint.every=128", "checkpoint.keep=10"]

@@ -71,8 +71,13 @@ def move_outcome(zone: Any, idx: Any, best: Any, penalised: Any, p: CurveParams)
     """
     jump = idx - best
     gain = jump * ((zone == ON_CURVE) & (jump > 0) & (jump <= p.max_jump))
-    reward = (p.r_step + p.r_progress * gain + p.r_off_curve * (zone == OFF_CURVE)
-              + p.r_revisit * penalised + p.r_leave * (zone == OUTSIDE))
+    reward = (
+        p.r_step
+        + p.r_progress * gain
+        + p.r_off_curve * (zone == OFF_CURVE)
+        + p.r_revisit * penalised
+        + p.r_leave * (zone == OUTSIDE)
+    )
     return reward, gain
 
 
@@ -85,10 +90,12 @@ def failure_kind(stopped: bool, truncated: bool, success: bool, cov: float, p: C
     (a deterministic policy caught in a loop, typically).
     """
     short = not success and cov < p.min_coverage
-    return {"early_stop": int(short and stopped),
-            "late_stop": int(not success and cov >= p.min_coverage),
-            "lost": int(short and not stopped and not truncated),
-            "stuck": int(short and not stopped and truncated)}
+    return {
+        "early_stop": int(short and stopped),
+        "late_stop": int(not success and cov >= p.min_coverage),
+        "lost": int(short and not stopped and not truncated),
+        "stuck": int(short and not stopped and truncated),
+    }
 
 
 def achievements(cov: float, success: bool, end_error: float, p: CurveParams) -> tuple[str, ...]:

@@ -28,9 +28,16 @@ class CurveTraceSettings:
     pool_refresh: float
 
 
-def apply_settings(target: CurveTraceSettings, stage: int | None, stop_mode: str, render_mode: str | None,
-                   curve_config: str | Path | None, pool_size: int, pool_refresh: float,
-                   overrides: dict[str, Any]) -> None:
+def apply_settings(
+    target: CurveTraceSettings,
+    stage: int | None,
+    stop_mode: str,
+    render_mode: str | None,
+    curve_config: str | Path | None,
+    pool_size: int,
+    pool_refresh: float,
+    overrides: dict[str, Any],
+) -> None:
     """Validate and store the settings the single env and the batched env share."""
     target.params = resolve_params(stage, curve_config, overrides)
     target.stage = stage
@@ -65,9 +72,16 @@ class CurveTraceEnv(gym.Env, CurveTraceSettings):
 
     metadata = {"render_modes": list(core.RENDER_MODES), "render_fps": 10}
 
-    def __init__(self, stage: int | None = None, stop_mode: str = "standard", render_mode: str | None = None,
-                 curve_config: str | Path | None = None, pool_size: int = 256, pool_refresh: float = 0.005,
-                 **overrides: Any) -> None:
+    def __init__(
+        self,
+        stage: int | None = None,
+        stop_mode: str = "standard",
+        render_mode: str | None = None,
+        curve_config: str | Path | None = None,
+        pool_size: int = 256,
+        pool_refresh: float = 0.005,
+        **overrides: Any,
+    ) -> None:
         apply_settings(self, stage, stop_mode, render_mode, curve_config, pool_size, pool_refresh, overrides)
         self.observation_space = core.observation_space()
         self.action_space = core.action_space(stop_mode)
@@ -86,8 +100,9 @@ class CurveTraceEnv(gym.Env, CurveTraceSettings):
         else:
             if self._pool is None:
                 pool_seed = int(self.np_random.integers(_SEED_BOUND))
-                self._pool = EpisodePool(self.params, pool_seed, self.pool_size, initial=min(64, self.pool_size),
-                                         refresh=self.pool_refresh)
+                self._pool = EpisodePool(
+                    self.params, pool_seed, self.pool_size, initial=min(64, self.pool_size), refresh=self.pool_refresh
+                )
             self._load(self._pool.draw())
         return self._observe(), self._info()
 
@@ -105,15 +120,18 @@ class CurveTraceEnv(gym.Env, CurveTraceSettings):
     def _observe(self) -> np.ndarray:
         obs = np.empty((2, PATCH, PATCH), dtype=np.uint8)
         y, x = self._y, self._x
-        obs[0] = self._image[y:y + PATCH, x:x + PATCH]
-        obs[1] = self._visited[y:y + PATCH, x:x + PATCH]
+        obs[0] = self._image[y : y + PATCH, x : x + PATCH]
+        obs[1] = self._visited[y : y + PATCH, x : x + PATCH]
         return obs
 
     def _info(self) -> dict[str, Any]:
         self._end_error = math.hypot(self._y - self._end[0], self._x - self._end[1])
         label = core.stop_label(self._end_error, self._best, self._length, self.params)
-        return {"stop_label": bool(label), "coverage": core.coverage(self._best, self._length),
-                "endpoint_error": self._end_error}
+        return {
+            "stop_label": bool(label),
+            "coverage": core.coverage(self._best, self._length),
+            "endpoint_error": self._end_error,
+        }
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         p = self.params

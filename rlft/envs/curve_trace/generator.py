@@ -150,7 +150,7 @@ def generate_episode(p: CurveParams, rng: np.random.Generator, seed: int = -1) -
     intensity = _intensity_profile(p, length, rng)
     for _ in range(p.n_gaps):
         g0 = int(rng.integers(int(0.15 * length), int(0.8 * length) - p.gap_length + 1))
-        intensity[g0:g0 + p.gap_length] = 0.0
+        intensity[g0 : g0 + p.gap_length] = 0.0
     width = rng.uniform(p.min_width, p.max_width)
 
     # Tube maps: the nearest curve point (not segment) decides progress.
@@ -161,8 +161,9 @@ def generate_episode(p: CurveParams, rng: np.random.Generator, seed: int = -1) -
     idx_map = np.full(H * H, -1, dtype=np.int16)
     idx_map[pix[best]] = seg[best] + (t[best] > 0.5)
     dist_map = np.sqrt(nearest).astype(np.float32)
-    zone_map = np.where(dist_map <= p.on_curve_radius, ON_CURVE,
-                        np.where(idx_map >= 0, OFF_CURVE, OUTSIDE)).astype(np.int8)
+    zone_map = np.where(dist_map <= p.on_curve_radius, ON_CURVE, np.where(idx_map >= 0, OFF_CURVE, OUTSIDE)).astype(
+        np.int8
+    )
 
     signal = np.zeros(H * H)
     _curve_signal(pts, np.ones(length - 1, dtype=bool), intensity, width, H, signal)
@@ -197,9 +198,14 @@ def generate_episode(p: CurveParams, rng: np.random.Generator, seed: int = -1) -
     visited = np.zeros_like(image)
     first = np.rint(pts[: START_INDEX + 1]).astype(np.int64)
     visited[first[:, 0] + PAD, first[:, 1] + PAD] = VISITED
-    arrays = dict(image=image, visited=visited, zone_map=zone_map.reshape(H, H),
-                  idx_map=idx_map.reshape(H, H), dist_map=dist_map.reshape(H, H),
-                  curve=pts.astype(np.float32))
+    arrays = dict(
+        image=image,
+        visited=visited,
+        zone_map=zone_map.reshape(H, H),
+        idx_map=idx_map.reshape(H, H),
+        dist_map=dist_map.reshape(H, H),
+        curve=pts.astype(np.float32),
+    )
     for a in arrays.values():
         a.flags.writeable = False
     sy, sx = first[START_INDEX]

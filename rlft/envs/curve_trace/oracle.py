@@ -66,8 +66,9 @@ class _ScriptedPolicy:
             return np.where(stop, STOP, move).astype(np.int64)
         return np.stack([move, stop.astype(np.int64)], axis=1)
 
-    def predict(self, observation: np.ndarray, state: Any = None, episode_start: Any = None,
-                deterministic: bool = True) -> tuple[np.ndarray, Any]:
+    def predict(
+        self, observation: np.ndarray, state: Any = None, episode_start: Any = None, deterministic: bool = True
+    ) -> tuple[np.ndarray, Any]:
         """Actions for a batch of observations ``(n, 2, 15, 15)``, as SB3's ``predict``."""
         move, stop = self._act(*self._parse(observation))
         return self._format(move, stop), state
@@ -96,8 +97,15 @@ class RayBridgeOracle(_ScriptedPolicy):
     noise (robust MAD estimate) divided by sqrt of its pixel count, and by ``min_contrast``.
     """
 
-    def __init__(self, stop_mode: str = "standard", bridge: bool = True, k_noise: float = 2.0,
-                 min_contrast: float = 0.04, rel_contrast: float = 0.2, ray_length: int = 5) -> None:
+    def __init__(
+        self,
+        stop_mode: str = "standard",
+        bridge: bool = True,
+        k_noise: float = 2.0,
+        min_contrast: float = 0.04,
+        rel_contrast: float = 0.2,
+        ray_length: int = 5,
+    ) -> None:
         super().__init__(stop_mode)
         self.bridge, self.k_noise, self.min_contrast = bridge, k_noise, min_contrast
         self.rel_contrast = rel_contrast

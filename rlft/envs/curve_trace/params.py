@@ -110,9 +110,21 @@ _STAGE_ROWS = [
 def _row_to_params(row: tuple) -> CurveParams:
     H, (l0, l1), kmax, (w0, w1), (i0, i1), bg, sigma, speckle, (ng, gl), nd, nb = row
     return CurveParams(
-        H=H, min_length=l0, max_length=l1, kmax=kmax, min_width=w0, max_width=w1,
-        min_intensity=i0, max_intensity=i1, bg=bg, noise_sigma=sigma, speckle=speckle,
-        n_gaps=ng, gap_length=gl, n_distractors=nd, n_blobs=nb,
+        H=H,
+        min_length=l0,
+        max_length=l1,
+        kmax=kmax,
+        min_width=w0,
+        max_width=w1,
+        min_intensity=i0,
+        max_intensity=i1,
+        bg=bg,
+        noise_sigma=sigma,
+        speckle=speckle,
+        n_gaps=ng,
+        gap_length=gl,
+        n_distractors=nd,
+        n_blobs=nb,
     )
 
 
@@ -122,14 +134,30 @@ _INT_FIELDS = {f.name for f in dataclasses.fields(CurveParams) if f.type in ("in
 
 # Valid closed ranges; None = unbounded on that side. Open bounds are listed in _OPEN_LOW.
 _RANGES: dict[str, tuple[float | None, float | None]] = {
-    "H": (32, 512), "min_length": (10, 2000), "max_length": (10, 2000), "kmax": (0.0, 0.5),
-    "min_width": (0.5, 8.0), "max_width": (0.5, 8.0), "min_intensity": (0.0, 1.0),
-    "max_intensity": (0.0, 1.0), "bg": (0.0, 0.95), "noise_sigma": (0.0, 1.0), "speckle": (0.0, 1.0),
-    "n_gaps": (0, 20), "gap_length": (0, 50), "n_distractors": (0, 30), "n_blobs": (0, 50),
-    "min_sep": (1.0, 12.0), "tube_radius": (1.0, 7.0), "on_curve_radius": (0.5, 7.0),
-    "max_jump": (1, 7), "stop_radius": (0.5, 7.0), "label_radius": (0.0, 7.0),
+    "H": (32, 512),
+    "min_length": (10, 2000),
+    "max_length": (10, 2000),
+    "kmax": (0.0, 0.5),
+    "min_width": (0.5, 8.0),
+    "max_width": (0.5, 8.0),
+    "min_intensity": (0.0, 1.0),
+    "max_intensity": (0.0, 1.0),
+    "bg": (0.0, 0.95),
+    "noise_sigma": (0.0, 1.0),
+    "speckle": (0.0, 1.0),
+    "n_gaps": (0, 20),
+    "gap_length": (0, 50),
+    "n_distractors": (0, 30),
+    "n_blobs": (0, 50),
+    "min_sep": (1.0, 12.0),
+    "tube_radius": (1.0, 7.0),
+    "on_curve_radius": (0.5, 7.0),
+    "max_jump": (1, 7),
+    "stop_radius": (0.5, 7.0),
+    "label_radius": (0.0, 7.0),
     "min_coverage": (0.0, 1.0),
-    "time_limit_factor": (1.0, 100.0), "time_limit_offset": (0, 100_000),
+    "time_limit_factor": (1.0, 100.0),
+    "time_limit_offset": (0, 100_000),
 }
 _OPEN_LOW = {"kmax", "min_coverage"}
 _REWARDS = {"r_step", "r_progress", "r_off_curve", "r_revisit", "r_leave", "r_success", "r_fail_stop"}
@@ -157,16 +185,21 @@ def _check_value(name: str, value: Any) -> float | int:
 
 
 def _check_consistency(p: CurveParams) -> None:
-    for lo, hi in (("min_length", "max_length"), ("min_width", "max_width"),
-                   ("min_intensity", "max_intensity"), ("on_curve_radius", "tube_radius"),
-                   ("label_radius", "stop_radius")):
+    for lo, hi in (
+        ("min_length", "max_length"),
+        ("min_width", "max_width"),
+        ("min_intensity", "max_intensity"),
+        ("on_curve_radius", "tube_radius"),
+        ("label_radius", "stop_radius"),
+    ):
         if getattr(p, lo) > getattr(p, hi):
-            raise ConfigError(f"{lo}={getattr(p, lo)} is larger than {hi}={getattr(p, hi)}: "
-                              f"need {lo} <= {hi}")
+            raise ConfigError(f"{lo}={getattr(p, lo)} is larger than {hi}={getattr(p, hi)}: need {lo} <= {hi}")
     room = 0.65 * p.min_length
     if p.n_gaps * (p.gap_length + 2) > room:
-        raise ConfigError(f"n_gaps={p.n_gaps} x gap_length={p.gap_length} does not fit in 15-80% of "
-                          f"min_length={p.min_length}: need n_gaps * (gap_length + 2) <= {room:.0f}")
+        raise ConfigError(
+            f"n_gaps={p.n_gaps} x gap_length={p.gap_length} does not fit in 15-80% of "
+            f"min_length={p.min_length}: need n_gaps * (gap_length + 2) <= {room:.0f}"
+        )
     if p.max_length > 6 * p.H:
         raise ConfigError(f"max_length={p.max_length} is too long for H={p.H}: need max_length <= 6 * H")
 
@@ -176,8 +209,7 @@ def make_params(base: CurveParams, overrides: dict[str, Any]) -> CurveParams:
     valid = CurveParams.names()
     unknown = sorted(set(overrides) - set(valid))
     if unknown:
-        raise ConfigError(f"unknown CurveTrace parameter(s) {', '.join(unknown)}; "
-                          f"valid names: {', '.join(valid)}")
+        raise ConfigError(f"unknown CurveTrace parameter(s) {', '.join(unknown)}; valid names: {', '.join(valid)}")
     values = base.to_dict()
     values.update(overrides)
     checked: dict[str, Any] = {name: _check_value(name, v) for name, v in values.items()}
@@ -216,8 +248,10 @@ def from_json(path: str | Path) -> CurveParams:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"curve_config={str(path)!r} is not valid JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("format") != CONFIG_FORMAT or not isinstance(doc.get("params"), dict):
-        raise ConfigError(f"curve_config={str(path)!r} is not a CurveTrace config "
-                          f"(expected format {CONFIG_FORMAT!r} with a 'params' object)")
+        raise ConfigError(
+            f"curve_config={str(path)!r} is not a CurveTrace config "
+            f"(expected format {CONFIG_FORMAT!r} with a 'params' object)"
+        )
     missing = sorted(set(CurveParams.names()) - set(doc["params"]))
     if missing:
         raise ConfigError(f"curve_config={str(path)!r} lacks parameter(s) {', '.join(missing)}")

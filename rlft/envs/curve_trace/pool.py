@@ -27,8 +27,9 @@ class EpisodePool:
     Every episode keeps the seed it was generated from (``Episode.seed``).
     """
 
-    def __init__(self, params: CurveParams, seed: int, size: int = 256, initial: int = 16,
-                 refresh: float = 0.005) -> None:
+    def __init__(
+        self, params: CurveParams, seed: int, size: int = 256, initial: int = 16, refresh: float = 0.005
+    ) -> None:
         check_pool(size, refresh)
         self.params = params
         self.seed = seed

@@ -24,7 +24,7 @@ def render_frame(episode: Episode, visited: np.ndarray, agent: tuple[int, int], 
     rgb[path] = 0.4 * rgb[path] + 0.6 * np.array([60, 120, 255])
     H = img.shape[0]
     ey, ex = (int(round(v)) for v in episode.end)
-    rgb[max(ey - 1, 0):ey + 2, max(ex - 1, 0):ex + 2] = (0, 220, 0)
+    rgb[max(ey - 1, 0) : ey + 2, max(ex - 1, 0) : ex + 2] = (0, 220, 0)
     rgb[agent[0], agent[1]] = (255, 40, 40)
     frame = np.clip(rgb, 0, 255).astype(np.uint8)
     return np.kron(frame, np.ones((scale, scale, 1), dtype=np.uint8)) if scale > 1 else frame.reshape(H, H, 3)
@@ -37,8 +37,15 @@ def _frame(env: Any) -> np.ndarray:
     return frame
 
 
-def save_episode(policy: Any, env_or_kwargs: Any, path: str | Path, seed: int = 0, deterministic: bool = True,
-                 max_frames: int = 400, fps: int = 10) -> dict[str, Any]:
+def save_episode(
+    policy: Any,
+    env_or_kwargs: Any,
+    path: str | Path,
+    seed: int = 0,
+    deterministic: bool = True,
+    max_frames: int = 400,
+    fps: int = 10,
+) -> dict[str, Any]:
     """Play one episode of ``policy`` (anything with SB3's ``predict``) and save it as a picture.
 
     ``env_or_kwargs``: a ``CurveTraceEnv`` or the kwargs to build one. ``path`` ending in ``.gif``
@@ -49,8 +56,11 @@ def save_episode(policy: Any, env_or_kwargs: Any, path: str | Path, seed: int = 
 
     from rlft.envs.curve_trace.env import CurveTraceEnv
 
-    env = env_or_kwargs if isinstance(env_or_kwargs, CurveTraceEnv) else CurveTraceEnv(
-        **{**dict(env_or_kwargs), "render_mode": "rgb_array"})
+    env = (
+        env_or_kwargs
+        if isinstance(env_or_kwargs, CurveTraceEnv)
+        else CurveTraceEnv(**{**dict(env_or_kwargs), "render_mode": "rgb_array"})
+    )
     if env.render_mode is None:
         env.render_mode = "rgb_array"
     obs, _ = env.reset(seed=seed)

@@ -40,9 +40,18 @@ class CurveTraceVecEnv(VecEnv, CurveTraceSettings):
     ``lost``, ``stuck``, ``TimeLimit.truncated`` and ``terminal_observation``.
     """
 
-    def __init__(self, n_envs: int = 8, stage: int | None = None, stop_mode: str = "standard",
-                 seed: int | None = None, render_mode: str | None = None, curve_config: str | Path | None = None,
-                 pool_size: int = 256, pool_refresh: float = 0.005, **overrides: Any) -> None:
+    def __init__(
+        self,
+        n_envs: int = 8,
+        stage: int | None = None,
+        stop_mode: str = "standard",
+        seed: int | None = None,
+        render_mode: str | None = None,
+        curve_config: str | Path | None = None,
+        pool_size: int = 256,
+        pool_refresh: float = 0.005,
+        **overrides: Any,
+    ) -> None:
         if isinstance(n_envs, bool) or not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
             raise ConfigError(f"n_envs={n_envs!r} is out of range: must be an integer >= 1")
         apply_settings(self, stage, stop_mode, render_mode, curve_config, pool_size, pool_refresh, overrides)
@@ -127,16 +136,21 @@ class CurveTraceVecEnv(VecEnv, CurveTraceSettings):
             self._pool_seed = int(self._seeds[0])
             self._pool = None
         if self._pool is None or self._pool.seed != self._pool_seed:
-            self._pool = EpisodePool(self.params, self._pool_seed, self.pool_size,
-                                     initial=self.pool_size, refresh=self.pool_refresh)
+            self._pool = EpisodePool(
+                self.params, self._pool_seed, self.pool_size, initial=self.pool_size, refresh=self.pool_refresh
+            )
         seeds = [self._options[i].get("episode_seed") for i in range(self.num_envs)]
-        self._load(list(range(self.num_envs)),
-                   [self._pool.draw() if k is None else episode_from_seed(self.params, int(k)) for k in seeds])
+        self._load(
+            list(range(self.num_envs)),
+            [self._pool.draw() if k is None else episode_from_seed(self.params, int(k)) for k in seeds],
+        )
         self._reset_seeds()
         self._reset_options()
         label, cov, err = self._status()
-        self.reset_infos = [{"stop_label": bool(a), "coverage": float(b), "endpoint_error": float(c)}
-                            for a, b, c in zip(label, cov, err)]
+        self.reset_infos = [
+            {"stop_label": bool(a), "coverage": float(b), "endpoint_error": float(c)}
+            for a, b, c in zip(label, cov, err)
+        ]
         return self._observe()
 
     def set_options(self, options: list[dict] | dict | None = None) -> None:
@@ -187,13 +201,16 @@ class CurveTraceVecEnv(VecEnv, CurveTraceSettings):
         truncated = ~terminated & (self._t >= self._max_steps)
         dones = terminated | truncated
         obs = self._observe()
-        infos = [{"stop_label": s, "coverage": c, "endpoint_error": e}
-                 for s, c, e in zip(label.tolist(), cov.tolist(), end_error.tolist())]
+        infos = [
+            {"stop_label": s, "coverage": c, "endpoint_error": e}
+            for s, c, e in zip(label.tolist(), cov.tolist(), end_error.tolist())
+        ]
         if dones.any():
             done_idx = np.flatnonzero(dones)
             rows = done_idx.tolist()
-            for i, was_truncated, succeeded, stopped in zip(rows, truncated[done_idx].tolist(),
-                                                             success[done_idx].tolist(), stop[done_idx].tolist()):
+            for i, was_truncated, succeeded, stopped in zip(
+                rows, truncated[done_idx].tolist(), success[done_idx].tolist(), stop[done_idx].tolist()
+            ):
                 info = infos[i]
                 info["terminal_observation"] = obs[i].copy()
                 info["TimeLimit.truncated"] = was_truncated
@@ -224,8 +241,10 @@ class CurveTraceVecEnv(VecEnv, CurveTraceSettings):
     def get_images(self) -> Sequence[np.ndarray | None]:
         from rlft.envs.curve_trace.render import render_frame
 
-        return [None if ep is None else render_frame(ep, self._visited[i], (int(self._y[i]), int(self._x[i])))
-                for i, ep in enumerate(self.episodes)]
+        return [
+            None if ep is None else render_frame(ep, self._visited[i], (int(self._y[i]), int(self._x[i])))
+            for i, ep in enumerate(self.episodes)
+        ]
 
     def _indices(self, indices: VecEnvIndices) -> list[int]:
         return list(self._get_indices(indices))
