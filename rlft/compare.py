@@ -92,7 +92,6 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.envs.factory import probe_spaces
     from rlft.io import atomic_write_json, atomic_write_text
     from rlft.plots import plot_action_shares, plot_learning_curves, plot_stage_bars
-    from rlft.runs.provenance import package_versions
 
     args = COMMAND.parse(argv)
     sources = [resolve_source(spec, str(args.paths_registry), args.which) for spec in args.model]
@@ -130,14 +129,9 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     report = {
         "models": [{"label": label, "spec": s.spec, "kind": s.kind} for label, s in zip(labels, sources)],
         "baseline": labels[0],
-        "episodes": args.episodes,
-        "deterministic": args.deterministic,
-        "eval_seed": targets[0].cfg.eval.seed,
-        "env": targets[0].cfg.env.name,
-        "overrides": args.overrides,
+        **judge.record_settings(args.episodes, args.deterministic, args.overrides, targets),
         "rows": rows,
         "stages": results,
-        "packages": package_versions(),
     }
     atomic_write_json(folder / "compare.json", report)
     markdown = [

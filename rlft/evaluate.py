@@ -90,7 +90,6 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.assess.sources import resolve_source
     from rlft.io import atomic_write_json
     from rlft.plots import plot_stage_bars
-    from rlft.runs.provenance import package_versions
 
     args = COMMAND.parse(argv)
     source = resolve_source(args.model, str(args.paths_registry), args.which)
@@ -102,13 +101,8 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
         "model": source.label,
         "spec": source.spec,
         "kind": source.kind,
-        "episodes": args.episodes,
-        "deterministic": args.deterministic,
-        "eval_seed": targets[0].cfg.eval.seed,
-        "env": targets[0].cfg.env.name,
-        "overrides": args.overrides,
+        **judge.record_settings(args.episodes, args.deterministic, args.overrides, targets),
         "stages": stages,
-        "packages": package_versions(),
     }
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_json(folder / "evaluation.json", result)

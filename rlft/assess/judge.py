@@ -71,6 +71,22 @@ def stage_targets(source: Source, overrides: Sequence[str], stages: list[str] | 
     return targets
 
 
+def record_settings(
+    episodes: int, deterministic: bool, overrides: Sequence[str], targets: list[StageTarget]
+) -> dict[str, Any]:
+    """What an evaluation or a comparison record says about how it was made (the same fields in both)."""
+    from rlft.runs.provenance import package_versions
+
+    return {
+        "episodes": episodes,
+        "deterministic": deterministic,
+        "eval_seed": targets[0].cfg.eval.seed,
+        "env": targets[0].cfg.env.name,
+        "overrides": list(overrides),
+        "packages": package_versions(),
+    }
+
+
 def prepare(source: Source, targets: list[StageTarget]) -> Any:
     """Load the policy once and check it runs on every target env (before anything is written)."""
     from rlft.envs.factory import probe_spaces

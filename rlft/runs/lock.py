@@ -94,6 +94,7 @@ def _mark_interrupted(run: RunFolder, info: dict[str, Any]) -> None:
 
 
 def _create(run: RunFolder) -> bool:
+    _path(run).parent.mkdir(parents=True, exist_ok=True)  # a fresh run's folder may not exist yet
     try:
         fd = os.open(_path(run), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:

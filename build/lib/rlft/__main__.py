@@ -1,5 +1,0 @@
-"""``python -m rlft <command> ...`` = the ``rlft`` console script."""
-
-from rlft.console import main
-
-main()

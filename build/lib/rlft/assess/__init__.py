@@ -1,1 +1,0 @@
-"""Judging models: evaluation over stages, comparison, with intervals (``rlft.evaluate``, ``rlft.compare``)."""

@@ -1,1 +1,0 @@
-"""Curricula: ordered stages with transfer, per-stage hyperparameters and promotion rules."""

@@ -1,1 +1,0 @@
-"""Fine-tuning a registered champion (``champion=<name>``)."""

@@ -1,1 +1,0 @@
-"""Run folders: their layout, provenance, metrics file, and reading them (``reading``)."""

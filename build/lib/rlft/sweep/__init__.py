@@ -1,1 +1,0 @@
-"""Sweeps (``python -m rlft.train -m ...``): job records, failure isolation and the sweep summary."""

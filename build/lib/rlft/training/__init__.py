@@ -1,1 +1,0 @@
-"""One training run: model, callbacks (evaluation, checkpoints, early stopping, progress), resume."""
