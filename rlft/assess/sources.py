@@ -114,6 +114,8 @@ def _champion_source(spec: str, registry: str) -> Source:
     source_metrics = Path(m.get("source_run") or "", "metrics.json")
     if m.get("source_run") and source_metrics.is_file():
         curve = read_json(source_metrics).get("eval", [])
+    from rlft.champions.manifest import canonical_spec
+
     config = {key: m[key] for key in MODEL_GROUPS}
     return Source(
         spec,
@@ -123,7 +125,7 @@ def _champion_source(spec: str, registry: str) -> Source:
         load,
         champion.folder,
         curve,
-        (m["observation_space"], m["action_space"]),
+        (canonical_spec(m["observation_space"]), canonical_spec(m["action_space"])),
     )
 
 

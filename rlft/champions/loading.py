@@ -27,7 +27,7 @@ def check_fits(champion: Champion, observation_space: Any, action_space: Any) ->
     """The env's spaces must be the champion's (e.g. a decoupled champion on a standard env fails)."""
     for key, space in (("observation_space", observation_space), ("action_space", action_space)):
         spec = mf.space_spec(space)
-        if spec != champion.manifest[key]:
+        if spec != mf.canonical_spec(champion.manifest[key]):
             raise ConfigError(
                 f"champion {champion.ref} ({champion.manifest.get('architecture')}) was trained with "
                 f"{key} {champion.manifest[key]} but this env has {spec}: pick an env that fits it "

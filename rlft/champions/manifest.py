@@ -8,6 +8,7 @@ policy class, JSON-only policy kwargs, and every dotted path it names under the 
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -36,9 +37,30 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _bound(value: Any) -> Any:
+    """Box bounds may be infinite (CartPole's velocities) and strict JSON has no Infinity: "inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
 def _uniform(values: np.ndarray) -> Any:
     flat = np.asarray(values).ravel()
-    return flat[0].item() if flat.size and np.all(flat == flat[0]) else flat.tolist()
+    if flat.size and np.all(flat == flat[0]):
+        return _bound(flat[0].item())
+    return [_bound(v) for v in flat.tolist()]
+
+
+def canonical_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A stored space spec as :func:`space_spec` writes it now (manifests written before strict
+    JSON hold infinite bounds as numbers)."""
+    if spec.get("type") != "Box":
+        return spec
+    fixed = dict(spec)
+    for key in ("low", "high"):
+        value = spec.get(key)
+        fixed[key] = [_bound(v) for v in value] if isinstance(value, list) else _bound(value)
+    return fixed
 
 
 def space_spec(space: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from stable_baselines3 import PPO
 from rlft.champions.registry import Registry, TamperedChampion
 from rlft.errors import ConfigError, RunFolderError
 from rlft.runs.layout import RunFolder
-from tests.conftest import TINY_CURVE, compose_config, run_cli, tiny_run
+from tests.conftest import TINY, TINY_CURVE, compose_config, run_cli, tiny_run
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +172,26 @@ def test_command_lines(trained: RunFolder, tmp_path: Path) -> None:
         assert done.returncode == 0 and expected in done.stdout, done.stderr
     done = run_cli([f"paths.registry={registry}", "verify", "nope"], cwd=tmp_path, module="rlft.champions")
     assert done.returncode == 2 and "not in the registry" in done.stderr
+
+
+def test_a_champion_with_infinite_box_bounds_registers_and_fits(tmp_path: Path) -> None:
+    """CartPole's observation bounds are infinite: strict JSON writes them as "inf", and the
+    champion still fits its env (and one written with bare Infinity before does too)."""
+    from omegaconf import OmegaConf
+
+    from rlft.champions.loading import check_fits
+    from rlft.envs.factory import probe_spaces
+    from rlft.training.run import run_training
+
+    run = RunFolder(tmp_path / "cartpole")
+    cfg = compose_config([*TINY, "hparams.total_timesteps=128", "eval.every=0", "checkpoint.every=0"])
+    run.hydra_dir.mkdir(parents=True)
+    run.config_file.write_text(OmegaConf.to_yaml(cfg))
+    run_training(cfg, run)
+    champion = Registry(tmp_path / "champions").register(run.root, "pole", force=True)
+    text = (champion.folder / "manifest.json").read_text()
+    assert "Infinity" not in text and '"inf"' in text
+    check_fits(champion, *probe_spaces(cfg))
+    legacy = json.loads(text.replace('"-inf"', "-Infinity").replace('"inf"', "Infinity"))
+    champion.manifest.update(observation_space=legacy["observation_space"])
+    check_fits(champion, *probe_spaces(cfg))
