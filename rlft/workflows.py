@@ -172,7 +172,7 @@ def validate(cfg: DictConfig) -> None:
     """All checks that need no model, each feature checking its own block: call before creating
     anything on disk."""
     from rlft.champions.schema import validate_champion
-    from rlft.curriculum.schema import validate_curriculum
+    from rlft.curriculum.schema import require_enabled, validate_curriculum, whole_curriculum_hint
     from rlft.envs.checks import validate_env
     from rlft.finetune.schema import validate_finetune
     from rlft.traces.schema import validate_distill
@@ -186,14 +186,11 @@ def validate(cfg: DictConfig) -> None:
     validate_finetune(cfg)
     validate_env(cfg)
     kind = run_kind(cfg)
+    require_enabled(cfg)
     if kind == CURRICULUM:
         validate_curriculum(cfg)
         return
-    require(
-        cfg.stage.name != "all",
-        "stage=all runs a whole curriculum: choose one with curriculum=<name> "
-        "(conf/curriculum/), e.g. curriculum=curve_trace",
-    )
+    require(cfg.stage.name != "all", f"stage=all runs a whole curriculum: {whole_curriculum_hint(cfg)}")
     if kind == FINETUNE or (kind == DISTILL and cfg.champion.name != NONE):
         validate_champion(cfg)
     if kind == DISTILL:

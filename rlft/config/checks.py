@@ -62,7 +62,11 @@ def in_unit_interval(cfg: DictConfig, key: str, *, low_open: bool = False) -> No
 def folder_name(cfg: DictConfig, key: str) -> None:
     """``key`` names one folder inside its root: letters, digits and ``_ . - = +``, no ``/``, no
     ``..``, not hidden (a name like ``../../x`` would write outside ``paths.output_dir``)."""
-    value = OmegaConf.select(cfg, key)
+    plain_folder_name(OmegaConf.select(cfg, key), key)
+
+
+def plain_folder_name(value: Any, key: str) -> None:
+    """:func:`folder_name` of a value that is not in a config (a curriculum stage's name)."""
     require(
         isinstance(value, str) and bool(_FOLDER_NAME.match(value)) and ".." not in value,
         f"{key}={value!r} is not a plain folder name: use letters, digits, '_', '.', '-' (no '/', '..' or leading '.')",

@@ -22,8 +22,10 @@ def normalize_overrides(argv: Sequence[str]) -> list[str]:
     - ``champion=best_stop`` -> ``champion.name=best_stop``: registered champions live in the
       registry, not in ``conf/champion/`` (options that do exist there stay group choices);
     - ``distill=DIR`` -> ``distill.traces=DIR``;
-    - ``stage=all`` without ``curriculum=...`` adds ``curriculum=<env>``, the env's own curriculum,
-      when there is one (Hydra cannot switch one group from another group's option).
+    - ``stage=all`` without ``curriculum=...`` adds ``curriculum=<env>``, the env's own curriculum
+      (the option named like the env, built in or the project's), when there is one (Hydra cannot
+      switch one group from another group's option). Not under ``experiment=...``, which may choose
+      the env or the curriculum itself: validation then names the curriculum to pass.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -51,7 +53,7 @@ def normalize_overrides(argv: Sequence[str]) -> list[str]:
         elif key == "distill":
             fixed[i] = f"distill.traces={text}"
     stage = chosen.get("stage")
-    if stage is not None and _choices(stage.value()) == ["all"] and "curriculum" not in chosen:
+    if stage is not None and _choices(stage.value()) == ["all"] and not {"curriculum", "experiment"} & set(chosen):
         env = chosen.get("env")
         env_name = str(env.value()) if env is not None and not env.is_sweep_override() else "curve_trace"
         if has_option("curriculum", env_name):  # right after it: Hydra's argv takes overrides in one run

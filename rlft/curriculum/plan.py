@@ -1,42 +1,63 @@
 """A curriculum config turned into checked, typed stage plans, and each stage's run config.
 
-An entry of ``curriculum.stages`` (keys; everything but ``stage`` optional)::
+A stage is a named set of env kwargs. An entry of ``curriculum.stages`` names its stage one of two
+ways, ``stage`` (a stage option: a file of the ``stage`` group, built in or the project's
+``conf/stage/``) or ``name`` (an inline stage: its env kwargs are the entry's ``env_kwargs``), and
+sets the rest of its keys as it likes (all optional but ``timesteps``)::
 
-    - stage: 3                    # a stage option (conf/stage/3.yaml)
+    - stage: 3                    # a stage option (conf/stage/3.yaml), or:
+    # name: slippery              # an inline stage: its name (stage id, folder, reports; never an env kwarg)
       timesteps: 100000           # the budget
       max_timesteps: 200000       # keep training up to here while the promotion rule is unmet
       hparams: {lr: 1.0e-4, ent_coef: 0.005}   # any hparams field but algo/policy/policy_kwargs
       n_envs: 16                  # env.n_envs for this stage
-      env_kwargs: {noise_sigma: 0.06}          # on top of the stage's own env kwargs
+      env_kwargs: {noise_sigma: 0.06}          # an inline stage's env kwargs; on top of a stage option's
       promotion: {threshold: 0.85}             # over curriculum.promotion
       early_stop: {metric: success_rate, threshold: 0.95, patience: 3}
 
-The classic per-stage layout is accepted too and mapped key by key: ``environment`` ->
-``env_kwargs`` (its ``stage`` names the stage when the entry has none), ``ppo`` -> ``hparams``
+The classic per-stage layout is accepted too and mapped key by key: ``name`` is the inline stage's
+name and ``environment`` -> ``env_kwargs`` its env kwargs. ``environment.stage`` names the stage
+when the entry has no ``name``; it is passed to the constructor only when the env takes a ``stage``
+argument (CurveTrace: ``environment: {stage: 2}`` is stage 2), otherwise it is the stage's name
+alone (:mod:`rlft.curriculum.constructor` reads the signature). ``ppo`` -> ``hparams``
 (``learning_rate`` -> ``lr``; ``n_envs`` -> ``n_envs``), ``total_timesteps`` -> ``timesteps``,
 ``ess_threshold`` + ``ess_patience`` -> ``early_stop: {metric: success_rate, threshold, patience}``.
 
-Pure config code: no torch, SB3 or env import, so validation stays instant.
+Pure config code: no torch or SB3 import, and an env's module only for a classic
+``environment.stage``, so validation stays instant.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from rlft.config.checks import plain_folder_name
 from rlft.config.options import load_option
 from rlft.config.schema import NONE, on_schema
+from rlft.curriculum.constructor import takes_argument
 from rlft.curriculum.schema import PromotionConfig
 from rlft.errors import ConfigError
 from rlft.training.schema import EarlyStopConfig, HparamsConfig
 
 ALL = "all"
-ENTRY_KEYS = ("stage", "timesteps", "max_timesteps", "hparams", "n_envs", "env_kwargs", "promotion", "early_stop")
-CLASSIC_KEYS = ("name", "environment", "ppo", "total_timesteps", "ess_threshold", "ess_patience")
+ENTRY_KEYS = (
+    "stage",
+    "name",
+    "timesteps",
+    "max_timesteps",
+    "hparams",
+    "n_envs",
+    "env_kwargs",
+    "promotion",
+    "early_stop",
+)
+CLASSIC_KEYS = ("environment", "ppo", "total_timesteps", "ess_threshold", "ess_patience")
 FIXED_HPARAMS = ("algo", "policy", "policy_kwargs")  # the network carries over between stages
 HPARAM_FIELDS = tuple(f.name for f in fields(HparamsConfig))
 CLASSIC_PPO_NAMES = {"learning_rate": "lr"}
@@ -65,10 +86,15 @@ class Promotion:
 
 @dataclass(frozen=True)
 class StagePlan:
-    """One stage as it will run. ``id`` is unique in the curriculum (the stage name, ``-2`` for a repeat)."""
+    """One stage as it will run. ``id`` is unique in the curriculum (the stage name, ``-2`` for a repeat).
+
+    ``stage`` is the stage's name: a stage option's (``option``; ``env_kwargs`` go on top of its
+    own) or an inline stage's (its env kwargs are ``env_kwargs``).
+    """
 
     id: str
     stage: str
+    option: bool
     position: int  # 1-based position in curriculum.stages
     timesteps: int
     max_timesteps: int
@@ -83,10 +109,10 @@ def _plain(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
 
 
-def _from_classic(entry: dict[str, Any], where: str) -> dict[str, Any]:
+def _from_classic(entry: dict[str, Any], where: str, takes_stage: Callable[[], bool]) -> dict[str, Any]:
     """Rename the classic per-stage keys to the entry keys (see the module docstring)."""
     out = {k: v for k, v in entry.items() if k not in CLASSIC_KEYS}
-    pairs = (("name", "stage"), ("environment", "env_kwargs"), ("ppo", "hparams"), ("total_timesteps", "timesteps"))
+    pairs = (("environment", "env_kwargs"), ("ppo", "hparams"), ("total_timesteps", "timesteps"))
     for classic, key in pairs:
         if classic in entry:
             if key in entry:
@@ -97,10 +123,18 @@ def _from_classic(entry: dict[str, Any], where: str) -> dict[str, Any]:
         if "n_envs" in ppo:
             out.setdefault("n_envs", ppo.pop("n_envs"))
         out["hparams"] = {CLASSIC_PPO_NAMES.get(k, k): v for k, v in ppo.items()}
-    if "environment" in entry and "stage" not in out:
-        env_kwargs = dict(out["env_kwargs"] or {})
-        if "stage" in env_kwargs:
-            out["stage"] = env_kwargs["stage"]
+    env_kwargs = dict(out.get("env_kwargs") or {})
+    if "environment" in entry and "stage" not in entry and "stage" in env_kwargs:
+        if takes_stage():  # the env's own argument, and the stage's name when the entry has none
+            out.setdefault("name", env_kwargs["stage"])
+        else:  # bookkeeping only: the stage's name, never the constructor's
+            named = env_kwargs.pop("stage")
+            if "name" in entry and str(entry["name"]) != str(named):
+                raise ConfigError(
+                    f"{where}: name={entry['name']!r} and environment.stage={named!r} both name the "
+                    "stage (the env takes no stage argument): keep one"
+                )
+            out["name"], out["env_kwargs"] = entry.get("name", named), env_kwargs
     if "ess_threshold" in entry or "ess_patience" in entry:
         if "early_stop" in entry:
             raise ConfigError(f"{where}: give either ess_threshold/ess_patience or early_stop, not both")
@@ -145,18 +179,36 @@ def _promotion(default: DictConfig, override: Any, where: str) -> Promotion:
     )
 
 
-def _entry_plan(raw: Any, position: int, curriculum: DictConfig, taken: set[str]) -> StagePlan:
-    where = f"curriculum.stages[{position - 1}]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a mapping with at least a stage and timesteps, got {raw!r}")
-    entry = _from_classic(raw, where) if any(k in raw for k in CLASSIC_KEYS) else raw
-    _check_keys(entry, ENTRY_KEYS, where)
-    if entry.get("stage") is None:
-        raise ConfigError(f"{where} names no stage: add stage: <option of conf/stage/>")
+def _stage_name(entry: dict[str, Any], where: str) -> tuple[str, bool]:
+    """The entry's stage name, and whether it is a stage option (else an inline stage)."""
+    if entry.get("stage") is not None and entry.get("name") is not None:
+        raise ConfigError(
+            f"{where}: give either name (an inline stage: name + env_kwargs) or stage (a stage option), not both"
+        )
+    if entry.get("stage") is None and entry.get("name") is None:
+        raise ConfigError(
+            f"{where} names no stage: add name: <stage name> beside its env_kwargs, or stage: <option of conf/stage/>"
+        )
+    if entry.get("name") is not None:
+        name = str(entry["name"])
+        plain_folder_name(name, f"{where}.name")  # the stage's folder, stages/<name>/
+        return name, False
     stage = str(entry["stage"])
     if stage == ALL:
         raise ConfigError(f"{where}.stage=all: a curriculum entry names one stage")
     load_option("stage", stage, f"{where}.stage")  # exists?
+    return stage, True
+
+
+def _entry_plan(
+    raw: Any, position: int, curriculum: DictConfig, taken: set[str], takes_stage: Callable[[], bool]
+) -> StagePlan:
+    where = f"curriculum.stages[{position - 1}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping with at least a stage and timesteps, got {raw!r}")
+    entry = _from_classic(raw, where, takes_stage) if any(k in raw for k in CLASSIC_KEYS) else raw
+    _check_keys(entry, ENTRY_KEYS, where)
+    stage, option = _stage_name(entry, where)
     timesteps = _positive_int(entry.get("timesteps"), f"{where}.timesteps")
     max_timesteps = _positive_int(entry.get("max_timesteps", timesteps), f"{where}.max_timesteps")
     if max_timesteps < timesteps:
@@ -188,6 +240,7 @@ def _entry_plan(raw: Any, position: int, curriculum: DictConfig, taken: set[str]
     return StagePlan(
         stage_id,
         stage,
+        option,
         position,
         timesteps,
         max_timesteps,
@@ -231,18 +284,22 @@ def plan_curriculum(cfg: DictConfig) -> list[StagePlan]:
     if not raw:
         raise ConfigError(f"curriculum {curriculum.name!r} has no stages: list them under curriculum.stages")
     taken: set[str] = set()
-    plans = [_entry_plan(entry, i, curriculum, taken) for i, entry in enumerate(raw, start=1)]
+    takes_stage = functools.cache(lambda: takes_argument(cfg.env, "stage"))
+    plans = [_entry_plan(entry, i, curriculum, taken, takes_stage) for i, entry in enumerate(raw, start=1)]
     return _select(plans, cfg)
 
 
 def stage_config(cfg: DictConfig, plan: StagePlan) -> DictConfig:
     """The single-run config of one stage: the curriculum's config with the stage's settings."""
     base = {key: _plain(cfg[key]) for key in cfg if key != "hydra"}  # Hydra's node is not the run's
-    base["stage"] = _plain(load_option("stage", plan.stage, "stage"))
+    if plan.option:
+        base["stage"] = _plain(load_option("stage", plan.stage, "stage"))
+        base["stage_overrides"] = {**base["stage_overrides"], **plan.env_kwargs}
+    else:
+        base["stage"] = {"name": plan.stage, "env_kwargs": plan.env_kwargs}
     base["hparams"].update(plan.hparams, total_timesteps=plan.max_timesteps)
     if plan.n_envs is not None:
         base["env"]["n_envs"] = plan.n_envs
-    base["stage_overrides"] = {**base["stage_overrides"], **plan.env_kwargs}
     base["early_stop"].update(plan.early_stop)
     # Promotion is judged on evaluations of at least promotion.episodes episodes, on the same seeds
     # for the periodic and final evaluation, so the evaluation that promotes repeats at the end.

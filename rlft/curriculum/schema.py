@@ -3,10 +3,11 @@ single-run checks). Light: the plan and handoff modules are imported when valida
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from rlft.config.checks import one_of, positive
 from rlft.config.schema import NONE
@@ -52,10 +53,47 @@ class CurriculumConfig:
     max_timesteps_per_stage: Optional[int] = None  # caps every stage's budget (smoke tests)
 
 
+def require_enabled(cfg: DictConfig) -> None:
+    """Stages given without a curriculum (``curriculum.stages=[...]`` but no ``curriculum=<name>``)
+    would train as one plain run of the base config: refused instead."""
+    if cfg.curriculum.name == NONE and cfg.curriculum.stages:
+        raise ConfigError(
+            "curriculum.stages is set but no curriculum is enabled (curriculum.name=none): a config that "
+            "sets curriculum stages without enabling a curriculum is refused, never silently trained as "
+            "one run; add curriculum=<option of conf/curriculum/> or curriculum.name=<name>"
+        )
+
+
+def whole_curriculum_hint(cfg: DictConfig) -> str:
+    """What ``stage=all`` without a curriculum should add: the env's own curriculum (the option
+    named like the env), else one of the curricula there are."""
+    from rlft.config.options import has_option, option_names
+
+    env = cfg.env.name
+    if has_option("curriculum", env):
+        return f"add curriculum={env} (the env's own curriculum) or choose another with curriculum=<name>"
+    names = ", ".join(n for n in option_names("curriculum") if n != NONE)
+    return (
+        f"env {env!r} has no curriculum of its own (conf/curriculum/{env}.yaml); "
+        f"choose one with curriculum=<name> ({names})"
+    )
+
+
+def _env_identity(stage_cfg: DictConfig) -> str:
+    """What decides a stage's env spaces: the env block (but its count) and the constructor kwargs."""
+    from rlft.envs.factory import env_kwargs
+
+    env = {k: v for k, v in OmegaConf.to_container(stage_cfg.env, resolve=True).items() if k != "n_envs"}
+    return json.dumps([env, env_kwargs(stage_cfg)], sort_keys=True, default=repr)
+
+
 def validate_curriculum(cfg: DictConfig) -> None:
-    """Every selected stage's own config passes the single-run checks, and its env builds."""
+    """Every selected stage's own config passes the single-run checks, its env builds, and all
+    stages share their env spaces (the network carries over from one stage to the next): one env
+    is built per distinct set of env settings."""
     from rlft.curriculum.handoff import HANDOFFS, resolve_init
     from rlft.curriculum.plan import plan_curriculum, stage_config
+    from rlft.envs.factory import probe_spaces
     from rlft.training.schema import validate_hparams, validate_run_settings, validate_spaces
 
     one_of(cfg, "curriculum.handoff", HANDOFFS)
@@ -63,11 +101,30 @@ def validate_curriculum(cfg: DictConfig) -> None:
     positive(cfg, "curriculum.max_timesteps_per_stage")
     if cfg.curriculum.init and not cfg.resume:
         resolve_init(cfg.curriculum.init, cfg.curriculum.handoff, cfg.paths.registry)
+    probed: dict[str, tuple[Any, Any]] = {}
+    first: tuple[str, tuple[Any, Any], DictConfig] | None = None
     for plan in plan_curriculum(cfg):
         stage_cfg = stage_config(cfg, plan)
         try:
             validate_hparams(stage_cfg)
             validate_run_settings(stage_cfg)
-            validate_spaces(stage_cfg)
+            key = _env_identity(stage_cfg)
+            if key not in probed:
+                probed[key] = probe_spaces(stage_cfg)
         except ConfigError as exc:
             raise ConfigError(f"curriculum stage {plan.id}: {exc}") from None
+        spaces = probed[key]
+        if first is None:
+            first = (plan.id, spaces, stage_cfg)
+        for kind, old, new in zip(("observation", "action"), first[1], spaces):
+            if old != new:
+                raise ConfigError(
+                    f"curriculum stages {first[0]} and {plan.id} have different {kind} spaces ({old} vs "
+                    f"{new}): the network cannot carry over from one stage to the next; keep every "
+                    "stage's env spaces the same (vary what the env does, not what it shows or takes)"
+                )
+    if first is not None:  # every stage has the first one's action space, and the same algorithm
+        try:
+            validate_spaces(first[2])
+        except ConfigError as exc:
+            raise ConfigError(f"curriculum stage {first[0]}: {exc}") from None

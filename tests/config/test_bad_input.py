@@ -101,6 +101,9 @@ CURVE_TRACE = [
     (["hparams.batch_size=100"], "hparams.batch_size"),
 ]
 
+# a curriculum over a user env (FrozenLake: its kwargs change the map or the ice, not always the spaces)
+LAKE = ["env=cartpole", "env.id=FrozenLake-v1", "curriculum.name=lakes"]
+
 CURRICULUM = [
     (["curriculum=curve_trace", "curriculum.start=13"], "curriculum.start"),
     (["curriculum=curve_trace", "stage=13"], "stage"),
@@ -118,6 +121,27 @@ CURRICULUM = [
     (["curriculum=curve_trace", "curriculum.stages=[{stage: 2, timesteps: inf}]"], "timesteps"),
     (["curriculum=nonexistent"], "curriculum"),
     (["env=cartpole", "stage=all"], "curriculum="),
+    (
+        ["env=cartpole", "curriculum.stages=[{name: a, env_kwargs: {}, timesteps: 100}]"],
+        "sets curriculum stages without enabling a curriculum",
+    ),
+    (["curriculum=curve_trace", "curriculum.stages=[{name: 2, stage: 2, total_timesteps: 100}]"], "either name"),
+    (
+        ["curriculum=curve_trace", "curriculum.stages=[{env_kwargs: {noise_sigma: 0.1}, timesteps: 100}]"],
+        "names no stage",
+    ),
+    (
+        [
+            *LAKE,
+            "curriculum.stages=[{name: small, env_kwargs: {map_name: 4x4}, timesteps: 100}, "
+            "{name: big, env_kwargs: {map_name: 8x8}, timesteps: 100}]",
+        ],
+        "curriculum stages small and big have different observation spaces (Discrete(16) vs Discrete(64))",
+    ),
+    (
+        [*LAKE, "curriculum.stages=[{name: calm, environment: {stage: easy}, total_timesteps: 100}]"],
+        "both name the stage",
+    ),
 ]
 
 TRAIN = (

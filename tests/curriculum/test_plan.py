@@ -57,18 +57,35 @@ CLASSIC = (
 def test_classic_layout_maps_key_by_key() -> None:
     cfg, plans = _plans(CLASSIC)
     (plan,) = plans
-    assert (plan.stage, plan.timesteps, plan.n_envs) == ("2", 5000, 4)
+    assert (plan.stage, plan.option, plan.timesteps, plan.n_envs) == ("2", False, 5000, 4)
     assert plan.hparams == {"lr": 1.0e-4, "ent_coef": 0.02}
     assert plan.env_kwargs == {"noise_sigma": 0.01}
     assert plan.early_stop == {"metric": "success_rate", "threshold": 0.95, "patience": 2}
     stage = stage_config(cfg, plan)
-    assert stage.env.n_envs == 4 and stage.stage_overrides.noise_sigma == 0.01
+    assert stage.stage.name == "2" and stage.stage.env_kwargs == {"noise_sigma": 0.01}, "an inline stage"
+    assert stage.env.n_envs == 4 and "noise_sigma" not in stage.stage_overrides
     assert stage.early_stop.threshold == 0.95 and stage.early_stop.patience == 2
 
 
 def test_classic_environment_stage_names_the_stage() -> None:
+    """CurveTrace takes a stage argument: environment.stage is both the env's and the stage's name."""
     _, (plan,) = _plans("curriculum.stages=[{environment: {stage: 3}, total_timesteps: 100}]")
-    assert plan.stage == "3"
+    assert (plan.stage, plan.env_kwargs) == ("3", {"stage": 3})
+
+
+def test_inline_stages_are_named_sets_of_env_kwargs() -> None:
+    cfg, plans = _plans(
+        "curriculum.stages=[{name: calm, env_kwargs: {noise_sigma: 0.0}, timesteps: 10}, "
+        "{name: calm, env_kwargs: {noise_sigma: 0.05}, timesteps: 10}, {stage: 2, timesteps: 10}]"
+    )
+    assert [(p.id, p.stage, p.option) for p in plans] == [
+        ("calm", "calm", False),
+        ("calm-2", "calm", False),
+        ("2", "2", True),
+    ]
+    second = stage_config(cfg, plans[1])
+    assert second.stage.name == "calm" and dict(second.stage.env_kwargs) == {"noise_sigma": 0.05}
+    assert second.experiment_name.endswith("_stagecalm-2")
 
 
 def test_a_repeated_stage_gets_its_own_id() -> None:
@@ -87,8 +104,10 @@ def test_a_repeated_stage_gets_its_own_id() -> None:
         (("curriculum.stages=[{stage: 99, timesteps: 10}]",), "'99' is not a stage option"),
         (("curriculum.stages=[{stage: 1, timesteps: 10, promotion: {episodes: 0}}]",), "episodes=0"),
         (("curriculum.stages=[{stage: 1, timestep: 10}]",), "did you mean timesteps"),
-        (("curriculum.stages=[{name: 1, stage: 1, timesteps: 10}]",), "either name or stage"),
+        (("curriculum.stages=[{name: 1, stage: 1, timesteps: 10}]",), "either name"),
         (("curriculum.stages=[]",), "has no stages"),
+        (("curriculum.stages=[{env_kwargs: {noise_sigma: 0.1}, timesteps: 10}]",), "names no stage: add name"),
+        (("curriculum.stages=[{name: ../up, env_kwargs: {}, timesteps: 10}]",), "name='../up' is not a plain folder"),
         (("curriculum.start=9", "curriculum.stop=2"), "comes after"),
         (("stage=3", "curriculum.start=1"), "drop curriculum.start/stop"),
     ],
