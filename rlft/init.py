@@ -57,6 +57,8 @@ env_kwargs:
 # Stages in order; each starts from the previous stage's final model and moves on once the
 # promotion rule holds: rlft train env=my_env curriculum=my_curriculum
 # FrozenLake reports no is_success, so promotion reads the mean reward (1.0 = always reaches the goal).
+# An entry names a stage option (stage: calm_lake, a file of conf/stage/) or an inline stage, a name
+# and its env kwargs: - {name: icy_lake, env_kwargs: {is_slippery: true}, timesteps: 100000}
 name: my_curriculum
 handoff: final
 on_fail: stop

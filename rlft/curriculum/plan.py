@@ -3,7 +3,8 @@
 A stage is a named set of env kwargs. An entry of ``curriculum.stages`` names its stage one of two
 ways, ``stage`` (a stage option: a file of the ``stage`` group, built in or the project's
 ``conf/stage/``) or ``name`` (an inline stage: its env kwargs are the entry's ``env_kwargs``), and
-sets the rest of its keys as it likes (all optional but ``timesteps``)::
+sets the rest of its keys as it likes (all optional but ``timesteps``); never both, and nothing
+rlft keeps for its own bookkeeping (the name, the budget) reaches the env's constructor::
 
     - stage: 3                    # a stage option (conf/stage/3.yaml), or:
     # name: slippery              # an inline stage: its name (stage id, folder, reports; never an env kwarg)

@@ -18,6 +18,8 @@ from rlft.config.keys import suggest
         (["stage='all'", "--cfg", "job"], ["stage='all'", "curriculum=curve_trace", "--cfg", "job"]),
         (["stage=all", "curriculum=curve_trace_short"], ["stage=all", "curriculum=curve_trace_short"]),
         (["env=cartpole", "stage=all"], ["env=cartpole", "stage=all"]),  # cartpole has no curriculum: validation asks
+        # an experiment may choose the env or the curriculum itself: nothing is added, validation asks
+        (["experiment=mine", "stage=all"], ["experiment=mine", "stage=all"]),
         (["champion=best_stop@v2"], ["champion.name=best_stop@v2"]),
         (["champion=a,b"], ["champion.name=a,b"]),
         (["champion=none"], ["champion=none"]),  # an option of conf/champion/ stays a group choice
