@@ -8,8 +8,9 @@ in this order: ``--config-dir DIR`` (Hydra's own flag, passed on through ``RLFT_
 
 A user option may not have a built-in option's name: one of the two would be silently replaced, so
 it is refused with one line. Reading one option here (a curriculum names its stages by option and
-needs each stage's config while it runs) searches the same folders in the same order as Hydra.
-Options with their own ``defaults`` list are not supported by :func:`load_option`.
+needs each stage's config while it runs) searches the same folders in the same order as Hydra,
+and composes an option's own ``defaults`` list as Hydra does when it names other options of the
+same group (``defaults: [calm, _self_]`` in ``stage/icy.yaml``); other entries are refused.
 """
 
 from __future__ import annotations
@@ -80,17 +81,40 @@ def option_names(group: str) -> list[str]:
     return sorted({p.stem for d in config_dirs() for p in (d / group).glob("*.yaml")})
 
 
-def load_option(group: str, name: str, where: str) -> DictConfig:
-    """The YAML of ``<group>=<name>``; ``where`` names the config key that asked, for the error."""
+def load_option(group: str, name: str, where: str, _within: tuple[str, ...] = ()) -> DictConfig:
+    """The config of ``<group>=<name>`` (its defaults list composed); ``where`` names the config key
+    that asked, for the error."""
     path = option_path(group, name)
     if path is None:
         names = option_names(group)
         listed = ", ".join(sorted(names, key=lambda n: (len(n), n))) or "none"
         raise ConfigError(f"{where}={name!r} is not a {group} option: use one of {listed}")
     node = OmegaConf.load(path)
-    if not isinstance(node, DictConfig) or "defaults" in node:
-        raise ConfigError(f"{path} must be a plain mapping without a defaults list")
-    return node
+    if not isinstance(node, DictConfig):
+        raise ConfigError(f"{path} must be a mapping")
+    if "defaults" not in node:
+        return node
+    return _with_defaults(group, path, node, (*_within, name))
+
+
+def _with_defaults(group: str, path: Path, node: DictConfig, within: tuple[str, ...]) -> DictConfig:
+    """``node``'s defaults list merged in order, ``_self_`` (the file's own keys) last unless listed."""
+    entries = list(node.defaults) if OmegaConf.is_list(node.defaults) else [node.defaults]
+    own = OmegaConf.masked_copy(node, [str(k) for k in node if k != "defaults"])
+    parts = []
+    for entry in entries if "_self_" in entries else [*entries, "_self_"]:
+        if entry == "_self_":
+            parts.append(own)
+        elif isinstance(entry, str) and "/" not in entry and " " not in entry and entry not in within:
+            parts.append(load_option(group, entry, f"{path} defaults", within))
+        else:
+            raise ConfigError(
+                f"{path}: defaults entry {entry!r} cannot be read here: list other {group} options "
+                f"by name (no loops) and _self_"
+            )
+    merged = OmegaConf.merge(*parts)
+    assert isinstance(merged, DictConfig)
+    return merged
 
 
 def searchpath() -> list[str]:

@@ -116,3 +116,28 @@ def test_stage_all_under_an_experiment_keeps_its_curriculum(tmp_path: Path, monk
     assert (cfg.env.name, cfg.curriculum.name) == ("lake", "lake"), "not replaced by CurveTrace's curriculum"
     with pytest.raises(ConfigError, match="stage=all runs a whole curriculum: add curriculum=lake"):
         validate(compose_config(["experiment=lake_only", "stage=all"]))
+
+
+def test_a_stage_file_that_extends_another_reads_as_hydra_composes_it(tmp_path: Path, monkeypatch) -> None:
+    """``stage=<file>`` alone and the same file inside a curriculum give the same stage."""
+    from rlft.config.options import CONFIG_DIR_ENV
+    from rlft.curriculum.plan import plan_curriculum, stage_config
+    from rlft.errors import ConfigError
+
+    files = {
+        **PROJECT,
+        "stage/icy_8x8.yaml": "defaults:\n  - calm_ice\nname: icy_8x8\nenv_kwargs: {is_slippery: true, map_name: 8x8}\n",
+        "stage/loop.yaml": "defaults: [loop]\nname: loop\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path))
+    alone = compose_config(["env=lake", "stage=icy_8x8"]).stage
+    cfg = compose_config(["env=lake", "curriculum=lake", "curriculum.stages=[{stage: icy_8x8, timesteps: 10}]"])
+    (plan,) = plan_curriculum(cfg)
+    assert stage_config(cfg, plan).stage == alone
+    assert dict(alone.env_kwargs) == {"is_slippery": True, "map_name": "8x8"}
+    cfg = compose_config(["env=lake", "curriculum=lake", "curriculum.stages=[{stage: loop, timesteps: 10}]"])
+    with pytest.raises(ConfigError, match="loop.yaml: defaults entry 'loop' cannot be read here"):
+        plan_curriculum(cfg)
