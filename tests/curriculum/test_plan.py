@@ -115,3 +115,24 @@ def test_a_repeated_stage_gets_its_own_id() -> None:
 def test_bad_entries_name_the_problem(overrides: tuple[str, ...], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         _plans(*overrides)
+
+
+def make_anything(**kwargs):
+    """An env factory that takes any keyword (it decides itself what ``stage`` means)."""
+    raise AssertionError("only its signature is read")
+
+
+@pytest.mark.parametrize(
+    ("env", "takes"),
+    [
+        ({"id": "rlft/CurveTrace-v0"}, True),
+        ({"id": "FrozenLake-v1"}, False),
+        ({"id": None, "_target_": "tests.curriculum.test_plan.make_anything"}, True),
+    ],
+)
+def test_which_envs_take_a_stage_argument(env: dict, takes: bool) -> None:
+    from omegaconf import OmegaConf
+
+    from rlft.curriculum.constructor import takes_argument
+
+    assert takes_argument(OmegaConf.create({"id": None, "_target_": None, **env}), "stage") is takes
