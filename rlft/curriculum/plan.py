@@ -190,13 +190,13 @@ def _stage_name(entry: dict[str, Any], where: str) -> tuple[str, bool]:
         raise ConfigError(
             f"{where} names no stage: add name: <stage name> beside its env_kwargs, or stage: <option of conf/stage/>"
         )
-    if entry.get("name") is not None:
-        name = str(entry["name"])
-        plain_folder_name(name, f"{where}.name")  # the stage's folder, stages/<name>/
-        return name, False
-    stage = str(entry["stage"])
+    key = "name" if entry.get("name") is not None else "stage"
+    stage = str(entry[key])
     if stage == ALL:
-        raise ConfigError(f"{where}.stage=all: a curriculum entry names one stage")
+        raise ConfigError(f"{where}.{key}=all: a curriculum entry names one stage")
+    if key == "name":
+        plain_folder_name(stage, f"{where}.name")  # the stage's folder, stages/<name>/
+        return stage, False
     load_option("stage", stage, f"{where}.stage")  # exists?
     return stage, True
 

@@ -108,6 +108,7 @@ def test_a_repeated_stage_gets_its_own_id() -> None:
         (("curriculum.stages=[]",), "has no stages"),
         (("curriculum.stages=[{env_kwargs: {noise_sigma: 0.1}, timesteps: 10}]",), "names no stage: add name"),
         (("curriculum.stages=[{name: ../up, env_kwargs: {}, timesteps: 10}]",), "name='../up' is not a plain folder"),
+        (("curriculum.stages=[{name: all, env_kwargs: {}, timesteps: 10}]",), "name=all: a curriculum entry names one"),
         (("curriculum.start=9", "curriculum.stop=2"), "comes after"),
         (("stage=3", "curriculum.start=1"), "drop curriculum.start/stop"),
     ],
