@@ -3,6 +3,7 @@ every env instance and carried by run configs and champion manifests."""
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from pathlib import Path
 from typing import Any
@@ -249,3 +250,58 @@ def test_a_minigrid_champion_is_fine_tuned_with_its_wrapper(minigrid_champion, t
     run = RunFolder(tmp_path / "ft")
     run_finetune(cfg, run)
     assert PPO.load(run.final_dir / "model.zip", device="cpu").observation_space.shape in ((7, 7, 3), (3, 7, 7))
+
+
+# -- env.atari and ids from other packages ------------------------------------------------------------
+PONG = ["env=cartpole", "env.name=pong", "env.id=ale_py:ALE/Pong-v5", "env.atari=true"]
+
+
+def test_atari_preprocesses_pong_without_skipping_frames_twice() -> None:
+    cfg = compose_config([*PONG, "env.frame_stack=4"])
+    env = env_factory(cfg)()
+    assert env.observation_space == spaces.Box(0, 255, (84, 84, 4), np.uint8)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (84, 84, 4) and np.all(obs[..., :3] == 0) and obs[..., 3].any()
+    assert env.step(0)[0].shape == (84, 84, 4)
+    from stable_baselines3.common.atari_wrappers import MaxAndSkipEnv
+
+    layers, layer = [], env
+    while isinstance(layer, gymnasium.Wrapper):
+        layers.append(type(layer).__name__)
+        layer = layer.env
+    assert "AtariWrapper" in layers and MaxAndSkipEnv.__name__ not in layers, "Pong-v5 skips 4 frames itself"
+    assert layers.index("FrameStack") < layers.index("AtariWrapper"), "stacked after preprocessing"
+    env.close()
+
+
+def test_atari_without_opencv_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cv2", None)  # import cv2 -> ImportError
+    with pytest.raises(ConfigError, match=r"env.atari=true needs opencv: pip install rlft\[atari\]"):
+        probe_spaces(compose_config(PONG))
+
+
+@pytest.mark.parametrize(
+    "env_id,hint",
+    [
+        ("ALE/NoSuchGame-v5", "write env.id=ale_py:ALE/NoSuchGame-v5"),
+        ("BabyAI-NoSuchLevel-v0", "write env.id=minigrid:BabyAI-NoSuchLevel-v0"),
+        ("MyTask-v3", "if a package registers it, write env.id=<package>:MyTask-v3"),
+        ("gymnasium:MyTask-v3", "importing 'gymnasium' did not register it"),
+    ],
+)
+def test_an_unregistered_id_names_the_module_id_form(env_id: str, hint: str) -> None:
+    from rlft.envs.checks import check_env_id
+
+    with pytest.raises(ConfigError, match=re.escape(hint)):
+        check_env_id(env_id)
+
+
+def test_pong_without_its_package_names_ale_py(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rlft.envs.checks import check_env_id
+
+    unloaded = {key: spec for key, spec in gymnasium.registry.items() if not key.startswith("ALE/")}
+    monkeypatch.setattr(gymnasium, "registry", unloaded)  # as in a process that never imported ale_py
+    with pytest.raises(ConfigError, match="ale_py registers it: write env.id=ale_py:ALE/Pong-v5"):
+        check_env_id("ALE/Pong-v5")
