@@ -305,3 +305,24 @@ def test_pong_without_its_package_names_ale_py(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(gymnasium, "registry", unloaded)  # as in a process that never imported ale_py
     with pytest.raises(ConfigError, match="ale_py registers it: write env.id=ale_py:ALE/Pong-v5"):
         check_env_id("ALE/Pong-v5")
+
+
+def test_a_minigrid_champion_exports_with_its_wrapper(
+    minigrid_champion, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from rlft.export import export
+
+    _, registry, _ = minigrid_champion
+    monkeypatch.setenv("RLFT_TRUSTED_MODULES", "minigrid")
+    export(str(registry.root), "grid", "hf", tmp_path / "hf")
+    assert json.loads((tmp_path / "hf" / "config.json").read_text())["env"]["wrappers"] == [
+        {"_target_": "minigrid.wrappers.ImgObsWrapper"}
+    ]
+    assert (
+        "The env is wrapped, innermost first: `minigrid.wrappers.ImgObsWrapper`"
+        in (tmp_path / "hf" / "README.md").read_text()
+    )
+    summary = export(str(registry.root), "grid", "onnx", tmp_path / "onnx")  # checked on its own env's observations
+    assert summary["format"] == "onnx"
