@@ -1,6 +1,7 @@
 """Checks of the ``env`` block: one of ``env.id`` / ``env._target_``, an id gymnasium knows (with
-close matches and the ``module:Id`` form), importable dotted paths (wrappers included). The block's schema is in :mod:`rlft.config.schema`
-(``import rlft.envs`` registers CurveTrace with gymnasium, so nothing light can live here)."""
+close matches and the ``module:Id`` form), importable dotted paths (wrappers included), settings the
+env's builder can apply. The block's schema is in :mod:`rlft.config.schema` (``import rlft.envs``
+registers CurveTrace with gymnasium, so nothing light can live here)."""
 
 from __future__ import annotations
 
