@@ -98,25 +98,41 @@ def atari(env: gymnasium.Env, name: str) -> gymnasium.Env:
 
 class FrameStack(gymnasium.Wrapper):
     """The last ``n_stack`` observations of one env, stacked exactly as SB3's VecFrameStack stacks
-    a VecEnv's (the same ``StackedObservations``, for a batch of one)."""
+    a VecEnv's (the same ``StackedObservations``, for a batch of one; a Dict space key by key)."""
 
     def __init__(self, env: gymnasium.Env, n_stack: int, name: str = "") -> None:
         from stable_baselines3.common.vec_env.stacked_observations import StackedObservations
 
         super().__init__(env)
-        if not isinstance(env.observation_space, gymnasium.spaces.Box):
+        space = env.observation_space
+        parts = space.spaces.values() if isinstance(space, gymnasium.spaces.Dict) else [space]
+        if not all(isinstance(part, gymnasium.spaces.Box) for part in parts):
             raise ConfigError(
-                f"env.frame_stack={n_stack} stacks Box observations but env {name!r} has "
-                f"{_short(env.observation_space)}: flatten or select them first with env.wrappers"
+                f"env.frame_stack={n_stack} stacks Box observations (or a Dict of them) but env {name!r} "
+                f"has {_short(space)}: flatten or select them first with env.wrappers"
             )
-        self.stack: StackedObservations = StackedObservations(1, n_stack, env.observation_space)
+        self.stack: StackedObservations = StackedObservations(1, n_stack, space)  # type: ignore[arg-type]
         self.observation_space = self.stack.stacked_observation_space
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(seed=seed, options=options)
-        return self.stack.reset(np.asarray(obs)[None])[0].copy(), info
+        return _single(self.stack.reset(_batch(obs))), info
 
     def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
-        stacked, _ = self.stack.update(np.asarray(obs)[None], np.zeros(1, dtype=bool), [{}])
-        return stacked[0].copy(), reward, terminated, truncated, info
+        stacked, _ = self.stack.update(_batch(obs), np.zeros(1, dtype=bool), [{}])
+        return _single(stacked), reward, terminated, truncated, info
+
+
+def _batch(obs: Any) -> Any:
+    """One env's observation as a batch of one."""
+    if isinstance(obs, dict):
+        return {key: np.asarray(value)[None] for key, value in obs.items()}
+    return np.asarray(obs)[None]
+
+
+def _single(stacked: Any) -> Any:
+    """The batch of one back as one observation, copied (the stack's buffer is reused)."""
+    if isinstance(stacked, dict):
+        return {key: value[0].copy() for key, value in stacked.items()}
+    return stacked[0].copy()

@@ -80,6 +80,36 @@ def test_frame_stack_stacks_as_vec_frame_stack_does(shape: tuple, dtype: Any, st
     assert a[0].shape == (1, *stacked)
 
 
+class DictCounter(gymnasium.Env):
+    """A channel-first image and a vector under one Dict, numbered by step like :class:`Counter`."""
+
+    def __init__(self) -> None:
+        self.parts = {"image": Counter((3, 6, 5), np.uint8), "vector": Counter((4,))}
+        self.observation_space = spaces.Dict({key: part.observation_space for key, part in self.parts.items()})
+        self.action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
+        return {key: part.reset()[0] for key, part in self.parts.items()}, {}
+
+    def step(self, action: int) -> tuple[dict, float, bool, bool, dict]:
+        steps = {key: part.step(action) for key, part in self.parts.items()}
+        return {key: step[0] for key, step in steps.items()}, 1.0, steps["vector"][2], False, {}
+
+
+def test_frame_stack_stacks_a_dict_key_by_key_as_vec_frame_stack_does() -> None:
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack
+
+    ours = DummyVecEnv([lambda: FrameStack(DictCounter(), 2)])
+    theirs = VecFrameStack(DummyVecEnv([DictCounter]), 2)
+    assert ours.observation_space == theirs.observation_space
+    assert (ours.observation_space["image"].shape, ours.observation_space["vector"].shape) == ((6, 6, 5), (8,))
+    pairs = [(ours.reset(), theirs.reset())]
+    pairs += [(ours.step(np.array([0]))[0], theirs.step(np.array([0]))[0]) for _ in range(6)]
+    for a, b in pairs:
+        for key in ("image", "vector"):
+            np.testing.assert_array_equal(a[key], b[key])
+
+
 def test_frame_stack_in_the_config_reaches_training_and_single_envs() -> None:
     cfg = compose_config(["env=cartpole", "env.frame_stack=4"])
     single = env_factory(cfg)()
@@ -91,7 +121,9 @@ def test_frame_stack_in_the_config_reaches_training_and_single_envs() -> None:
 
 
 def test_frame_stack_needs_a_box() -> None:
-    with pytest.raises(ConfigError, match=r"env.frame_stack=2 stacks Box observations.*Dict\(direction, image"):
+    with pytest.raises(
+        ConfigError, match=r"env.frame_stack=2 stacks Box observations \(or a Dict of them\).*Dict\(direction, image"
+    ):
         probe_spaces(compose_config(["env=cartpole", "env.id=minigrid:MiniGrid-Empty-5x5-v0", "env.frame_stack=2"]))
 
 
