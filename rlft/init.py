@@ -23,6 +23,8 @@ FILES = {
 # Your environment. rlft train env=my_env picks it; hparams default to hparams/ppo_my_env.yaml.
 # Use a registered gymnasium id (a module that registers it on import: id: my_pkg:MyEnv-v0)
 # or a factory returning a gymnasium.Env: set id: null and _target_: my_pkg.envs.make_env.
+# Wrappers, frame stacking, Atari preprocessing, the old gym API (api: gym): see
+# rlft's docs/environments.md, e.g. wrappers: [{_target_: gymnasium.wrappers.FlattenObservation}].
 name: my_env
 id: FrozenLake-v1
 kwargs:                 # passed to the constructor, under each stage's env_kwargs

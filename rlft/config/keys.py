@@ -49,6 +49,8 @@ ALIASES = {
     "noise": "stage_overrides.noise_sigma",
     "noise_sigma": "stage_overrides.noise_sigma",
     "env_id": "env.id",
+    "n_stack": "env.frame_stack",
+    "env_wrapper": "env.wrappers",
     "normalize": "env.normalize",
     "eval_freq": "eval.every",
     "n_eval_episodes": "eval.episodes",

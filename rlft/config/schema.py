@@ -46,6 +46,13 @@ class EnvConfig:
     Exactly one of ``id`` (a gymnasium id, ``module:Id`` accepted) and ``_target_`` (a dotted path
     to a callable returning a ``gymnasium.Env``) is set. ``kwargs`` go to the constructor, merged
     under the stage's ``env_kwargs`` and the top-level ``stage_overrides``.
+
+    Every env instance (training, evaluation, traces, fine-tunes, champions, export) is built the
+    same way, in this order (``rlft.envs.wrappers``): ``api: gym`` adapts an old-gym-API env
+    (``rlft.envs.compat``), ``max_episode_steps`` limits its steps, ``atari`` preprocesses an ALE
+    game, ``wrappers`` (``[{_target_: pkg.Wrapper, **kwargs}]``) wrap it in order, ``frame_stack``
+    stacks the last N observations. They are part of the env block, so a run config and a
+    champion manifest record them and every load re-applies them.
     """
 
     name: str = MISSING
@@ -56,6 +63,10 @@ class EnvConfig:
     # "dummy" | "subproc" | dotted path of a batched VecEnv class taking (n_envs, seed=..., **kwargs)
     vec_env: str = "dummy"
     max_episode_steps: Optional[int] = None
+    api: str = "gymnasium"  # "gym": the old API (reset() -> obs, step() -> 4-tuple, duck-typed spaces)
+    atari: bool = False  # SB3's AtariWrapper (whole games, true scores: no life loss, no clipping)
+    wrappers: List[Dict[str, Any]] = field(default_factory=list)
+    frame_stack: Optional[int] = None  # stack the last N observations (as SB3's VecFrameStack)
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
 
 

@@ -36,7 +36,15 @@ def env_kwargs(cfg: DictConfig) -> dict[str, Any]:
 
 
 def make_env(env_cfg: DictConfig, kwargs: dict[str, Any]) -> "gymnasium.Env":
-    """One gymnasium env; constructor errors become a one-line :class:`ConfigError`."""
+    """One gymnasium env with the block's wrappers (:mod:`rlft.envs.wrappers`: every env instance
+    is built here); constructor errors become a one-line :class:`ConfigError`."""
+    from rlft.envs.wrappers import wrap
+
+    return wrap(_base_env(env_cfg, kwargs), env_cfg)
+
+
+def _base_env(env_cfg: DictConfig, kwargs: dict[str, Any]) -> "gymnasium.Env":
+    """The env itself: made from its id, or built by its ``_target_`` (an old-API one adapted)."""
     import gymnasium
 
     import rlft.envs  # noqa: F401  (registers the built-in envs)
@@ -46,6 +54,15 @@ def make_env(env_cfg: DictConfig, kwargs: dict[str, Any]) -> "gymnasium.Env":
             extra = {"max_episode_steps": env_cfg.max_episode_steps} if env_cfg.max_episode_steps else {}
             return gymnasium.make(env_cfg.id, **extra, **kwargs)
         env = import_object(env_cfg._target_)(**kwargs)
+        if env_cfg.api == "gym":
+            from rlft.envs.compat import GymApiEnv
+
+            env = GymApiEnv(env)
+        elif not isinstance(env, gymnasium.Env):
+            raise ConfigError(
+                f"env._target_={env_cfg._target_} built a {type(env).__name__}, not a gymnasium.Env: "
+                "for an env with the old gym API (reset() -> obs, step() -> 4 values) set env.api=gym"
+            )
         if env_cfg.max_episode_steps:
             env = gymnasium.wrappers.TimeLimit(env, env_cfg.max_episode_steps)
         return env

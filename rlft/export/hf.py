@@ -35,6 +35,22 @@ def _config(loaded: "Loaded") -> dict[str, Any]:
     }
 
 
+def wrapping(env: dict[str, Any]) -> str:
+    """The wrappers the model's env had (``rlft.envs.wrappers``): a plain SB3 user must rebuild them."""
+    parts = [
+        *(["the old gym API adapted (`api: gym`)"] if env.get("api") == "gym" else []),
+        *(["SB3's AtariWrapper without life-loss ends or reward clipping (`atari: true`)"] if env.get("atari") else []),
+        *(f"`{entry['_target_']}`" for entry in env.get("wrappers") or []),
+        *([f"{env['frame_stack']} stacked frames (`frame_stack`)"] if env.get("frame_stack") else []),
+    ]
+    if not parts:
+        return ""
+    return (
+        f"The env is wrapped, innermost first: {', '.join(parts)}. Build it the same way "
+        "(`rlft.envs.factory.make_env` does, from config.json's `env`).\n\n"
+    )
+
+
 def _card(loaded: "Loaded", gif: dict[str, Any] | None) -> str:
     m = loaded.champion.manifest
     metrics = m["metrics"]
@@ -104,7 +120,7 @@ Registered {m.get("created_at")} from run `{Path(m.get("source_run", "")).name}`
 {gif_line}
 ## Use it
 
-```python
+{wrapping(m["env"])}```python
 from safetensors.torch import load_model
 from stable_baselines3 import {type(loaded.model).__name__}
 # model = {type(loaded.model).__name__}(config["policy"], env, policy_kwargs=...)  with config.json's policy and policy_kwargs

@@ -103,6 +103,26 @@ def test_built_in_roots_may_name_only_classes(trained: RunFolder, tmp_path: Path
         registry.verify("pkl")
 
 
+@pytest.mark.parametrize(
+    "target,refused",
+    [
+        ("os.system", r"env\.wrappers\[1\]\._target_='os\.system' is not an allowed module"),
+        (
+            "stable_baselines3.common.save_util.load_from_pkl",
+            r"env\.wrappers\[1\]\._target_='.*load_from_pkl' is not a class",
+        ),
+    ],
+)
+def test_a_tampered_wrapper_target_is_refused_like_an_env_target(
+    trained: RunFolder, tmp_path: Path, target: str, refused: str
+) -> None:
+    registry = Registry(tmp_path / "champions")
+    wrappers = [{"_target_": "gymnasium.wrappers.RecordEpisodeStatistics"}, {"_target_": target, "path": "x"}]
+    _rewrite(registry.register(trained.root, "wrapped", force=True), lambda m: m["env"].update(wrappers=wrappers))
+    with pytest.raises(ConfigError, match=refused):
+        registry.load_model("wrapped")
+
+
 def test_a_run_naming_untrusted_code_is_not_banked(trained: RunFolder, tmp_path: Path) -> None:
     import shutil
 

@@ -41,6 +41,7 @@ def test_short_forms(given: list[str], expected: list[str]) -> None:
         ("minibatch_size", "rlft calls it hparams.batch_size"),
         ("n_envs", "rlft calls it env.n_envs"),
         ("noise", "rlft calls it stage_overrides.noise_sigma"),
+        ("n_stack", "rlft calls it env.frame_stack"),
         ("eval.evry", "did you mean eval.every?"),
         ("hparams.n_step", "did you mean hparams.n_steps"),
     ],
