@@ -6,7 +6,8 @@ the ``policy_kwargs`` class paths. Anyone who can write the registry folder can 
 (its ``manifest.sha256`` is a plain hash), so every such path is checked *before anything is
 imported*: it must lie under rlft, gymnasium, stable_baselines3, sb3_contrib (and ``torch.nn`` /
 ``torch.optim`` for policy classes) or a package the user trusts (``paths.trusted_modules``,
-``$RLFT_TRUSTED_MODULES=a,b``). Under the built-in roots a path must also name a *class*: those
+``$RLFT_TRUSTED_MODULES=a,b``), or a path the user's own project config names (``conf/env/*.yaml``
+of the project folder: its ``_target_``s and ``module:Id`` modules, exactly those paths). Under the built-in roots a path must also name a *class*: those
 packages hold functions that unpickle or import by name (``load_from_pkl``, ``gymnasium.make``),
 which a manifest must not be able to call; a user-trusted package may name factories too.
 
@@ -29,9 +30,33 @@ SHOWN = "rlft, gymnasium, stable_baselines3, sb3_contrib, + paths.trusted_module
 
 
 def trusted_roots(extra: Sequence[str] = ()) -> tuple[str, ...]:
-    """The built-in roots, ``$RLFT_TRUSTED_MODULES`` and ``extra`` (``paths.trusted_modules``)."""
+    """The built-in roots, ``$RLFT_TRUSTED_MODULES``, ``extra`` (``paths.trusted_modules``) and the
+    paths the project's own env options name."""
     from_env = [p.strip() for p in os.environ.get(ENV_VAR, "").split(",") if p.strip()]
-    return (*BUILT_IN, *from_env, *(str(p) for p in extra))
+    return (*BUILT_IN, *from_env, *(str(p) for p in extra), *project_env_paths())
+
+
+def project_env_paths() -> tuple[str, ...]:
+    """The code paths the project's ``conf/env/*.yaml`` name: the user wrote them (like their own
+    command line), so a champion of their own env loads in every command without also listing its
+    package in ``paths.trusted_modules``. Exact paths only: a wrapper the project does not use is
+    still refused. An unreadable file adds nothing (the train command reports it)."""
+    from omegaconf import OmegaConf
+
+    from rlft.config.options import project_config_dir
+
+    folder = project_config_dir()
+    if folder is None or not (folder / "env").is_dir():
+        return ()
+    paths: list[str] = []
+    for file in sorted((folder / "env").glob("*.yaml")):
+        try:
+            env = OmegaConf.to_container(OmegaConf.load(file))
+        except Exception:  # a broken option file is the train command's error to report
+            continue
+        if isinstance(env, dict):
+            paths.extend(path for _, path in named_paths({"env": env}))
+    return tuple(paths)
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:

@@ -95,6 +95,25 @@ def test_trusted_modules_admit_a_user_package(trained: RunFolder, tmp_path: Path
     assert not (tmp_path / "ran").exists(), "verifying imports, it never calls"
 
 
+def test_paths_the_projects_own_env_options_name_are_trusted(trained: RunFolder, tmp_path: Path, monkeypatch) -> None:
+    """A champion of the user's own env (named in their conf/env/) loads without trusted_modules;
+    a path the project does not name stays refused."""
+    root = tmp_path / "champions"
+    _rewrite(
+        Registry(root).register(trained.root, "mine", force=True),
+        _hostile_env(MARKER_TARGET, {"path": str(tmp_path / "ran")}),
+    )
+    project = tmp_path / "project"
+    (project / "conf" / "env").mkdir(parents=True)
+    (project / "conf" / "env" / "other.yaml").write_text("name: other\n_target_: tests.champions.marker.other\n")
+    monkeypatch.chdir(project)
+    with pytest.raises(ConfigError, match=REFUSED.format(MARKER_TARGET)):
+        Registry(root).get("mine")
+    (project / "conf" / "env" / "mine.yaml").write_text(f"name: mine\n_target_: {MARKER_TARGET}\n")
+    assert Registry(root).verify("mine").ref == "mine@v1"
+    assert not (tmp_path / "ran").exists(), "verifying imports, it never calls"
+
+
 def test_built_in_roots_may_name_only_classes(trained: RunFolder, tmp_path: Path) -> None:
     registry = Registry(tmp_path / "champions")
     pickle_loader = "stable_baselines3.common.save_util.load_from_pkl"
