@@ -102,3 +102,13 @@ def check_installed(algo: str) -> None:
 
     if ALGORITHMS[algo].contrib and find_spec("sb3_contrib") is None:
         raise ConfigError(f"hparams.algo={algo} needs sb3-contrib: pip install rlft[contrib]")
+
+
+def has_one_optimizer(algo: str) -> bool:
+    """``model.policy.optimizer`` trains the whole policy (not SAC-like actor/critic pairs, not ARS)."""
+    return ALGORITHMS[algo].family in (ACTOR_CRITIC, Q_NET)
+
+
+def has_action_distribution(algo: str) -> bool:
+    """``policy.get_distribution(obs)`` alone gives the action distribution (no LSTM state, no Q-values)."""
+    return ALGORITHMS[algo].family == ACTOR_CRITIC and algo != "recurrent_ppo"
