@@ -101,9 +101,10 @@ def frozen_parameters(policy: "nn.Module", algo: str, names: Sequence[str]) -> l
         matches = [p for p in parameters if _matcher(algo, name)(p)]
         if not matches:
             present = sorted({p.split(".")[0] for p in parameters})
+            why = " (a flattening features extractor has no weights)" if name == "features_extractor" else ""
             raise ConfigError(
-                f"hparams.freeze: {name!r} matches no parameter of this {algo} policy (its modules with "
-                f"weights: {', '.join(present)}); use {_available(algo)}"
+                f"hparams.freeze: {name!r} matches no parameter of this {algo} policy{why}; its modules with "
+                f"weights: {', '.join(present)}; use {_available(algo)}"
             )
         covered += [p for p in matches if p not in covered]
     return covered
