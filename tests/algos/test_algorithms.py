@@ -115,3 +115,16 @@ def test_recurrent_state_restarts_per_slot_when_episodes_end_at_different_times(
     assert len(set(result.lengths)) > 1  # the slots restarted at different times
     per_slot_last = [int(max(s[slot] for s in policy.seen)) for slot in range(2)]
     assert max(per_slot_last) == max(result.lengths)
+
+
+def test_an_off_policy_resume_continues_with_its_replay_buffer(tmp_path: Path) -> None:
+    from rlft.training.run import RunOptions
+
+    run = RunFolder(tmp_path / "run")
+    run.root.mkdir()
+    saved = ["checkpoint.save_replay_buffer=true"]
+    run_training(compose_config(algo_config("sac", *saved)), run)
+    sizes: list[int] = []
+    longer = compose_config(algo_config("sac", *saved, "hparams.total_timesteps=384"))
+    metrics = run_training(longer, run, RunOptions(resume=True, prepare=lambda m: sizes.append(m.replay_buffer.size())))
+    assert sizes == [128] and metrics["total_timesteps"] == 384  # 256 transitions over 2 envs came back
