@@ -78,7 +78,7 @@ def validate_finetune(cfg: DictConfig) -> None:
     if ft.anchor in ANCHORS_ON_CHAMPION_STATES:
         require(
             has_action_distribution(algo),
-            f"finetune.anchor={ft.anchor} needs a stochastic feed-forward policy "
+            f"finetune.anchor={ft.anchor} needs a stochastic policy without an LSTM "
             f"({', '.join(a for a in ALGORITHMS if has_action_distribution(a))}), not {algo}: use finetune.anchor=l2sp",
         )
     if ft.phases:
