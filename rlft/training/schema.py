@@ -6,6 +6,7 @@ module level.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -41,7 +42,7 @@ class HparamsConfig:
     gamma: Optional[float] = None
     batch_size: Optional[int] = None
     max_grad_norm: Optional[float] = None
-    # on-policy (ppo, a2c)
+    # on-policy (ppo, a2c, trpo, recurrent_ppo, maskable_ppo)
     n_steps: Optional[int] = None
     gae_lambda: Optional[float] = None
     ent_coef: Any = None  # a number; sac/tqc also "auto" or "auto_<initial value>"
@@ -62,7 +63,7 @@ class HparamsConfig:
     lambda_stop: Optional[float] = None
     stop_label_coef: Optional[float] = None
     stop_pos_weight: Optional[float] = None
-    # off-policy (dqn)
+    # off-policy (dqn, qrdqn; the replay settings also sac, td3, ddpg, tqc)
     buffer_size: Optional[int] = None
     learning_starts: Optional[int] = None
     train_freq: Optional[int] = None
@@ -187,7 +188,7 @@ def validate_hparams(cfg: DictConfig) -> None:
         at_least(cfg, key, 0)
     at_least(cfg, "hparams.sde_sample_freq", -1, "-1: only at the start of each rollout")
 
-    accepted = ALGORITHMS[hp.algo][1]
+    accepted = ALGORITHMS[hp.algo].fields
     for name in sorted(ALGO_SPECIFIC_FIELDS - accepted):
         value = hp[name]
         require(
@@ -208,28 +209,24 @@ def validate_hparams(cfg: DictConfig) -> None:
             )
 
 
-def _entropy_setting(cfg: DictConfig, key: str, auto: str) -> None:
-    """sac/tqc take a number or ``auto`` (``ent_coef``: also ``auto_<initial value>``)."""
-    value = OmegaConf.select(cfg, key)
-    if not isinstance(value, str):
-        return
-    number = value[len("auto_") :] if value.startswith("auto_") and auto == "auto_" else None
+def _auto_entropy(key: str, value: str, initial: bool) -> None:
+    """sac/tqc's ``auto`` (``ent_coef`` also ``auto_<initial value>``)."""
+    rest = value[len("auto_") :] if initial and value.startswith("auto_") else None
     try:
-        ok = value == "auto" or (number is not None and float(number) > 0)
+        ok = value == "auto" or (rest is not None and 0 < float(rest) < math.inf)
     except ValueError:
         ok = False
-    forms = "auto or auto_<initial value> (e.g. auto_0.1)" if auto == "auto_" else "auto"
-    require(ok, f"{key}={value!r} is not valid: use a number >= 0 or {forms}")
+    forms = "auto or auto_<initial value> (e.g. auto_0.1)" if initial else "auto"
+    require(ok, f"{key}={value!r} is not valid: use a number or {forms}")
 
 
 def _check_algo_settings(cfg: DictConfig) -> None:
     """The settings whose valid values depend on the algorithm (after unused ones are refused)."""
     hp = cfg.hparams
-    entropy_auto = hp.algo in ("sac", "tqc")
-    for key, auto in (("hparams.ent_coef", "auto_"), ("hparams.target_entropy", "auto")):
-        value = OmegaConf.select(cfg, key)
-        if isinstance(value, str) and entropy_auto:
-            _entropy_setting(cfg, key, auto)
+    for name, initial in (("ent_coef", True), ("target_entropy", False)):
+        value, key = hp[name], f"hparams.{name}"
+        if isinstance(value, str) and hp.algo in ("sac", "tqc"):
+            _auto_entropy(key, value, initial)
         elif value is not None:
             require(
                 isinstance(value, (int, float)) and not isinstance(value, bool),
