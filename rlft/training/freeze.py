@@ -49,7 +49,15 @@ LOGICAL: dict[str, dict[str, str]] = {
 }
 # family -> the policy's top-level modules (algorithm-specific ones below)
 TOP_LEVEL: dict[str, tuple[str, ...]] = {
-    ACTOR_CRITIC: ("features_extractor", "pi_features_extractor", "vf_features_extractor", "mlp_extractor", "action_net", "value_net", "log_std"),
+    ACTOR_CRITIC: (
+        "features_extractor",
+        "pi_features_extractor",
+        "vf_features_extractor",
+        "mlp_extractor",
+        "action_net",
+        "value_net",
+        "log_std",
+    ),
     ACTOR_Q: ("actor", "critic", "actor_target", "critic_target"),
 }
 TOP_LEVEL_OF_ALGO = {

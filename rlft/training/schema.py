@@ -38,7 +38,7 @@ class HparamsConfig:
     lr_end: float = 0.0
     lr_cycles: int = 4  # cyclical only: warm restarts over the run
     weight_decay: Optional[float] = None  # set: AdamW with this decoupled weight decay instead of Adam
-    freeze: List[str] = field(default_factory=list)  # parts kept fixed: features_extractor, policy_head, value_head, or module prefixes
+    freeze: List[str] = field(default_factory=list)  # parts kept fixed: features_extractor, ... or prefixes
     gamma: Optional[float] = None
     batch_size: Optional[int] = None
     max_grad_norm: Optional[float] = None
@@ -238,8 +238,7 @@ def _check_algo_settings(cfg: DictConfig) -> None:
         one_of(cfg, "hparams.action_noise", ACTION_NOISES)
     require(
         hp.action_noise_sigma is None or hp.action_noise is not None,
-        f"hparams.action_noise_sigma={hp.action_noise_sigma} needs hparams.action_noise "
-        f"({' or '.join(ACTION_NOISES)})",
+        f"hparams.action_noise_sigma={hp.action_noise_sigma} needs hparams.action_noise ({' or '.join(ACTION_NOISES)})",
     )
     require(
         hp.n_top is None or hp.n_top <= (hp.n_delta or 8),

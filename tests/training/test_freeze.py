@@ -41,7 +41,10 @@ def test_frozen_modules_keep_their_weights_through_training_and_resume(tmp_path:
 
 
 def test_unknown_or_unmatched_names_are_errors_before_any_folder(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"'encoder' is not a part of algo ppo's policy: use logical names features_extractor, policy_head"):
+    with pytest.raises(
+        ConfigError,
+        match=r"'encoder' is not a part of algo ppo's policy: use logical names features_extractor, policy_head",
+    ):
         validate_hparams(compose_config([*TINY, "hparams.freeze=[encoder]"]))
     with pytest.raises(ConfigError, match="'q_net' is not a part of algo ppo's policy"):
         validate_hparams(compose_config([*TINY, "hparams.freeze=[q_net]"]))
@@ -68,7 +71,10 @@ TINY_REPLAY = [
 ]
 LOGICAL = {
     # PPO keeps its actor, trains its critic
-    "ppo": ([*TINY, "hparams.total_timesteps=128", "hparams.freeze=[policy_head]"], ("mlp_extractor.policy_net", "action_net")),
+    "ppo": (
+        [*TINY, "hparams.total_timesteps=128", "hparams.freeze=[policy_head]"],
+        ("mlp_extractor.policy_net", "action_net"),
+    ),
     # DQN on CurveTrace's CNN: the README's hparams.freeze=[features_extractor], target net included
     "dqn": (
         [
@@ -106,7 +112,9 @@ def test_logical_names_freeze_that_part_of_each_algorithm(algo: str, tmp_path: P
     start: dict[str, th.Tensor] = {}
     run = RunFolder(tmp_path / "run")
     run.root.mkdir()
-    run_training(cfg, run, RunOptions(prepare=lambda m: start.update({k: v.clone() for k, v in m.policy.state_dict().items()})))
+    run_training(
+        cfg, run, RunOptions(prepare=lambda m: start.update({k: v.clone() for k, v in m.policy.state_dict().items()}))
+    )
     end = algorithm_class(algo).load(run.final_dir / "model.zip", device="cpu").policy.state_dict()
     moved = {name for name, tensor in start.items() if not th.equal(end[name], tensor)}
     frozen = {name for name in start if name.startswith(frozen_prefixes)}
