@@ -162,14 +162,18 @@ def _run_episodes(
     for slot in range(len(envs)):
         start(slot)
     episode_start = np.ones(len(envs), dtype=bool)
-    state = None
+    state = None  # a recurrent policy's per-slot memory, reset where episode_start is set
+    masked = _takes_action_masks(policy)
     while any(ep is not None for ep in slot_episode):
         active = [slot for slot, ep in enumerate(slot_episode) if ep is not None]
         filler = observations[active[0]]
         batch = np.stack([observations[s] if slot_episode[s] is not None else filler for s in range(len(envs))])
         if obs_transform is not None:
             batch = obs_transform(batch)
-        actions, state = policy.predict(batch, state=state, episode_start=episode_start, deterministic=deterministic)
+        extra = {"action_masks": _action_masks(envs, slot_episode, active[0])} if masked else {}
+        actions, state = policy.predict(
+            batch, state=state, episode_start=episode_start, deterministic=deterministic, **extra
+        )
         episode_start[:] = False
         for slot in active:
             episode = slot_episode[slot]
@@ -197,6 +201,19 @@ def _run_episodes(
         info_means=_numeric_info_means(final_infos),
         action_counts=action_counts,
     )
+
+
+def _takes_action_masks(policy: Policy) -> bool:
+    """A policy whose ``predict`` takes ``action_masks`` (sb3-contrib's MaskablePPO) gets each env's."""
+    import inspect
+
+    return "action_masks" in inspect.signature(policy.predict).parameters
+
+
+def _action_masks(envs: list[Any], slot_episode: list[int | None], filler: int) -> np.ndarray:
+    from rlft.algos.masks import env_action_masks
+
+    return np.stack([env_action_masks(envs[s if slot_episode[s] is not None else filler]) for s in range(len(envs))])
 
 
 def _count_action(counts: dict[str, int], action: Any) -> None:

@@ -26,7 +26,6 @@ SIGNATURE = "signature.json"  # optional: rlft.champions.signing
 WEIGHTS = WEIGHTS_FILE
 OPTIMIZER = "optimizer.safetensors"  # the optimizer's per-parameter state (Adam moments), for optimizer=kept
 SB3_ZIP = "model.zip"
-POLICIES = ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")
 
 
 def sha256(path: Path) -> str:
@@ -99,8 +98,9 @@ def check_loadable(manifest: dict[str, Any], where: str, trusted: Sequence[str] 
     hparams = manifest.get("hparams") or {}
     if hparams.get("algo") not in ALGORITHMS:
         raise ConfigError(f"{where}: algorithm {hparams.get('algo')!r} is not one of {', '.join(ALGORITHMS)}")
-    if hparams.get("policy") not in POLICIES:
-        raise ConfigError(f"{where}: policy {hparams.get('policy')!r} is not one of {', '.join(POLICIES)}")
+    policies = ALGORITHMS[hparams["algo"]].policies
+    if hparams.get("policy") not in policies:
+        raise ConfigError(f"{where}: policy {hparams.get('policy')!r} is not one of {', '.join(policies)}")
     _check_json_kwargs(hparams.get("policy_kwargs") or {}, where)
     check_trusted(manifest, where, trusted)
 

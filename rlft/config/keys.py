@@ -46,6 +46,13 @@ ALIASES = {
     "policy": "hparams.policy",
     "algo": "hparams.algo",
     "algorithm": "hparams.algo",
+    "noise_type": "hparams.action_noise",  # RL Zoo's TD3 / DDPG / SAC exploration noise
+    "noise_std": "hparams.action_noise_sigma",
+    "action_noise_std": "hparams.action_noise_sigma",
+    "n_quantiles": "hparams.policy_kwargs.n_quantiles",  # qrdqn, tqc: a policy setting in SB3
+    "n_critics": "hparams.policy_kwargs.n_critics",
+    "lstm_hidden_size": "hparams.policy_kwargs.lstm_hidden_size",
+    "top_quantiles_to_drop": "hparams.top_quantiles_to_drop_per_net",
     "noise": "stage_overrides.noise_sigma",
     "noise_sigma": "stage_overrides.noise_sigma",
     "env_id": "env.id",

@@ -7,6 +7,7 @@ from typing import Any, List
 
 from omegaconf import DictConfig
 
+from rlft.algos.spec import ALGORITHMS, has_action_distribution, has_one_optimizer
 from rlft.config.checks import at_least, one_of, positive, require
 from rlft.config.schema import NONE
 
@@ -67,11 +68,18 @@ def validate_finetune(cfg: DictConfig) -> None:
         )
     if ft.anchor != "none":
         require(ft.anchor_coef > 0, f"finetune.anchor={ft.anchor} needs finetune.anchor_coef > 0")
+    algo = cfg.hparams.algo
+    if ft.anchor != "none":
+        require(
+            has_one_optimizer(algo),
+            f"finetune.anchor={ft.anchor} hooks the policy's one optimizer, which algo {algo} does not "
+            f"have: use finetune.anchor=none, or one of {', '.join(a for a in ALGORITHMS if has_one_optimizer(a))}",
+        )
     if ft.anchor in ANCHORS_ON_CHAMPION_STATES:
         require(
-            cfg.hparams.algo != "dqn",
-            f"finetune.anchor={ft.anchor} needs a stochastic policy (ppo, stop_ppo, "
-            "a2c), not dqn: use finetune.anchor=l2sp",
+            has_action_distribution(algo),
+            f"finetune.anchor={ft.anchor} needs a stochastic policy without an LSTM "
+            f"({', '.join(a for a in ALGORITHMS if has_action_distribution(a))}), not {algo}: use finetune.anchor=l2sp",
         )
     if ft.phases:
         from rlft.finetune.phases import parse_phases

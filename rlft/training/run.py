@@ -64,7 +64,7 @@ def _restore(cfg: DictConfig, checkpoint: Path, venv: "VecEnv") -> "BaseAlgorith
     state come back from the zip, so LR schedules continue where they were."""
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
-    kwargs = model_kwargs(cfg.hparams)
+    kwargs = model_kwargs(cfg.hparams, venv.action_space)
     kwargs.pop("policy_kwargs")  # the architecture is the saved one
     model = algorithm_class(cfg.hparams.algo).load(checkpoint / MODEL_FILE, env=venv, device=cfg.device, **kwargs)
     norm = find_vecnormalize(venv)
@@ -167,7 +167,7 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
     venv = _wrap_normalization(cfg, make(cfg.env.n_envs, cfg.seed + start))
     try:
         model = _start_model(cfg, venv, latest, options)
-        frozen = apply_freeze(model, list(cfg.hparams.freeze))  # again after every load: not saved
+        frozen = apply_freeze(model, cfg.hparams.algo, list(cfg.hparams.freeze))  # again after every load: not saved
         if options.prepare is not None:
             options.prepare(model)
     except BaseException:

@@ -6,20 +6,18 @@ module level.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlft.algos.spec import ALGO_SPECIFIC_FIELDS, ALGORITHMS, is_on_policy
+from rlft.algos.spec import ALGO_SPECIFIC_FIELDS, ALGORITHMS, check_installed, is_on_policy, needs_action_masks
 from rlft.config.checks import at_least, in_unit_interval, one_of, positive, require, seed
 from rlft.errors import ConfigError
 
 EVAL_METRICS = ("success_rate", "mean_reward", "mean_length")
-# the policy names stable-baselines3 knows for every rlft algorithm; any other policy is a dotted path
-POLICY_NAMES = ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")
-# algorithms that only handle some action spaces (gymnasium space class names)
-ACTION_SPACES = {"dqn": ("Discrete",), "stop_ppo": ("MultiDiscrete", "Discrete")}
+ACTION_NOISES = ("normal", "ornstein_uhlenbeck")
 
 
 @dataclass
@@ -40,26 +38,32 @@ class HparamsConfig:
     lr_end: float = 0.0
     lr_cycles: int = 4  # cyclical only: warm restarts over the run
     weight_decay: Optional[float] = None  # set: AdamW with this decoupled weight decay instead of Adam
-    freeze: List[str] = field(default_factory=list)  # module-name prefixes kept fixed, e.g. [features_extractor]
+    freeze: List[str] = field(default_factory=list)  # parts kept fixed: features_extractor, ... or prefixes
     gamma: Optional[float] = None
     batch_size: Optional[int] = None
     max_grad_norm: Optional[float] = None
-    # on-policy (ppo, a2c)
+    # on-policy (ppo, a2c, trpo, recurrent_ppo, maskable_ppo)
     n_steps: Optional[int] = None
     gae_lambda: Optional[float] = None
-    ent_coef: Optional[float] = None
+    ent_coef: Any = None  # a number; sac/tqc also "auto" or "auto_<initial value>"
     vf_coef: Optional[float] = None
     normalize_advantage: Optional[bool] = None
+    # generalised state-dependent exploration (ppo, a2c, trpo, recurrent_ppo, sac, tqc)
+    use_sde: Optional[bool] = None
+    sde_sample_freq: Optional[int] = None
     # ppo
     n_epochs: Optional[int] = None
     clip_range: Optional[float] = None
     clip_schedule: str = "constant"  # constant | linear (from clip_range to 0)
     target_kl: Optional[float] = None
+    # trpo
+    cg_max_steps: Optional[int] = None
+    cg_damping: Optional[float] = None
     # decoupled stop head (stop_ppo)
     lambda_stop: Optional[float] = None
     stop_label_coef: Optional[float] = None
     stop_pos_weight: Optional[float] = None
-    # off-policy (dqn)
+    # off-policy (dqn, qrdqn; the replay settings also sac, td3, ddpg, tqc)
     buffer_size: Optional[int] = None
     learning_starts: Optional[int] = None
     train_freq: Optional[int] = None
@@ -69,6 +73,19 @@ class HparamsConfig:
     exploration_initial_eps: Optional[float] = None
     exploration_final_eps: Optional[float] = None
     tau: Optional[float] = None
+    # continuous-action off-policy (ddpg, td3, sac, tqc)
+    action_noise: Optional[str] = None  # normal | ornstein_uhlenbeck: exploration noise added to actions
+    action_noise_sigma: Optional[float] = None  # its scale (default 0.1), per action dimension
+    target_entropy: Any = None  # sac/tqc: a number or "auto"
+    policy_delay: Optional[int] = None  # td3
+    target_policy_noise: Optional[float] = None  # td3
+    target_noise_clip: Optional[float] = None  # td3
+    top_quantiles_to_drop_per_net: Optional[int] = None  # tqc (n_quantiles, n_critics: policy_kwargs)
+    # ars (augmented random search: no gradients)
+    n_delta: Optional[int] = None
+    n_top: Optional[int] = None
+    delta_std: Optional[float] = None
+    zero_policy: Optional[bool] = None
 
 
 @dataclass
@@ -112,6 +129,7 @@ def validate_hparams(cfg: DictConfig) -> None:
     hp = cfg.hparams
     algos = tuple(ALGORITHMS)
     one_of(cfg, "hparams.algo", algos)
+    check_installed(hp.algo)
     check_policy(cfg)
     for key in (
         "hparams.lr",
@@ -127,14 +145,21 @@ def validate_hparams(cfg: DictConfig) -> None:
         "hparams.max_grad_norm",
         "hparams.target_kl",
         "hparams.target_update_interval",
+        "hparams.cg_max_steps",
+        "hparams.cg_damping",
+        "hparams.action_noise_sigma",
+        "hparams.policy_delay",
+        "hparams.n_delta",
+        "hparams.n_top",
+        "hparams.delta_std",
     ):
         positive(cfg, key)
     at_least(cfg, "hparams.lr_end", 0)
     one_of(cfg, "hparams.lr_schedule", ("constant", "linear", "cyclical"))
     require(hp.lr_cycles >= 1, f"hparams.lr_cycles={hp.lr_cycles} must be >= 1")
-    from rlft.training.freeze import check_prefixes
+    from rlft.training.freeze import check_freeze_names
 
-    check_prefixes(hp.freeze)
+    check_freeze_names(hp.algo, hp.freeze)
     at_least(cfg, "hparams.weight_decay", 0)
     if hp.weight_decay is not None and "optimizer_class" in hp.policy_kwargs:
         raise ConfigError(
@@ -152,15 +177,18 @@ def validate_hparams(cfg: DictConfig) -> None:
     ):
         in_unit_interval(cfg, key)
     for key in (
-        "hparams.ent_coef",
         "hparams.vf_coef",
         "hparams.lambda_stop",
         "hparams.stop_label_coef",
         "hparams.learning_starts",
+        "hparams.target_policy_noise",
+        "hparams.target_noise_clip",
+        "hparams.top_quantiles_to_drop_per_net",
     ):
         at_least(cfg, key, 0)
+    at_least(cfg, "hparams.sde_sample_freq", -1, "-1: only at the start of each rollout")
 
-    accepted = ALGORITHMS[hp.algo][1]
+    accepted = ALGORITHMS[hp.algo].fields
     for name in sorted(ALGO_SPECIFIC_FIELDS - accepted):
         value = hp[name]
         require(
@@ -168,6 +196,7 @@ def validate_hparams(cfg: DictConfig) -> None:
             f"hparams.{name}={value} is not used by algo {hp.algo}: remove it (or set hparams.{name}=null)",
         )
 
+    _check_algo_settings(cfg)
     if is_on_policy(hp.algo):
         require(hp.n_steps is not None, f"hparams.n_steps must be set for algo {hp.algo}")
         rollout = hp.n_steps * cfg.env.n_envs
@@ -180,19 +209,62 @@ def validate_hparams(cfg: DictConfig) -> None:
             )
 
 
+def _auto_entropy(key: str, value: str, initial: bool) -> None:
+    """sac/tqc's ``auto`` (``ent_coef`` also ``auto_<initial value>``)."""
+    rest = value[len("auto_") :] if initial and value.startswith("auto_") else None
+    try:
+        ok = value == "auto" or (rest is not None and 0 < float(rest) < math.inf)
+    except ValueError:
+        ok = False
+    forms = "auto or auto_<initial value> (e.g. auto_0.1)" if initial else "auto"
+    require(ok, f"{key}={value!r} is not valid: use a number or {forms}")
+
+
+def _check_algo_settings(cfg: DictConfig) -> None:
+    """The settings whose valid values depend on the algorithm (after unused ones are refused)."""
+    hp = cfg.hparams
+    for name, initial in (("ent_coef", True), ("target_entropy", False)):
+        value, key = hp[name], f"hparams.{name}"
+        if isinstance(value, str) and hp.algo in ("sac", "tqc"):
+            _auto_entropy(key, value, initial)
+        elif value is not None:
+            require(
+                isinstance(value, (int, float)) and not isinstance(value, bool),
+                f"{key}={value!r} is not valid for algo {hp.algo}: use a number",
+            )
+    if not isinstance(hp.ent_coef, str):
+        at_least(cfg, "hparams.ent_coef", 0)
+    if hp.action_noise is not None:
+        one_of(cfg, "hparams.action_noise", ACTION_NOISES)
+    require(
+        hp.action_noise_sigma is None or hp.action_noise is not None,
+        f"hparams.action_noise_sigma={hp.action_noise_sigma} needs hparams.action_noise ({' or '.join(ACTION_NOISES)})",
+    )
+    require(
+        hp.n_top is None or hp.n_top <= (hp.n_delta or 8),
+        f"hparams.n_top={hp.n_top} must be <= hparams.n_delta={hp.n_delta or 8}",
+    )
+    if hp.algo == "ars":  # no gradients: no optimizer to decay
+        require(
+            hp.weight_decay is None,
+            f"hparams.weight_decay={hp.weight_decay} is not used by algo ars (no gradient steps): remove it",
+        )
+
+
 def check_policy(cfg: DictConfig) -> None:
-    """``hparams.policy`` is a policy name SB3 knows (checked without importing it) or an importable
-    dotted path; ``policy_kwargs.net_arch`` is layer sizes (a list, or ``{pi: [...], vf: [...]}``)."""
+    """``hparams.policy`` is a policy name the algorithm knows (checked without importing it) or an
+    importable dotted path; ``policy_kwargs.net_arch`` is layer sizes (a list, or ``{pi: [...], vf: [...]}``)."""
     policy = cfg.hparams.policy
     if "." in policy:
         from rlft.envs.checks import locate
 
         locate(policy, "hparams.policy")
     else:
+        names = ALGORITHMS[cfg.hparams.algo].policies
         require(
-            policy in POLICY_NAMES,
-            f"hparams.policy={policy!r} is not valid: use one of {', '.join(POLICY_NAMES)}, "
-            "or a dotted path to a policy class (module.Class)",
+            policy in names,
+            f"hparams.policy={policy!r} is not valid for algo {cfg.hparams.algo}: use one of "
+            f"{', '.join(names)}, or a dotted path to a policy class (module.Class)",
         )
     net_arch = OmegaConf.select(cfg, "hparams.policy_kwargs.net_arch")
     if net_arch is None:
@@ -246,13 +318,28 @@ def validate_spaces(cfg: DictConfig) -> None:
     """Build one env (surfacing bad kwargs) and check the algorithm can act in it."""
     from rlft.envs.factory import probe_spaces
 
-    _, action_space = probe_spaces(cfg)
-    allowed = ACTION_SPACES.get(cfg.hparams.algo)
-    if allowed and type(action_space).__name__ not in allowed:
+    algo = cfg.hparams.algo
+    observation_space, action_space = probe_spaces(cfg)
+    allowed = ALGORITHMS[algo].actions
+    kind = type(action_space).__name__
+    if kind not in allowed:
+        fitting = [name for name, a in ALGORITHMS.items() if kind in a.actions]
         raise ConfigError(
-            f"hparams.algo={cfg.hparams.algo} needs a {' or '.join(allowed)} action space but env "
-            f"{cfg.env.name!r} has {action_space}: pick another hparams option or env"
+            f"hparams.algo={algo} needs a {' or '.join(allowed)} action space but env "
+            f"{cfg.env.name!r} has {action_space}: pick another env, or an algo for {kind} actions "
+            f"({', '.join(fitting)})"
         )
+    require(
+        not cfg.hparams.use_sde or kind == "Box",
+        f"hparams.use_sde=true needs continuous (Box) actions but env {cfg.env.name!r} has {action_space}",
+    )
+    if needs_action_masks(algo):
+        from rlft.algos.masks import check_action_masks
+
+        check_action_masks(cfg)
+    from rlft.training.freeze import check_freeze_matches
+
+    check_freeze_matches(cfg, observation_space, action_space)
 
 
 def validate_resumed_spaces(cfg: DictConfig) -> None:

@@ -24,15 +24,21 @@ def test_every_option_composes(group: str, option: str) -> None:
     validate_run_settings(cfg)
 
 
-def _env_for(hparams: str) -> str:
+def _env_for(hparams: str) -> list[str]:
     if "stop" in hparams or "decoupled" in hparams:
-        return "curve_trace_decoupled"
-    return "curve_trace" if "curve_trace" in hparams else "cartpole"
+        return ["env=curve_trace_decoupled"]
+    if "curve_trace" in hparams:
+        return ["env=curve_trace"]
+    if hparams in ("sac", "td3", "ddpg", "tqc", "ars"):  # continuous actions
+        return ["env=cartpole", "env.id=Pendulum-v1", "env.name=pendulum"]
+    if hparams == "maskable_ppo":  # an env with action_masks()
+        return ["env=cartpole", "env.id=null", "env._target_=tests.algos.masked_env.LeftOnlyCartPole"]
+    return ["env=cartpole"]
 
 
 @pytest.mark.parametrize("hparams", _options("hparams"))
 def test_every_hparams_option_validates_with_its_env(hparams: str) -> None:
-    validate(compose_config([f"env={_env_for(hparams)}", f"hparams={hparams}"]))
+    validate(compose_config([*_env_for(hparams), f"hparams={hparams}"]))
 
 
 @pytest.mark.parametrize("env", _options("env"))

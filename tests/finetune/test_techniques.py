@@ -106,6 +106,14 @@ def test_rehearsal_runs_a_share_of_envs_on_the_original_stage(registry: Registry
             ["champion.name=x", "hparams=dqn", "env=cartpole", "finetune.anchor=kl", "finetune.anchor_coef=1"],
             "stochastic policy",
         ),
+        (
+            ["champion.name=x", "hparams=sac", "finetune.anchor=l2sp", "finetune.anchor_coef=1"],
+            "policy's one optimizer, which algo sac does not have",
+        ),
+        (
+            ["champion.name=x", "hparams=recurrent_ppo", "finetune.anchor=ewc", "finetune.anchor_coef=1"],
+            "stochastic policy without an LSTM .* not recurrent_ppo",
+        ),
     ],
 )
 def test_anchor_settings_are_checked(overrides: list[str], message: str) -> None:
