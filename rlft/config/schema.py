@@ -56,6 +56,8 @@ class EnvConfig:
     # "dummy" | "subproc" | dotted path of a batched VecEnv class taking (n_envs, seed=..., **kwargs)
     vec_env: str = "dummy"
     max_episode_steps: Optional[int] = None
+    # info/<key> metrics the env must report (checked at the first evaluation), e.g. [info/ess]
+    metrics: List[str] = field(default_factory=list)
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
 
 

@@ -13,9 +13,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlft.algos.spec import ALGO_SPECIFIC_FIELDS, ALGORITHMS, is_on_policy
 from rlft.config.checks import at_least, in_unit_interval, one_of, positive, require, seed
+from rlft.config.metrics import check_metric_name
 from rlft.errors import ConfigError
 
-EVAL_METRICS = ("success_rate", "mean_reward", "mean_length")
 # the policy names stable-baselines3 knows for every rlft algorithm; any other policy is a dotted path
 POLICY_NAMES = ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")
 # algorithms that only handle some action spaces (gymnasium space class names)
@@ -81,7 +81,9 @@ class EvalConfig:
     seed: int = 1_000_000
     deterministic: bool = True
     n_envs: int = 8  # episodes evaluated side by side (batched policy calls)
-    metric: str = "auto"  # what picks best/: auto (success_rate if reported) | success_rate | mean_reward
+    metric: str = (
+        "auto"  # what picks best/: auto (success_rate if reported, else mean_reward), an own metric or info/<key>
+    )
 
 
 @dataclass
@@ -100,7 +102,7 @@ class EarlyStopConfig:
     ``patience`` counts evaluations without an improvement of more than ``min_delta``.
     """
 
-    metric: Optional[str] = None  # success_rate | mean_reward | mean_length; null disables
+    metric: Optional[str] = None  # an own metric (success_rate, mean_reward, ...) or info/<key>; null disables
     mode: str = "max"
     target: Optional[float] = None
     threshold: Optional[float] = None
@@ -221,10 +223,13 @@ def validate_run_settings(cfg: DictConfig) -> None:
     positive(cfg, "torch_threads")
     for key in ("eval.every", "checkpoint.every"):
         at_least(cfg, key, 0, "0 disables")
-    one_of(cfg, "eval.metric", ("auto", "success_rate", "mean_reward"))
+    if cfg.eval.metric != "auto":
+        check_metric_name(cfg.eval.metric, "eval.metric")
+    for i, name in enumerate(cfg.env.metrics):
+        check_metric_name(name, f"env.metrics[{i}]")
     one_of(cfg, "progress", ("auto", "bar", "log", "none"))
     if cfg.optimized_metric is not None:
-        one_of(cfg, "optimized_metric", EVAL_METRICS)
+        check_metric_name(cfg.optimized_metric, "optimized_metric")
     device = cfg.device
     require(
         device in ("auto", "cpu", "cuda") or device.startswith("cuda:"),
@@ -232,7 +237,7 @@ def validate_run_settings(cfg: DictConfig) -> None:
     )
     es = cfg.early_stop
     if es.metric is not None:
-        one_of(cfg, "early_stop.metric", EVAL_METRICS)
+        check_metric_name(es.metric, "early_stop.metric")
         one_of(cfg, "early_stop.mode", ("max", "min"))
         require(
             es.target is not None or es.patience is not None,
