@@ -111,6 +111,7 @@ CURRICULUM = [
     (["curriculum=curve_trace", "curriculum.on_fail=retry"], "curriculum.on_fail"),
     (["curriculum=curve_trace", "curriculum.init=/no/such/run"], "curriculum.init"),
     (["curriculum=curve_trace", "curriculum.promotion.threshold=nan"], "curriculum.promotion.threshold"),
+    (["curriculum=curve_trace", "curriculum.promotion.metric=coverage"], "promotion.metric='coverage' is not a metric"),
     (
         ["curriculum=curve_trace", "curriculum.stages=[{stage: 2, timesteps: 100, hparams: {batch_size: 100}}]"],
         "hparams.batch_size",
