@@ -82,7 +82,8 @@ def run(cfg: DictConfig) -> float | None:
     """
     hydra_cfg = HydraConfig.get()
     if hydra_cfg.mode != RunMode.MULTIRUN:
-        return _run(cfg)
+        with user_errors():  # here, not only around Hydra: it would add its own line for a job's error
+            return _run(cfg)
     from rlft.sweep import jobs
     from rlft.sweep.isolation import run_isolated
 

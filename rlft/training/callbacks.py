@@ -13,6 +13,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from rlft.config.metrics import is_info_metric, metric_value, require_metrics
+from rlft.errors import ConfigError
 from rlft.evaluation import EvalResult, info_values
 from rlft.runs import pointers
 from rlft.runs.layout import RunFolder
@@ -135,7 +136,11 @@ class RunCallback(BaseCallback):
     def evaluate_now(self) -> dict[str, Any]:
         t0 = time.monotonic()
         summary = self.evaluate_fn().summary()
-        require_metrics(summary, self.required_metrics)
+        try:
+            require_metrics(summary, self.required_metrics)
+        except ConfigError:  # keep the training so far: a resume with the metric's name fixed goes on
+            self.checkpoint_now()
+            raise
         entry = {"timesteps": self.model.num_timesteps, **summary, "eval_time_s": round(time.monotonic() - t0, 3)}
         self.metrics.add_eval(entry)
         self.log_eval(summary)

@@ -38,3 +38,14 @@ def test_the_default_gate_of_an_env_without_success_asks_for_a_gate(reward_only:
     with pytest.raises(ConfigError, match=r"reports no success rate.*give gate=.*it reports .*info/ess"):
         registry.register(reward_only.root, "plain")
     assert registry.register(reward_only.root, "plain", force=True).manifest["gate"]["forced"]
+
+
+def test_the_command_line_takes_a_gate_and_lists_it(reward_only: RunFolder, tmp_path: Path, capsys) -> None:
+    from rlft.champions.__main__ import main as champions
+    from rlft.register import main as register
+
+    registry = f"paths.registry={tmp_path / 'champions'}"
+    register([str(reward_only.root), "name=cli", f"gate=mean_reward>={LENGTH - 1}", registry])
+    assert f"mean_reward>={LENGTH - 1}: {LENGTH}" in capsys.readouterr().out
+    champions(["list", registry])
+    assert f"mean_reward>={LENGTH - 1} ({LENGTH})" in capsys.readouterr().out

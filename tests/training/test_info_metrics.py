@@ -44,6 +44,24 @@ def test_info_metrics_reach_metrics_json_tensorboard_early_stop_and_best(tmp_pat
 def test_a_metric_the_env_never_reports_is_one_line_at_the_first_evaluation(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"early_stop.metric: metric 'info/esss' is not reported.*info/ess"):
         _train(tmp_path, "early_stop.metric=info/esss", "early_stop.patience=2")
-    recorded = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    run = RunFolder(tmp_path / "run")
+    recorded = json.loads(run.metrics_file.read_text())
     assert recorded["status"] == "failed" and "info/esss" in recorded["message"]
     assert recorded["eval"] == [], "the evaluation that lacked it is not recorded as a success"
+    fixed = compose_config([*TINY, *INFO_ENV, "early_stop.metric=info/ess", "early_stop.patience=2"])
+    resumed = run_training(fixed, run, RunOptions(resume=True))
+    assert resumed["status"] == "completed" and resumed["total_timesteps"] == 512, "resumes once the name is fixed"
+
+
+def test_the_command_line_says_it_in_one_line_and_exit_2(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    done = run_cli(
+        [*TINY, *INFO_ENV, "eval.metric=info/esss", f"paths.output_dir={tmp_path / 'outputs'}"], cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1 and "eval.metric: metric 'info/esss' is not reported" in lines[0]
+    assert done.stderr.strip() == lines[0], "nothing else on stderr (no Hydra line, no traceback)"
+    (metrics_file,) = (tmp_path / "outputs").rglob("metrics.json")
+    assert json.loads(metrics_file.read_text())["status"] == "failed"
