@@ -28,7 +28,7 @@ from rlft.errors import ConfigError
 
 REGISTRY_ENV = "RLFT_REGISTRY"
 HELP_FLAGS = ("-h", "--help")
-TYPES = ("int", "float", "bool", "str", "path", "list", "gate")
+TYPES = ("int", "float", "bool", "str", "path", "list")
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 # old spellings that are no longer options, and what replaced them (when the command has it)
@@ -81,14 +81,9 @@ class Option:
     def placeholder(self) -> str:
         if self.choices:
             return "|".join(self.choices)
-        return self.metavar or {
-            "int": "N",
-            "float": "X",
-            "bool": "true|false",
-            "path": "DIR",
-            "list": "a,b",
-            "gate": "METRIC>=X",
-        }.get(self.type, "VALUE")
+        return self.metavar or {"int": "N", "float": "X", "bool": "true|false", "path": "DIR", "list": "a,b"}.get(
+            self.type, "VALUE"
+        )
 
     def usage_token(self) -> str:
         """``name=NAME`` (required), ``[force=true]`` (a bool shows the value that changes
@@ -128,10 +123,6 @@ class Option:
             return lowered in TRUE
         elif self.type == "path":
             return Path(value).expanduser()
-        elif self.type == "gate":  # metric, comparison, level: rlft.config.metrics.Gate
-            from rlft.config.metrics import parse_gate
-
-            return parse_gate(value, self.name)
         elif self.type == "list":
             items = [part.strip().strip("'\"") for part in value.strip().strip("[]").split(",")]
             items = [item for item in items if item]

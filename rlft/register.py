@@ -14,6 +14,7 @@ from typing import Sequence
 
 from rlft.arguments import REGISTRY_ENV, Command, Option, Positional, default_registry, registry_option, which_option
 from rlft.cli import user_errors
+from rlft.config.metrics import parse_gate
 from rlft.errors import ConfigError
 
 DEFAULT_REGISTRY_ENV = REGISTRY_ENV  # kept for importers; the registry default lives in rlft.arguments
@@ -26,7 +27,12 @@ COMMAND = Command(
     options=(
         Option("name", "str", required=True, metavar="NAME", help="champion name: letters, digits, '_', '.', '-'"),
         Option("min_success", "float", default=0.9, minimum=0.0, maximum=1.0, help="the success gate"),
-        Option("gate", "gate", help="a gate on any metric instead, e.g. gate='mean_reward>=200' or 'info/ess>=0.8'"),
+        Option(
+            "gate",
+            "str",
+            metavar="METRIC>=X",
+            help="a gate on any metric instead, e.g. gate='mean_reward>=200' or 'info/ess>=0.8'",
+        ),
         Option("force", "bool", default=False, help="register below the gate (recorded in the manifest)"),
         which_option("best"),
         registry_option(),
@@ -38,12 +44,13 @@ COMMAND = Command(
 def main(argv: Sequence[str] | None = None) -> None:
     with user_errors():
         args = COMMAND.parse(sys.argv[1:] if argv is None else argv)
-        if args.gate is not None and "min_success" in args.given:
+        gate = None if args.gate is None else parse_gate(args.gate)
+        if gate is not None and "min_success" in args.given:
             raise ConfigError("give min_success= (the success gate) or gate= (any metric), not both")
         from rlft.champions.registry import Registry
 
         champion = Registry(args.paths_registry).register(
-            args.run, args.name, min_success=args.min_success, force=args.force, source=args.which, gate=args.gate
+            args.run, args.name, min_success=args.min_success, force=args.force, source=args.which, gate=gate
         )
         gate = champion.manifest["gate"]
         figure = (

@@ -7,8 +7,9 @@ under ``info/<key>`` (a counter dict ``{name: count}`` under ``info/<key>/<name>
 info has a ``reward`` key therefore lands in ``info/reward`` and cannot overwrite ``mean_reward``.
 
 Which ``info/`` names exist is only known once the env has finished an episode, so config checks
-accept any well-formed ``info/<key>`` and :func:`missing_metric` words the error for the first
-evaluation that lacks it. Pure config code: no torch, SB3 or gymnasium.
+accept any well-formed ``info/<key>`` and :func:`missing_metric` (or :func:`require_metrics`)
+words the error for the first evaluation that lacks it. :class:`Gate` is the registration gate's
+grammar (``mean_reward>=200``). Pure config code: no torch, SB3 or gymnasium.
 """
 
 from __future__ import annotations
