@@ -7,7 +7,7 @@ bootstrap interval, and the probability that it beats A. Writes ``report.md`` (t
 plots), ``compare.json``, ``stages.png`` (bars per stage and model), ``actions.png`` (each model's
 action histogram on the first stage) and ``learning_curves.png`` (the runs' evaluation histories
 overlaid) into ``<paths.output_dir>/compare/<A>_vs_<B>_<time>/`` (or ``out=DIR``); the report also
-has reward per step.
+has reward per step and every ``info/`` metric the env reports, with intervals.
 """
 
 from __future__ import annotations
@@ -86,6 +86,24 @@ def efficiency(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> s
     return "\n".join(lines)
 
 
+def info_table(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> str | None:
+    """Every ``info/`` metric the env reports, per stage and model, with its 95% bootstrap interval
+    (a markdown table); None when the env reports none."""
+    from rlft.assess.judge import info_metrics
+
+    names = info_metrics([s for label in labels for s in results[label]])
+    if not names:
+        return None
+    lines = ["| stage | model | metric | mean [95% CI] |", "|---|---|---|---|"]
+    for i, stage in enumerate(results[labels[0]]):
+        for label in labels:
+            s = results[label][i]
+            for name in (n for n in names if n in s):
+                lo, hi = s.get("info_ci95", {}).get(name, (float("nan"), float("nan")))
+                lines.append(f"| {stage['stage']} | {label} | {name} | {s[name]:.3f} [{lo:.2f}, {hi:.2f}] |")
+    return "\n".join(lines)
+
+
 def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.assess import cli, judge
     from rlft.assess.sources import check_runs_on, resolve_source
@@ -146,6 +164,7 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
         "",
         efficiency(labels, results),
         "",
+        *([info, ""] if (info := info_table(labels, results)) else []),
         "![per-stage results](stages.png)",
         "",
     ]

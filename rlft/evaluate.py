@@ -7,7 +7,8 @@ is a config override composed as in training (env=..., stage_overrides.noise_sig
 paths.output_dir=DIR); the env defaults to the model's own.
 
 Per stage: success rate with a 95% Wilson interval, mean reward with a bootstrap interval, mean
-length and CurveTrace's endpoint error, coverage and early / late stop rates, over fixed seeds
+length and every number the env reports in its episode-end info (``info/<key>``, e.g. CurveTrace's
+endpoint error, coverage and early / late stop rates, with bootstrap intervals), over fixed seeds
 shared by every model (paired). Writes ``evaluation.json`` and ``evaluation.png`` into
 ``<paths.output_dir>/evaluate/<model>_<time>/`` (or ``out=DIR``) and prints a table. Nothing is
 written when an input is wrong.
@@ -35,21 +36,11 @@ COMMAND = Command(
 
 
 def stage_table(label: str, stages: list[dict[str, Any]]) -> str:
-    """One row per stage; CurveTrace's columns show '-' for other envs."""
-    from rlft.assess.judge import ENV_METRICS
+    """One row per stage, with a column per ``info/`` metric the env reports ('-' where a stage lacks it)."""
+    from rlft.assess.judge import info_metrics
 
-    header = [
-        "stage",
-        "success [95% CI]",
-        "reward [95% CI]",
-        "length",
-        "end err",
-        "cover",
-        "early",
-        "late",
-        "lost",
-        "stuck",
-    ]
+    columns = info_metrics(stages)
+    header = ["stage", "success [95% CI]", "reward [95% CI]", "length", *(n.removeprefix("info/") for n in columns)]
     rows = [header]
     for s in stages:
         success = (
@@ -64,7 +55,7 @@ def stage_table(label: str, stages: list[dict[str, Any]]) -> str:
                 success,
                 f"{s['mean_reward']:.2f} [{lo:.2f},{hi:.2f}]",
                 f"{s['mean_length']:.1f}",
-                *(f"{s[k]:.2f}" if k in s else "-" for k in ENV_METRICS),
+                *(f"{s[k]:.2f}" if k in s else "-" for k in columns),
             ]
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

@@ -12,6 +12,8 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from rlft.config.metrics import info_metric
+
 
 class Policy(Protocol):
     def predict(
@@ -41,7 +43,8 @@ class EvalResult:
     lengths: list[int]
     successes: list[bool] | None  # None when the env never reports ``is_success``
     seeds: list[int]
-    info_means: dict[str, float] = field(default_factory=dict)  # numeric final-info fields
+    info_means: dict[str, float] = field(default_factory=dict)  # info/<key>: means of numeric final-info fields
+    info_episodes: dict[str, list[float]] = field(default_factory=dict)  # info/<key>: one value per episode
     action_counts: dict[str, int] = field(default_factory=dict)  # "3" (Discrete) or "0:3" (head 0 of MultiDiscrete)
 
     @property
@@ -198,7 +201,7 @@ def _run_episodes(
         lengths=lengths.tolist(),
         successes=None if all(s is None for s in successes) else [bool(s) for s in successes],
         seeds=[int(s) for s in seeds],
-        info_means=_numeric_info_means(final_infos),
+        **_info_metrics(final_infos),
         action_counts=action_counts,
     )
 
@@ -229,16 +232,42 @@ def _action_order(item: tuple[str, Any]) -> tuple[int, ...]:
     return tuple(int(part) for part in item[0].split(":"))
 
 
-def _numeric_info_means(infos: list[dict[str, Any]]) -> dict[str, float]:
-    """Means of numeric scalar fields present in every final info (e.g. coverage, endpoint_error)."""
-    if not infos or not infos[0]:
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)) and np.ndim(value) == 0
+    )
+
+
+def _is_counter(value: Any) -> bool:
+    """A counter dict ``{name: count}`` (Crafter's ``achievements``): per-name metrics."""
+    return (
+        isinstance(value, dict) and bool(value) and all(isinstance(k, str) and _is_number(v) for k, v in value.items())
+    )
+
+
+def info_values(infos: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """Per-episode values of the numeric final-info fields present in every episode, under their
+    own names (``info/<key>``, a counter dict as ``info/<key>/<name>``, a name an episode lacks
+    counting 0) so they never mix with rlft's own metrics; other values are skipped."""
+    if not infos:
         return {}
     keys = set(infos[0])
     for info in infos[1:]:
         keys &= set(info)
-    means = {}
+    values: dict[str, list[float]] = {}
     for key in sorted(keys - FINAL_INFO_SKIP):
-        values = [info[key] for info in infos]
-        if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and np.ndim(v) == 0 for v in values):
-            means[f"mean_{key}"] = float(np.mean(values))
-    return means
+        column = [info[key] for info in infos]
+        if all(_is_number(v) for v in column):
+            values[info_metric(key)] = [float(v) for v in column]
+        elif all(_is_counter(v) for v in column):
+            for name in sorted({n for counter in column for n in counter}):
+                values[info_metric(key, name)] = [float(counter.get(name, 0)) for counter in column]
+    return values
+
+
+def _info_metrics(infos: list[dict[str, Any]]) -> dict[str, Any]:
+    per_episode = info_values(infos)
+    return {
+        "info_episodes": per_episode,
+        "info_means": {name: float(np.mean(values)) for name, values in per_episode.items()},
+    }

@@ -132,9 +132,9 @@ def plot_stage_bars(models: dict[str, list[dict[str, Any]]], path: Path, title: 
     width = 0.8 / len(models)
     for k, (label, results) in enumerate(models.items()):
         values = [s[metric] for s in results]
-        errors = [
-            [v - s[interval][0] for v, s in zip(values, results)],
-            [s[interval][1] - v for v, s in zip(values, results)],
+        errors = [  # never negative (matplotlib refuses it), even for an interval that misses its value
+            [max(0.0, v - s[interval][0]) for v, s in zip(values, results)],
+            [max(0.0, s[interval][1] - v) for v, s in zip(values, results)],
         ]
         ax.bar(
             [i + (k - (len(models) - 1) / 2) * width for i in range(len(stages))],

@@ -41,7 +41,7 @@ class RlftConfig:
     distill: DistillConfig = field(default_factory=DistillConfig)
     experiment_name: str = MISSING
     optimized_metric: Optional[str] = (
-        None  # what a run returns to a sweeper: success_rate | mean_reward | mean_length; null = success_rate if reported, else mean_reward
+        None  # what a run returns to a sweeper: an own metric or info/<key>; null = success_rate if reported, else mean_reward
     )
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N

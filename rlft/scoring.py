@@ -25,8 +25,8 @@ def stage_label(cfg: DictConfig) -> str:
 
 
 def summarise(result: Any) -> dict[str, Any]:
-    """Success with its Wilson interval, mean reward with a bootstrap interval, length, env metrics
-    and the per-episode outcomes (for pairing)."""
+    """Success with its Wilson interval, mean reward with a bootstrap interval, length, the env's
+    ``info/`` metrics with bootstrap intervals, and the per-episode outcomes (for pairing)."""
     summary = result.summary()
     if result.successes is not None:
         summary["success_ci95"] = list(wilson(sum(result.successes), result.episodes))
@@ -34,6 +34,11 @@ def summarise(result: Any) -> dict[str, Any]:
     summary["mean_reward_ci95"] = list(bootstrap_mean(result.rewards))
     summary["rewards"] = [round(r, 4) for r in result.rewards]
     summary["lengths"] = list(result.lengths)
+    if result.info_episodes:  # each info/ metric's interval and per-episode values
+        summary["info_ci95"] = {name: list(bootstrap_mean(values)) for name, values in result.info_episodes.items()}
+        summary["info_episodes"] = {
+            name: [round(v, 4) for v in values] for name, values in result.info_episodes.items()
+        }
     shares = result.action_shares()
     if shares:
         summary["action_shares"] = shares

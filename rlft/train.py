@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlft.cli import user_errors
 from rlft.config.compose import normalize_overrides
+from rlft.config.metrics import metric_value
 from rlft.config.options import CONFIG_DIR_ENV, check_project_dir, project_config_dir
 from rlft.schema import register_configs
 from rlft.workflows import CURRICULUM, DISTILL, FINETUNE, prepared, register_resolvers, run_kind
@@ -66,7 +67,7 @@ def _objective(metrics: dict, metric: str | None) -> float | None:
     """The final evaluation's ``optimized_metric`` (default: success rate if reported, else mean reward)."""
     final = metrics.get("final") or {}
     if metric is not None:
-        return final.get(metric)
+        return metric_value(final, metric, "optimized_metric") if final else None
     value = final.get("success_rate")
     return value if value is not None else final.get("mean_reward")
 
@@ -81,7 +82,8 @@ def run(cfg: DictConfig) -> float | None:
     """
     hydra_cfg = HydraConfig.get()
     if hydra_cfg.mode != RunMode.MULTIRUN:
-        return _run(cfg)
+        with user_errors():  # here, not only around Hydra: it would add its own line for a job's error
+            return _run(cfg)
     from rlft.sweep import jobs
     from rlft.sweep.isolation import run_isolated
 

@@ -24,8 +24,26 @@ def test_the_oracle_is_evaluated_like_a_model(tmp_path: Path) -> None:
         low, high = stage["success_ci95"]
         assert low <= stage["success_rate"] <= high and len(stage["successes"]) == 12
         assert stage["mean_reward_ci95"][0] <= stage["mean_reward"] <= stage["mean_reward_ci95"][1]
-        assert {"mean_endpoint_error", "mean_coverage", "mean_early_stop", "mean_late_stop"} <= set(stage)
+        assert {"info/endpoint_error", "info/coverage", "info/early_stop", "info/late_stop"} <= set(stage)
+        low, high = stage["info_ci95"]["info/coverage"]
+        assert low <= stage["info/coverage"] <= high and len(stage["info_episodes"]["info/coverage"]) == 12
     assert json.loads((folder / "evaluation.json").read_text())["stages"][0]["successes"] == easy["successes"]
+    assert (folder / "evaluation.png").is_file()
+
+
+def test_a_user_env_report_shows_its_info_metrics_apart_from_the_reward(tmp_path: Path) -> None:
+    """An info ``reward`` no longer overwrites mean_reward (whose interval then missed it and broke
+    the plot); every info/ metric gets a column and an interval."""
+    from rlft.evaluate import stage_table
+    from tests.envs.info_env import INFO_REWARD, LENGTH, info_run
+
+    run = info_run(tmp_path / "run")
+    result, folder = evaluate([str(run.root), "episodes=4", f"out={tmp_path / 'ev'}"])
+    stage = result["stages"][0]
+    assert stage["mean_reward"] == LENGTH and stage["info/reward"] == INFO_REWARD
+    assert stage["info_ci95"]["info/reward"] == [INFO_REWARD, INFO_REWARD]
+    header = stage_table("x", result["stages"]).splitlines()[1].split()
+    assert {"reward", "ess", "achievements/eat_cow"} <= set(header)
     assert (folder / "evaluation.png").is_file()
 
 
@@ -107,3 +125,10 @@ def test_a_run_model_that_does_not_fit_the_env_is_refused(registry: Registry, tm
     with pytest.raises(RlftError, match="cannot run on stage 2: its action space"):
         evaluate([run, "env=curve_trace_decoupled", "stages=[2]", f"out={tmp_path / 'ev'}"])
     assert not (tmp_path / "ev").exists()
+
+
+def test_bars_plot_when_an_interval_misses_its_value(tmp_path: Path) -> None:
+    from rlft.plots import plot_stage_bars
+
+    odd = {"stage": "1", "success_rate": None, "mean_reward": 5.0, "mean_reward_ci95": [5.5, 6.0]}
+    assert plot_stage_bars({"a": [odd]}, tmp_path / "bars.png") is not None

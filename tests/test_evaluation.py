@@ -45,4 +45,18 @@ def test_success_lengths_and_info_means() -> None:
     assert result.lengths == [1, 2, 3, 1, 2, 3]
     assert result.successes == [True, False, True, False, True, False]
     summary = result.summary()
-    assert summary["success_rate"] == 0.5 and summary["mean_coverage"] == 0.5 and summary["episodes"] == 6
+    assert summary["success_rate"] == 0.5 and summary["info/coverage"] == 0.5 and summary["episodes"] == 6
+
+
+def test_info_metrics_are_namespaced_and_counters_counted() -> None:
+    """An info ``reward`` never overwrites mean_reward; a counter dict gives one metric per name;
+    strings are skipped; per-episode values stay for the report."""
+    from tests.envs.info_env import INFO_REWARD, LENGTH, InfoEnv
+
+    result = evaluate(AlwaysLeft(), InfoEnv, range(3), n_parallel=2)
+    summary = result.summary()
+    assert summary["mean_reward"] == LENGTH and summary["info/reward"] == INFO_REWARD
+    assert summary["info/ess"] == 0.25 and summary["success_rate"] is None
+    assert summary["info/achievements/collect_wood"] == 1 and summary["info/achievements/eat_cow"] == 0
+    assert not any("biome" in key for key in summary)
+    assert result.info_episodes["info/ess"] == [0.25, 0.25, 0.25]

@@ -16,14 +16,17 @@ from rlft.assess.sources import Source, check_runs_on
 from rlft.config.checks import seed, sound_settings
 from rlft.config.complete import complete_from_model
 from rlft.config.compose import compose_config
+from rlft.config.metrics import is_info_metric
 from rlft.config.options import load_option, option_names
 from rlft.config.schema import on_schema
 from rlft.errors import ConfigError
 from rlft.scoring import evaluate_on, metric_of, paired_change, stage_label, summarise  # noqa: F401  (judge's API)
 
-# CurveTrace's episode-end fields, reported per stage when the env gives them (the four failure
-# shares add up to 1 - success)
-ENV_METRICS = ("mean_endpoint_error", "mean_coverage", "mean_early_stop", "mean_late_stop", "mean_lost", "mean_stuck")
+
+def info_metrics(stages: Sequence[dict[str, Any]]) -> list[str]:
+    """Every ``info/`` metric any of ``stages`` reports, in the order they first appear (the env's
+    episode-end numbers: CurveTrace's endpoint error, coverage and failure shares, a user env's own)."""
+    return list(dict.fromkeys(name for stage in stages for name in stage if is_info_metric(name)))
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                     if "promotion" in m["gate"]
                     else (f"  fine-tuned from {m['parent']}" if m.get("parent") else "")
                 )
+                gate = m["gate"]
+                figure = (
+                    f"{gate['rule']} ({gate['value']:.4g})"
+                    if "rule" in gate
+                    else f"success {m['metrics']['success_rate']}"
+                )
                 print(
-                    f"{c.ref:<28} {m['architecture']:<10} success {m['metrics']['success_rate']}  "
+                    f"{c.ref:<28} {m['architecture']:<10} {figure}  "
                     f"{m['stage'].get('name', '')!s:<6} {m['created_at']}{'  (forced)' if m['gate']['forced'] else ''}"
                     f"{origin}"
                 )

@@ -17,15 +17,23 @@ from rlft.runs.layout import RunFolder
 DEFAULT_GATE = 0.9
 
 
+def model_summary(metrics: dict[str, Any], source: str) -> dict[str, Any]:
+    """The evaluation of the model that would be registered (best/ or final/): its entry in the
+    learning curve, or the final evaluation."""
+    final = metrics.get("final") or {}
+    if source == "final":
+        return final
+    best = metrics.get("best") or {}
+    entry = next((e for e in metrics.get("eval", []) if e["timesteps"] == best.get("timesteps")), None)
+    return entry or final
+
+
 def gate_figure(metrics: dict[str, Any], source: str) -> float | None:
     """The success rate of the model that would be registered (best/ or final/)."""
-    if source == "final":
-        return (metrics.get("final") or {}).get("success_rate")
     best = metrics.get("best") or {}
-    if best.get("metric") == "success_rate":
+    if source == "best" and best.get("metric") == "success_rate":
         return best.get("value")
-    entry = next((e for e in metrics.get("eval", []) if e["timesteps"] == best.get("timesteps")), None)
-    return (entry or metrics.get("final") or {}).get("success_rate")
+    return model_summary(metrics, source).get("success_rate")
 
 
 def write_champion_files(
@@ -37,7 +45,7 @@ def write_champion_files(
     success: float | None,
     source: str,
     force: bool,
-    gate: float,
+    gate: dict[str, Any],
 ) -> dict[str, Any]:
     """Fill ``folder`` from ``model_dir`` (a model of ``run``, trained with ``cfg``); returns the
     manifest (without name and version, which publication adds)."""
@@ -82,7 +90,7 @@ def write_champion_files(
             "best": metrics.get("best"),
             "total_timesteps": metrics.get("total_timesteps"),
         },
-        "gate": {"min_success": gate, "forced": force},
+        "gate": {**gate, "forced": force},
         "source_run": str(run.root.resolve()),
         "parent": cfg.champion.name if cfg.champion.name != "none" else None,
         "seed": cfg.seed,

@@ -26,11 +26,18 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlft.champions import manifest as mf
 from rlft.champions import signing
-from rlft.champions.conversion import DEFAULT_GATE, gate_figure, save_optimizer_state, write_champion_files
+from rlft.champions.conversion import (
+    DEFAULT_GATE,
+    gate_figure,
+    model_summary,
+    save_optimizer_state,
+    write_champion_files,
+)
 from rlft.champions.loading import build_champion_model, check_fits, load_optimizer_state, manifest_config
 from rlft.champions.names import check_name
 from rlft.champions.storage import LOCK_FILE, Champion, Storage, TamperedChampion
 from rlft.champions.trust import check_classes, check_trusted
+from rlft.config.metrics import OWN_METRICS, Gate, is_info_metric, metric_value, missing_metric, parse_gate
 from rlft.errors import ConfigError, RunFolderError
 from rlft.runs.reading import check_model_zip, read_metrics, resolve_run, run_config
 
@@ -118,12 +125,15 @@ class Registry:
         force: bool = False,
         source: str = "best",
         promotion: dict[str, Any] | None = None,
+        gate: Gate | str | None = None,
     ) -> Champion:
-        """Bank a run's model. ``promotion``: the checks a fine-tune passed to become the next
-        version of its parent (``rlft.promote``); they replace the success gate and are recorded."""
+        """Bank a run's model. ``gate``: what the model must reach instead of ``min_success``
+        (``mean_reward>=200``, ``info/ess>=0.8``); ``promotion``: the checks a fine-tune passed to
+        become the next version of its parent (``rlft.promote``); they replace the gate and are recorded."""
         check_name(name)
         if source not in ("best", "final"):
             raise ConfigError(f"which={source} is not valid: use best or final")
+        rule = parse_gate(gate) if isinstance(gate, str) else gate
         run = resolve_run(Path(run_dir))
         metrics = read_metrics(run)
         model_dir = run.best_dir if source == "best" else run.final_dir
@@ -131,17 +141,17 @@ class Registry:
             raise RunFolderError(f"{model_dir} holds no {mf.SB3_ZIP}: the run has no {source} model yet")
         check_model_zip(model_dir / mf.SB3_ZIP)
         success = gate_figure(metrics, source)
-        if promotion is None and not force and (success is None or success < min_success):
-            shown = "no success rate recorded" if success is None else f"success rate {success:.3f}"
-            raise ConfigError(
-                f"{run.root} ({source}): {shown} is below the gate {min_success}: train further, "
-                "or register anyway with force=true (recorded in the manifest)"
-            )
+        passed = _gate_record(run.root, source, model_summary(metrics, source), success, min_success, rule)
+        if promotion is None and not force and not passed["passed"]:
+            raise ConfigError(passed["why"])
+        manifest_gate = {k: v for k, v in passed.items() if k not in ("passed", "why")}
         cfg = run_config(run)
         self._check_bankable(cfg, run.root)
         key = self.key()
         with self.storage.staging() as staging:
-            manifest = write_champion_files(staging, run, cfg, metrics, model_dir, success, source, force, min_success)
+            manifest = write_champion_files(
+                staging, run, cfg, metrics, model_dir, success, source, force, manifest_gate
+            )
             if promotion is not None:
                 manifest.update(gate={"promotion": promotion, "forced": False})
             if key is None:
@@ -165,3 +175,29 @@ class Registry:
         model built with its own hyperparameters)."""
         champion = self.verify(ref)
         return build_champion_model(champion, env, device=device), champion
+
+
+def _gate_record(
+    where: Path, source: str, summary: dict[str, Any], success: float | None, min_success: float, gate: Gate | None
+) -> dict[str, Any]:
+    """Whether the model passes its gate (``gate``, else success rate >= ``min_success``), why not
+    (one line), and what the manifest records of it."""
+    retry = "train further, or register anyway with force=true (recorded in the manifest)"
+    if gate is None:
+        if success is None:
+            reported = ", ".join(
+                n for n, v in summary.items() if v is not None and (n in OWN_METRICS or is_info_metric(n))
+            )
+            why = (
+                f"{where} ({source}): the env reports no success rate, so the default gate "
+                f"(success_rate>={min_success}) cannot pass: give gate= on a metric it reports "
+                f"(e.g. gate='mean_reward>=200'; it reports {reported or 'nothing'}), or force=true"
+            )
+            return {"passed": False, "why": why, "min_success": min_success}
+        why = f"{where} ({source}): success rate {success:.3f} is below the gate {min_success}: {retry}"
+        return {"passed": success >= min_success, "why": why, "min_success": min_success}
+    value = metric_value(summary, gate.metric, f"gate={gate}")
+    if value is None:  # success_rate of an env that reports none
+        raise missing_metric(gate.metric, (n for n, v in summary.items() if v is not None), f"gate={gate}")
+    why = f"{where} ({source}): {gate.metric}={value:.4g} does not pass the gate {gate}: {retry}"
+    return {"passed": gate.passes(value), "why": why, "rule": str(gate), "value": value}

@@ -67,6 +67,8 @@ class EnvConfig:
     atari: bool = False  # SB3's AtariWrapper (whole games, true scores: no life loss, no clipping)
     wrappers: List[Dict[str, Any]] = field(default_factory=list)
     frame_stack: Optional[int] = None  # stack the last N observations (as SB3's VecFrameStack)
+    # info/<key> metrics the env must report (checked at the first evaluation), e.g. [info/ess]
+    metrics: List[str] = field(default_factory=list)
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
 
 

@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 from omegaconf import DictConfig
 
+from rlft.errors import ConfigError
+
 
 def _constructor(env_cfg: DictConfig) -> Callable[..., Any]:
     """What ``env.id`` (its registered entry point) or ``env._target_`` calls to build one env."""
@@ -30,7 +32,10 @@ def _constructor(env_cfg: DictConfig) -> Callable[..., Any]:
     if module:
         importlib.import_module(module)
     entry = gymnasium.spec(bare_id).entry_point
-    return load_env_creator(entry) if isinstance(entry, str) else entry
+    creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    if creator is None:
+        raise ConfigError(f"env.id={env_cfg.id!r} is registered without an entry point")
+    return creator
 
 
 def takes_argument(env_cfg: DictConfig, name: str) -> bool:

@@ -22,7 +22,8 @@ when the entry has no ``name``; it is passed to the constructor only when the en
 argument (CurveTrace: ``environment: {stage: 2}`` is stage 2), otherwise it is the stage's name
 alone (:mod:`rlft.curriculum.constructor` reads the signature). ``ppo`` -> ``hparams``
 (``learning_rate`` -> ``lr``; ``n_envs`` -> ``n_envs``), ``total_timesteps`` -> ``timesteps``,
-``ess_threshold`` + ``ess_patience`` -> ``early_stop: {metric: success_rate, threshold, patience}``.
+``ess_threshold`` + ``ess_patience`` -> ``early_stop: {metric: success_rate, threshold, patience}``
+(``ess_metric: info/ess`` names another metric for them).
 
 Pure config code: no torch or SB3 import, and an env's module only for a classic
 ``environment.stage``, so validation stays instant.
@@ -39,6 +40,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from rlft.config.checks import plain_folder_name
+from rlft.config.metrics import check_metric_name, metric_value
 from rlft.config.options import load_option
 from rlft.config.schema import NONE, on_schema
 from rlft.curriculum.constructor import takes_argument
@@ -58,11 +60,10 @@ ENTRY_KEYS = (
     "promotion",
     "early_stop",
 )
-CLASSIC_KEYS = ("environment", "ppo", "total_timesteps", "ess_threshold", "ess_patience")
+CLASSIC_KEYS = ("environment", "ppo", "total_timesteps", "ess_threshold", "ess_patience", "ess_metric")
 FIXED_HPARAMS = ("algo", "policy", "policy_kwargs")  # the network carries over between stages
 HPARAM_FIELDS = tuple(f.name for f in fields(HparamsConfig))
 CLASSIC_PPO_NAMES = {"learning_rate": "lr"}
-METRICS = ("success_rate", "mean_reward", "mean_length")
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Promotion:
     early: bool
 
     def met(self, summary: dict[str, Any]) -> bool:
-        value = summary.get(self.metric)
+        value = metric_value(summary, self.metric, "curriculum.promotion.metric")
         if value is None or summary.get("episodes", 0) < self.episodes:
             return False
         return value >= self.threshold if self.mode == "max" else value <= self.threshold
@@ -136,11 +137,13 @@ def _from_classic(entry: dict[str, Any], where: str, takes_stage: Callable[[], b
                     "stage (the env takes no stage argument): keep one"
                 )
             out["name"], out["env_kwargs"] = entry.get("name", named), env_kwargs
-    if "ess_threshold" in entry or "ess_patience" in entry:
+    if "ess_threshold" in entry or "ess_patience" in entry or "ess_metric" in entry:
         if "early_stop" in entry:
-            raise ConfigError(f"{where}: give either ess_threshold/ess_patience or early_stop, not both")
+            raise ConfigError(f"{where}: give either ess_threshold/ess_patience/ess_metric or early_stop, not both")
+        metric = entry.get("ess_metric", "success_rate")
+        check_metric_name(metric, f"{where}.ess_metric")
         out["early_stop"] = {
-            "metric": "success_rate",
+            "metric": metric,
             "threshold": entry.get("ess_threshold"),
             "patience": entry.get("ess_patience", 1),
         }
@@ -168,8 +171,7 @@ def _promotion(default: DictConfig, override: Any, where: str) -> Promotion:
             raise ConfigError(f"{where}={override!r} must be a mapping such as {{threshold: 0.9}}")
         _check_keys(override, tuple(f.name for f in fields(PromotionConfig)), where)
         merged.update(override)
-    if merged["metric"] not in METRICS:
-        raise ConfigError(f"{where}.metric={merged['metric']!r} is not valid: use one of {', '.join(METRICS)}")
+    check_metric_name(merged["metric"], f"{where}.metric")
     if merged["mode"] not in ("max", "min"):
         raise ConfigError(f"{where}.mode={merged['mode']!r} is not valid: use max or min")
     if isinstance(merged["threshold"], bool) or not isinstance(merged["threshold"], (int, float)):

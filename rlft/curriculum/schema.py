@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any, List, Optional, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -83,7 +83,8 @@ def _env_identity(stage_cfg: DictConfig) -> str:
     """What decides a stage's env spaces: the env block (but its count) and the constructor kwargs."""
     from rlft.envs.factory import env_kwargs
 
-    env = {k: v for k, v in OmegaConf.to_container(stage_cfg.env, resolve=True).items() if k != "n_envs"}
+    block = cast("dict[str, Any]", OmegaConf.to_container(stage_cfg.env, resolve=True))
+    env = {k: v for k, v in block.items() if k != "n_envs"}
     return json.dumps([env, env_kwargs(stage_cfg)], sort_keys=True, default=repr)
 
 

@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rlft.config.metrics import is_info_metric
+
 if TYPE_CHECKING:
     from rlft.export import Loaded
 
@@ -60,7 +62,7 @@ def _card(loaded: "Loaded", gif: dict[str, Any] | None) -> str:
     rows = [("success rate (registered, " + str(metrics.get("source")) + ")", metrics.get("success_rate"))]
     rows += [
         (f"final evaluation: {key.replace('_', ' ')}", final.get(key))
-        for key in ("success_rate", "mean_reward", "mean_length", "mean_endpoint_error", "mean_coverage", "episodes")
+        for key in ("success_rate", "mean_reward", "mean_length", *(k for k in final if is_info_metric(k)), "episodes")
         if final.get(key) is not None
     ]
     rows.append(("training timesteps", metrics.get("total_timesteps")))

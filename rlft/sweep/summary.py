@@ -3,7 +3,8 @@ sweep folder, plus a TensorBoard HParams entry per finished job.
 
 A job is a subfolder with ``.hydra/overrides.yaml``. Its row: job number, the swept parameters
 (overrides whose value differs between jobs) and all its overrides, status (from ``job.json``, else
-``metrics.json``), the final metrics, steps, wall time, run folder and the error of a failed job.
+``metrics.json``), the final metrics (rlft's own and every ``info/`` metric the jobs report), steps,
+wall time, run folder and the error of a failed job.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ import csv
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from omegaconf import OmegaConf
 
+from rlft.config.metrics import is_info_metric
 from rlft.errors import RunFolderError
 from rlft.io import atomic_path, atomic_write_text, read_json
 from rlft.sweep import jobs
 
-FINAL_METRICS = ("success_rate", "mean_reward", "mean_length", "mean_coverage", "mean_endpoint_error")
+OWN_COLUMNS = ("success_rate", "mean_reward", "mean_length")  # besides every info/ metric the jobs report
 SUMMARY_FILES = ("summary.csv", "summary.md", "summary.png")
 
 
@@ -40,6 +42,11 @@ def _overrides(folder: Path) -> dict[str, str]:
     return dict(item.split("=", 1) if "=" in item else (item, "") for item in listed)
 
 
+def final_info_metrics(finals: Iterable[dict[str, Any]]) -> list[str]:
+    """Every ``info/`` metric any job's final evaluation reports, in the order they first appear."""
+    return list(dict.fromkeys(name for final in finals for name in final if is_info_metric(name)))
+
+
 def job_rows(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """(one row per job, the swept parameter names)."""
     folders = _job_folders(sweep_dir)
@@ -51,11 +58,13 @@ def job_rows(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
     overrides = {folder: _overrides(folder) for folder in folders}
     keys = sorted({k for o in overrides.values() for k in o})
     swept = [k for k in keys if len({o.get(k) for o in overrides.values()}) > 1]
+    read = {f: read_json(f / "metrics.json") if (f / "metrics.json").is_file() else {} for f in folders}
+    finals = {f: read[f].get("final") or {} for f in folders}
+    columns = [*OWN_COLUMNS, *final_info_metrics(finals.values())]
     rows = []
     for folder in folders:
         record = jobs.read(folder) or {}
-        metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").is_file() else {}
-        final = metrics.get("final") or {}
+        metrics, final = read[folder], finals[folder]
         status = record.get("status") or (
             "failed" if metrics.get("status") == "failed" else metrics.get("status") or "unknown"
         )
@@ -66,7 +75,7 @@ def job_rows(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
             **{k: overrides[folder].get(k) for k in swept},
             "status": status,
             "objective": record.get("objective"),
-            **{k: final.get(k) for k in FINAL_METRICS},
+            **{k: final.get(k) for k in columns},
             "steps": metrics.get("total_timesteps"),
             "seed": record.get("seed", metrics.get("seed")),
             "wall_time_s": metrics.get("wall_time_s", record.get("wall_time_s")),
@@ -164,7 +173,7 @@ def _hparams(rows: list[dict[str, Any]], swept: list[str]) -> None:
         params = {k: (_number(r[k]) if _number(r[k]) is not None else str(r[k])) for k in swept}
         metrics = {
             f"hparam/{k}": float(r[k])
-            for k in ("success_rate", "mean_reward", "objective")
+            for k in ("success_rate", "mean_reward", "objective", *(k for k in r if is_info_metric(k)))
             if _number(r.get(k)) is not None and not math.isnan(float(r[k]))
         }
         if not metrics:

@@ -1,5 +1,10 @@
 """Keep the good episodes of a trace store: conditions on the per-episode table (DuckDB SQL), the
-kept episodes' steps streamed to a new store by a semi-join (bounded memory, no Python loop)."""
+kept episodes' steps streamed to a new store by a semi-join (bounded memory, no Python loop).
+
+``achievements`` is a map name -> count; an achievement counts as had when its count is above 0
+(``achieved(achievements)`` lists those names), and a SQL filter reaches one count as
+``achievements['eat_cow'] >= 2``.
+"""
 
 from __future__ import annotations
 
@@ -32,11 +37,11 @@ class Conditions:
         if self.min_success:
             parts.append("success")
         if self.min_achievements is not None:
-            parts.append(f"len(achievements) >= {int(self.min_achievements)}")
+            parts.append(f"len(achieved(achievements)) >= {int(self.min_achievements)}")
         if self.achievement_types:
             names = ", ".join("'" + name.replace("'", "''") + "'" for name in self.achievement_types)
             need = self.min_achievement_types if self.min_achievement_types is not None else len(self.achievement_types)
-            parts.append(f"len(list_intersect(achievements, [{names}])) >= {int(need)}")
+            parts.append(f"len(list_intersect(achieved(achievements), [{names}])) >= {int(need)}")
         if self.max_length is not None:
             parts.append(f"length <= {int(self.max_length)}")
         if self.where:
@@ -50,6 +55,10 @@ def _connect(memory_limit: str) -> Any:
     connection = duckdb.connect()
     connection.execute(f"SET memory_limit = '{memory_limit}'")
     connection.execute("SET preserve_insertion_order = false")  # lets scans stream instead of buffering
+    connection.execute(  # the names whose count is above 0
+        "CREATE MACRO achieved(a) AS "
+        "list_transform(list_filter(map_entries(a), lambda e: e.value > 0), lambda e: e.key)"
+    )
     return connection
 
 
@@ -60,7 +69,7 @@ def _glob(folder: Path, kind: str) -> str:
 def _averages(connection: Any, table: str) -> dict[str, Any]:
     row = connection.execute(
         f'SELECT count(*), avg("return"), avg(length), avg(success::INT), sum(length), '
-        f"avg(len(achievements)) FROM {table}"
+        f"avg(len(achieved(achievements))) FROM {table}"
     ).fetchone()
     return {
         "episodes": row[0],
@@ -87,7 +96,13 @@ def filter_traces(
             raise ConfigError(f"out={output} is not empty: pick a new folder")
     connection = _connect(memory_limit)
     t0 = time.monotonic()
-    connection.execute(f"CREATE VIEW episodes AS SELECT * FROM read_parquet('{_glob(source, store.EPISODES)}')")
+    columns = "*"
+    if manifest["format"] == store.LIST_ACHIEVEMENTS_FORMAT:  # names -> count 1 each, as recorded now
+        columns = (
+            "* REPLACE (map_from_entries(list_transform(achievements, "
+            "lambda n: {'key': n, 'value': 1::BIGINT})) AS achievements)"
+        )
+    connection.execute(f"CREATE VIEW episodes AS SELECT {columns} FROM read_parquet('{_glob(source, store.EPISODES)}')")
     predicate = conditions.sql()
     try:
         connection.execute(f"CREATE TEMP TABLE kept AS SELECT * FROM episodes WHERE {predicate}")
@@ -95,7 +110,7 @@ def filter_traces(
         first = str(exc).strip().splitlines()[0]
         raise ConfigError(
             f"the filter {predicate!r} is not valid SQL on the episode columns (episode_id, seed, "
-            f"return, length, success, achievements, model, stage): {first}"
+            f"return, length, success, achievements (name -> count: achievements['name'] > 0), model, stage): {first}"
         ) from None
     stats: dict[str, Any] = {
         "all": _averages(connection, "episodes"),

@@ -98,7 +98,7 @@ class _Recorder:
             ("return", float(np.sum(steps["reward"]))),
             ("length", len(steps["t"])),
             ("success", bool(info.get("is_success", False))),
-            ("achievements", sorted(str(a) for a in info.get("achievements", ()))),
+            ("achievements", store.achievement_counts(info.get("achievements"))),
             ("model", self.labels["model"]),
             ("stage", self.labels["stage"]),
         ):

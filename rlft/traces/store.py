@@ -5,7 +5,9 @@ Each chunk holds whole episodes and is written to a temporary file then renamed,
 killed mid-way leaves only complete, readable chunks. Steps: ``episode_id, t, obs`` (the raw
 observation bytes, its shape and dtype in the manifest), ``action`` (a list: one entry per action
 dimension), ``reward, done`` and the env's per-step info fields. Episodes: ``episode_id, seed,
-return, length, success, achievements`` (a list of names), ``model, stage``.
+return, length, success, achievements`` (a map name -> count: a counter dict from the env's info
+as it is, a list of names as count 1 each), ``model, stage``. Stores of format 1 (achievements a
+list of names) are still read.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import numpy as np
 from rlft.errors import RunFolderError
 from rlft.io import atomic_path, atomic_write_json, read_json
 
-FORMAT = "rlft.traces/1"
+FORMAT = "rlft.traces/2"
+LIST_ACHIEVEMENTS_FORMAT = "rlft.traces/1"  # achievements as a list of names
 MANIFEST = "manifest.json"
 STEPS, EPISODES = "steps", "episodes"
 
@@ -66,11 +69,21 @@ def episodes_table(rows: dict[str, list]) -> Any:
             "return": pa.float64(),
             "length": pa.int32(),
             "success": pa.bool_(),
-            "achievements": pa.list_(pa.string()),
+            "achievements": pa.map_(pa.string(), pa.int64()),
             "model": pa.string(),
             "stage": pa.string(),
         },
     )
+
+
+def achievement_counts(value: Any) -> list[tuple[str, int]]:
+    """The achievements column of one episode: a counter dict ``{name: count}`` (Crafter's) as its
+    counts, a list or tuple of names (CurveTrace's) as count 1 each, anything else as none."""
+    if isinstance(value, dict):
+        return sorted((str(name), int(count)) for name, count in value.items())
+    if isinstance(value, (list, tuple)):
+        return [(str(name), 1) for name in sorted(set(map(str, value)))]
+    return []
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
@@ -84,7 +97,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"{folder} is not a trace store (no {MANIFEST}): record one with python -m rlft.traces record"
         )
     manifest = read_json(path)
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in (FORMAT, LIST_ACHIEVEMENTS_FORMAT):
         raise RunFolderError(f"{folder}: trace format {manifest.get('format')!r} is not {FORMAT}")
     return manifest
 

@@ -8,10 +8,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
-from rlft.evaluation import EvalResult
+from rlft.config.metrics import is_info_metric, metric_value, require_metrics
+from rlft.errors import ConfigError
+from rlft.evaluation import EvalResult, info_values
 from rlft.runs import pointers
 from rlft.runs.layout import RunFolder
 from rlft.runs.metrics import MetricsFile
@@ -50,6 +53,15 @@ def best_metric_name(preference: str, summary: dict[str, Any]) -> str:
     return preference
 
 
+def eval_scalars(summary: dict[str, Any]) -> dict[str, float]:
+    """The TensorBoard ``eval/*`` scalars of one evaluation: rlft's own and every ``info/`` metric."""
+    values = {"eval/mean_reward": summary["mean_reward"], "eval/mean_ep_length": summary["mean_length"]}
+    if summary.get("success_rate") is not None:
+        values["eval/success_rate"] = summary["success_rate"]
+    values.update({f"eval/{name}": value for name, value in summary.items() if is_info_metric(name)})
+    return values
+
+
 class RunCallback(BaseCallback):
     def __init__(
         self,
@@ -65,6 +77,7 @@ class RunCallback(BaseCallback):
         save_replay_buffer: bool,
         extra_state: Callable[[], dict[str, Any]],
         stop_rules: Sequence[StopRule] = (),
+        required_metrics: dict[str, str] | None = None,
         max_episodes: int | None = None,
         episodes_done: int = 0,
     ) -> None:
@@ -80,6 +93,7 @@ class RunCallback(BaseCallback):
         self.save_replay_buffer = save_replay_buffer
         self.extra_state = extra_state
         self.stop_rules = tuple(stop_rules)
+        self.required_metrics = dict(required_metrics or {})  # metric -> the config key naming it
         self.stop_reason: str | None = None
         self.max_episodes = max_episodes  # hparams.episodes: a budget in training episodes
         self.episodes_done = episodes_done
@@ -106,12 +120,27 @@ class RunCallback(BaseCallback):
         dones = self.locals.get("dones")
         if dones is not None:
             self.episodes_done += int(dones.sum())
+            self._record_episode_infos(dones)
         return self.stop_reason is None and not self.episode_budget_spent
+
+    def _record_episode_infos(self, dones: Any) -> None:
+        """``rollout/info/<key>``: the numeric final-info values of the training episodes that just
+        ended, averaged until the algorithm's next log dump."""
+        infos = self.locals.get("infos") or ()
+        for index in np.flatnonzero(dones):
+            if index < len(infos):
+                for name, values in info_values([infos[index]]).items():
+                    self.logger.record_mean(f"rollout/{name}", values[0])
 
     # -- actions -----------------------------------------------------------------------------
     def evaluate_now(self) -> dict[str, Any]:
         t0 = time.monotonic()
         summary = self.evaluate_fn().summary()
+        try:
+            require_metrics(summary, self.required_metrics)
+        except ConfigError:  # keep the training so far: a resume with the metric's name fixed goes on
+            self.checkpoint_now()
+            raise
         entry = {"timesteps": self.model.num_timesteps, **summary, "eval_time_s": round(time.monotonic() - t0, 3)}
         self.metrics.add_eval(entry)
         self.log_eval(summary)
@@ -125,17 +154,15 @@ class RunCallback(BaseCallback):
         return summary
 
     def log_eval(self, summary: dict[str, Any]) -> None:
-        values = {"eval/mean_reward": summary["mean_reward"], "eval/mean_ep_length": summary["mean_length"]}
-        if summary.get("success_rate") is not None:
-            values["eval/success_rate"] = summary["success_rate"]
-        dump_alone(self.logger, self.model.num_timesteps, values)
+        dump_alone(self.logger, self.model.num_timesteps, eval_scalars(summary))
 
     def _maybe_save_best(self, entry: dict[str, Any]) -> None:
         name = best_metric_name(self.best_preference, entry)
+        value = metric_value(entry, name, "eval.metric")
         best = self.metrics.data.get("best")
-        if best is not None and entry[name] <= best["value"]:
+        if value is None or (best is not None and best["value"] is not None and value <= best["value"]):
             return
-        record = {"timesteps": entry["timesteps"], "metric": name, "value": entry[name]}
+        record = {"timesteps": entry["timesteps"], "metric": name, "value": value}
         write_model_folder(self.run, self.run.best_dir, self.model, self._env(), {**record, **self.state()})
         self.metrics.update(best=record)
 

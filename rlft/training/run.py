@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from omegaconf import DictConfig
 
 from rlft.algos.factory import algorithm_class, build_model, model_kwargs
+from rlft.config.metrics import named_metrics, require_metrics
 from rlft.envs.factory import env_factory, make_vec_env
 from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
 from rlft.errors import ConfigError
@@ -229,6 +230,7 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
         save_replay_buffer=cfg.checkpoint.save_replay_buffer,
         extra_state=lambda: {"wall_time_s": wall_before + time.monotonic() - t0},
         stop_rules=options.stop_rules,
+        required_metrics=named_metrics(cfg),
         max_episodes=cfg.hparams.episodes,
         episodes_done=int(state.get("episodes_done", 0)),
     )
@@ -290,6 +292,7 @@ def _finish(
         callback.init_callback(model)
     t0 = time.monotonic()
     summary = evaluate(cfg.eval.final_episodes).summary()
+    require_metrics(summary, callback.required_metrics)
     callback.log_eval(summary)
     final = {"timesteps": model.num_timesteps, **summary}
     # the learning curve ends at the final model; its entry has every field the others have

@@ -14,9 +14,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlft.algos.spec import ALGO_SPECIFIC_FIELDS, ALGORITHMS, check_installed, is_on_policy, needs_action_masks
 from rlft.config.checks import at_least, in_unit_interval, one_of, positive, require, seed
+from rlft.config.metrics import check_metric_name
 from rlft.errors import ConfigError
 
-EVAL_METRICS = ("success_rate", "mean_reward", "mean_length")
 ACTION_NOISES = ("normal", "ornstein_uhlenbeck")
 
 
@@ -98,7 +98,9 @@ class EvalConfig:
     seed: int = 1_000_000
     deterministic: bool = True
     n_envs: int = 8  # episodes evaluated side by side (batched policy calls)
-    metric: str = "auto"  # what picks best/: auto (success_rate if reported) | success_rate | mean_reward
+    metric: str = (
+        "auto"  # what picks best/: auto (success_rate if reported, else mean_reward), an own metric or info/<key>
+    )
 
 
 @dataclass
@@ -117,7 +119,7 @@ class EarlyStopConfig:
     ``patience`` counts evaluations without an improvement of more than ``min_delta``.
     """
 
-    metric: Optional[str] = None  # success_rate | mean_reward | mean_length; null disables
+    metric: Optional[str] = None  # an own metric (success_rate, mean_reward, ...) or info/<key>; null disables
     mode: str = "max"
     target: Optional[float] = None
     threshold: Optional[float] = None
@@ -293,10 +295,13 @@ def validate_run_settings(cfg: DictConfig) -> None:
     positive(cfg, "torch_threads")
     for key in ("eval.every", "checkpoint.every"):
         at_least(cfg, key, 0, "0 disables")
-    one_of(cfg, "eval.metric", ("auto", "success_rate", "mean_reward"))
+    if cfg.eval.metric != "auto":
+        check_metric_name(cfg.eval.metric, "eval.metric")
+    for i, name in enumerate(cfg.env.metrics):
+        check_metric_name(name, f"env.metrics[{i}]")
     one_of(cfg, "progress", ("auto", "bar", "log", "none"))
     if cfg.optimized_metric is not None:
-        one_of(cfg, "optimized_metric", EVAL_METRICS)
+        check_metric_name(cfg.optimized_metric, "optimized_metric")
     device = cfg.device
     require(
         device in ("auto", "cpu", "cuda") or device.startswith("cuda:"),
@@ -304,7 +309,7 @@ def validate_run_settings(cfg: DictConfig) -> None:
     )
     es = cfg.early_stop
     if es.metric is not None:
-        one_of(cfg, "early_stop.metric", EVAL_METRICS)
+        check_metric_name(es.metric, "early_stop.metric")
         one_of(cfg, "early_stop.mode", ("max", "min"))
         require(
             es.target is not None or es.patience is not None,

@@ -67,6 +67,21 @@ def test_classic_layout_maps_key_by_key() -> None:
     assert stage.early_stop.threshold == 0.95 and stage.early_stop.patience == 2
 
 
+def test_classic_ess_threshold_on_the_metric_the_user_names() -> None:
+    _, (plan,) = _plans(CLASSIC.replace("ess_patience: 2", "ess_patience: 2, ess_metric: info/ess"))
+    assert plan.early_stop == {"metric": "info/ess", "threshold": 0.95, "patience": 2}
+    with pytest.raises(ConfigError, match=r"curriculum.stages\[0\].ess_metric='ess' is not a metric"):
+        _plans(CLASSIC.replace("ess_patience: 2", "ess_patience: 2, ess_metric: ess"))
+
+
+def test_promotion_on_an_info_metric_and_one_line_when_the_env_lacks_it() -> None:
+    _, plans = _plans("curriculum=curve_trace_short", "curriculum.promotion.metric=info/coverage")
+    rule = plans[0].promotion
+    assert rule.met({"info/coverage": 0.99, "episodes": rule.episodes})
+    with pytest.raises(ConfigError, match=r"promotion.metric: metric 'info/coverage' is not reported.*mean_reward"):
+        rule.met({"mean_reward": 1.0, "episodes": rule.episodes})
+
+
 def test_classic_environment_stage_names_the_stage() -> None:
     """CurveTrace takes a stage argument: environment.stage is both the env's and the stage's name."""
     _, (plan,) = _plans("curriculum.stages=[{environment: {stage: 3}, total_timesteps: 100}]")

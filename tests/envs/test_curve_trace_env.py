@@ -79,10 +79,10 @@ def test_oracle_episodes_report_how_they_ended_in_both_envs():
     assert single.successes == [info["is_success"] for info in batched]
     kinds = ("early_stop", "late_stop", "lost", "stuck")
     for kind in kinds:
-        assert single.info_means[f"mean_{kind}"] == np.mean([info[kind] for info in batched])
+        assert single.info_means[f"info/{kind}"] == np.mean([info[kind] for info in batched])
     for info in batched:  # the four kinds partition the failures
         assert sum(info[kind] for kind in kinds) == (not info["is_success"])
-    assert single.info_means["mean_early_stop"] > 0, "stage 12 fails the oracle mostly by stopping at gaps"
+    assert single.info_means["info/early_stop"] > 0, "stage 12 fails the oracle mostly by stopping at gaps"
 
 
 def test_a_policy_that_loops_is_stuck_and_one_that_walks_off_is_lost():

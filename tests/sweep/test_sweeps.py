@@ -138,3 +138,23 @@ def test_slurm_preset_composes_and_runs_locally_through_submitit(tmp_path: Path)
     done = _sweep(tmp_path, "hydra/launcher=slurm_local", "hparams.lr=1e-3,3e-4")
     assert done.returncode == 0, done.stderr[-3000:]
     assert [r["status"] for r in _rows(tmp_path)] == ["completed", "completed"]
+
+
+def test_summary_columns_are_own_metrics_and_every_info_metric_the_jobs_report(tmp_path: Path) -> None:
+    from rlft.sweep.summary import job_rows
+
+    for job, final in (("0", {"mean_reward": 1.0, "info/ess": 0.5}), ("1", {"mean_reward": 2.0, "info/rough": 3.0})):
+        (tmp_path / job / ".hydra").mkdir(parents=True)
+        (tmp_path / job / ".hydra" / "overrides.yaml").write_text(f"- seed={job}\n")
+        (tmp_path / job / "metrics.json").write_text(json.dumps({"status": "completed", "final": final}))
+    rows, _ = job_rows(tmp_path)
+    assert (rows[0]["info/ess"], rows[0]["info/rough"], rows[1]["info/rough"]) == (0.5, None, 3.0)
+    assert "mean_coverage" not in rows[0]
+
+
+def test_optimized_metric_may_be_an_info_metric_and_a_missing_one_is_one_line() -> None:
+    from rlft.train import _objective
+
+    assert _objective({"final": {"mean_reward": 1.0, "info/ess": 0.5}}, "info/ess") == 0.5
+    with pytest.raises(ConfigError, match="optimized_metric: metric 'info/esss' is not reported.*info/ess"):
+        _objective({"final": {"mean_reward": 1.0, "info/ess": 0.5}}, "info/esss")

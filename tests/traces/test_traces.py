@@ -39,7 +39,7 @@ def test_recording_writes_whole_episodes_in_chunks(recorded: Path) -> None:
     obs = store.decode_obs(steps.column("obs").to_pylist()[:3], manifest)
     assert obs.shape == (3, 2, 15, 15) and obs.dtype == np.uint8
     assert {"info_coverage", "info_endpoint_error", "info_stop_label"} <= set(steps.column_names)
-    assert any("stopped_at_end" in a for a in episodes["achievements"])
+    assert any(dict(a).get("stopped_at_end") == 1 for a in episodes["achievements"]), "names count 1 each"
     returns = steps.group_by("episode_id").aggregate([("reward", "sum")]).to_pydict()
     by_id = dict(zip(returns["episode_id"], returns["reward_sum"]))
     for eid, total in zip(episodes["episode_id"], episodes["return"]):
@@ -56,10 +56,64 @@ def test_filter_statistics_and_kept_episodes(recorded: Path, tmp_path: Path) -> 
     stats = filter_traces(recorded, tmp_path / "kept", conditions)
     kept = pq.read_table(tmp_path / "kept" / store.EPISODES).to_pydict()
     assert len(kept["episode_id"]) == stats["kept"]["episodes"] > 0
-    assert all({"coverage_90", "stopped_at_end"} <= set(a) for a in kept["achievements"])
+    assert all({"coverage_90", "stopped_at_end"} <= set(dict(a)) for a in kept["achievements"])
     steps = pq.read_table(tmp_path / "kept" / store.STEPS)
     assert set(steps.column("episode_id").to_pylist()) == set(kept["episode_id"])
     assert steps.num_rows == sum(kept["length"]) == store.read_manifest(tmp_path / "kept")["steps"]
+
+
+class _Coin:
+    """Random actions from a fixed generator: InfoEnv's place_table count varies by episode."""
+
+    rng = np.random.default_rng(0)
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=True):
+        return self.rng.integers(0, 2, len(observation)), state
+
+
+def test_counter_achievements_count_only_names_above_zero_and_sql_reaches_each_count(tmp_path: Path) -> None:
+    """Crafter-style ``{name: count}`` (most counts 0): an achievement is had when its count is
+    above 0, not whenever its name is listed (which kept every episode)."""
+    from rlft.traces.record import record as record_episodes
+    from tests.envs.info_env import InfoEnv
+
+    out = tmp_path / "counts"
+    record_episodes(
+        _Coin(), InfoEnv, out, episodes=12, first_seed=0, deterministic=False, model_label="coin",
+        stage_label="none", manifest_extra={}, progress=False,
+    )  # fmt: skip
+    counts = [dict(a) for a in pq.read_table(out / store.EPISODES).to_pydict()["achievements"]]
+    assert all(c["eat_cow"] == 0 and c["collect_wood"] == 1 for c in counts)
+    with_table = sum(c["place_table"] > 0 for c in counts)
+    assert 0 < with_table < 12, "the coin gives both kinds of episode"
+
+    def kept(**conditions) -> int:
+        return filter_traces(out, None, Conditions(**conditions), stats_only=True)["kept"]["episodes"]
+
+    assert kept(min_achievements=2) == with_table and kept(min_achievements=3) == 0
+    assert kept(achievement_types=["eat_cow"]) == 0 and kept(achievement_types=["collect_wood"]) == 12
+    assert kept(where="achievements['place_table'] >= 2") == with_table
+
+
+def test_a_store_with_achievements_as_names_is_still_read(recorded: Path, tmp_path: Path) -> None:
+    """Format 1 stores (achievements a list of names) read as count 1 per name."""
+    import shutil
+
+    import pyarrow as pa
+
+    old = tmp_path / "old"
+    shutil.copytree(recorded, old)
+    manifest = json.loads((old / store.MANIFEST).read_text())
+    (old / store.MANIFEST).write_text(json.dumps({**manifest, "format": store.LIST_ACHIEVEMENTS_FORMAT}))
+    for chunk in store.chunks(old, store.EPISODES):
+        table = pq.read_table(chunk)
+        names = pa.array([[k for k, _ in a] for a in table.column("achievements").to_pylist()], pa.list_(pa.string()))
+        pq.write_table(table.set_column(table.column_names.index("achievements"), "achievements", names), chunk)
+    conditions = Conditions(achievement_types=["stopped_at_end"])
+    assert (
+        filter_traces(old, None, conditions, stats_only=True)["kept"]
+        == (filter_traces(recorded, None, conditions, stats_only=True)["kept"])
+    )
 
 
 @pytest.mark.parametrize(
