@@ -1,9 +1,11 @@
 """The policy's deterministic action as an ONNX graph, checked against torch before it is kept.
 
-Input ``obs``: a batch of raw observations (uint8 images as the env gives them; normalisation
-stats, when the champion has them, are part of the graph). Outputs ``action`` (Discrete: the
-argmax; MultiDiscrete: one argmax per head) and ``logits``. The check plays the champion in its
-own env for sample observations and compares both outputs with onnxruntime.
+Input ``obs``: a batch of raw observations in the env's own layout (uint8 images as the env gives
+them, channel-last ones too: SB3's transposition to channel-first is part of the graph, like the
+normalisation stats when the champion has them). Dict observations are refused (one input per
+entry is not supported yet). Outputs ``action`` (Discrete: the argmax; MultiDiscrete: one argmax per
+head) and ``logits``. The check plays the champion in its own env for sample observations and
+compares both outputs with onnxruntime, and the actions with the SB3 model's ``predict``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,28 @@ CHECK_SAMPLES = 256
 TOLERANCE = 1e-4
 
 
+def _transposes(loaded: "Loaded") -> bool:
+    """Whether the model holds the env's observations channel-first (SB3's VecTransposeImage);
+    Dict observations are refused here, before anything is written."""
+    from gymnasium import spaces
+
+    held = loaded.model.observation_space
+    if isinstance(held, spaces.Dict):
+        raise ConfigError(
+            f"champion {loaded.champion.ref} takes Dict observations ({', '.join(held.spaces)}): ONNX export "
+            "takes single-array observations; use format=sb3 or format=hf"
+        )
+    return list(held.shape or ()) != list(loaded.champion.manifest["observation_space"]["shape"])
+
+
+def _normalised(loaded: "Loaded", observations: np.ndarray) -> np.ndarray:
+    """What the SB3 model is given for ``observations``: normalised with the champion's stats."""
+    from rlft.envs.normalization import ObservationNormalizer, has_normalization
+
+    folder = loaded.champion.folder
+    return ObservationNormalizer(folder)(observations) if has_normalization(folder) else observations
+
+
 def _module(loaded: "Loaded") -> Any:
     import torch as th
     from gymnasium import spaces
@@ -30,6 +54,7 @@ def _module(loaded: "Loaded") -> Any:
     from rlft.envs.normalization import ObservationNormalizer, has_normalization
 
     policy: Any = loaded.model.policy  # an actor-critic policy (pi_features_extractor, action_net)
+    transpose = _transposes(loaded)
     action_space = loaded.model.action_space
     if isinstance(action_space, spaces.Discrete):
         heads = [int(action_space.n)]
@@ -56,6 +81,8 @@ def _module(loaded: "Loaded") -> Any:
         def forward(self, obs: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
             if self.normalise:
                 obs = th.clamp((obs.float() - self.mean) / self.std, -self.clip, self.clip)
+            if transpose:  # the env's channel-last images, as SB3's VecTransposeImage gives them to the model
+                obs = obs.permute(0, 3, 1, 2)
             features = self.policy.extract_features(obs, self.policy.pi_features_extractor)
             logits = self.policy.action_net(self.policy.mlp_extractor.forward_actor(features))
             actions = [part.argmax(dim=1) for part in th.split(logits, heads, dim=1)]
@@ -106,9 +133,10 @@ def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
         want_action, want_logits = (t.numpy() for t in module(th.as_tensor(observations)))
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got_action, got_logits = session.run(["action", "logits"], {"obs": observations})
+    sb3_action = loaded.model.predict(_normalised(loaded, observations), deterministic=True)[0]
     check: dict[str, Any] = {
         "samples": len(observations),
-        "actions_equal": bool(np.array_equal(got_action, want_action)),
+        "actions_equal": bool(np.array_equal(got_action, want_action) and np.array_equal(got_action, sb3_action)),
         "max_abs_logit_diff": float(np.abs(got_logits - want_logits).max()),
         "tolerance": TOLERANCE,
         "input": {"name": "obs", "dtype": str(observations.dtype), "shape": ["batch", *observations.shape[1:]]},
