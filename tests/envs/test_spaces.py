@@ -122,7 +122,7 @@ def test_a_resume_keeps_the_model_spaces(channel_last_run: RunFolder) -> None:
 KIND_EXPORTS = {  # what ONNX export does for each kind: None = a graph, else the one-line refusal
     "ChannelLastImage": None,
     "ChannelFirstImage": None,
-    "DictObservation": "takes Dict observations",
+    "DictObservation": None,
     "MultiDiscreteAction": None,
     "ContinuousAction": "covers Discrete and MultiDiscrete actions",
 }
@@ -143,6 +143,7 @@ def test_every_observation_and_action_kind_goes_through_every_command(
     from rlft.compare import run as compare
     from rlft.envs.factory import probe_spaces
     from rlft.evaluate import run as evaluate
+    from rlft.evaluation import stack_observations
     from rlft.export import export, load_champion
     from rlft.traces.distill import check_traces_fit
     from rlft.traces.record import run as record
@@ -206,9 +207,10 @@ def test_every_observation_and_action_kind_goes_through_every_command(
         return
     export(str(registry.root), "user", "onnx", tmp_path / "onnx")
     env = getattr(user_envs, kind)()
-    obs = np.stack([env.reset(seed=seed)[0] for seed in range(4)])
+    obs = stack_observations([env.reset(seed=seed)[0] for seed in range(4)])  # the env's own layout
+    feed = {f"obs_{key}": value for key, value in obs.items()} if isinstance(obs, dict) else {"obs": obs}
     session = onnxruntime.InferenceSession(str(tmp_path / "onnx" / "policy.onnx"), providers=["CPUExecutionProvider"])
-    actions = session.run(["action"], {"obs": obs})[0]
+    actions = session.run(["action"], feed)[0]
     np.testing.assert_array_equal(
         actions, load_champion(str(registry.root), "user").model.predict(obs, deterministic=True)[0]
     )
