@@ -158,16 +158,19 @@ def space_from_spec(spec: dict[str, Any]) -> Any:
         return gym_spaces.MultiBinary(spec["n"])
     if kind == "Box":
         shape, dtype = tuple(spec["shape"]), np.dtype(spec["dtype"])
-        low, high = (np.broadcast_to(np.asarray(_bounds(spec[k]), dtype=np.float64), shape) for k in ("low", "high"))
-        return gym_spaces.Box(low.astype(dtype), high.astype(dtype), shape=shape, dtype=dtype)
+        low, high = (_bounds(spec[k], shape).astype(dtype) for k in ("low", "high"))
+        return gym_spaces.Box(low, high, shape=shape, dtype=dtype)
     if kind == "Dict" and "spaces" in spec:
         parts = {key: space_from_spec(sub) for key, sub in spec["spaces"].items()}
         return None if any(part is None for part in parts.values()) else gym_spaces.Dict(parts)
     return None
 
 
-def _bounds(value: Any) -> Any:
-    return [float(v) for v in value] if isinstance(value, list) else float(value)
+def _bounds(value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A spec's bound ("inf" strings too): one number for every entry, or the flattened list."""
+    if isinstance(value, list):
+        return np.array([float(v) for v in value]).reshape(shape)
+    return np.full(shape, float(value))
 
 
 def model_specs(observation_space: Any, action_space: Any, clip_obs: float | None = None) -> Specs:
@@ -182,9 +185,9 @@ def stored_model_specs(observation: dict[str, Any], action: dict[str, Any], env:
     form stays as written."""
     spec = canonical_spec(observation)
     space = space_from_spec(spec)
-    return (spec if space is None else space_spec(model_observation_space(space, obs_clip(env)))), canonical_spec(
-        action
-    )
+    if space is not None:
+        spec = space_spec(model_observation_space(space, obs_clip(env)))
+    return spec, canonical_spec(action)
 
 
 def spaces_mismatch(model: Specs, env_spaces: tuple[Any, Any], clip_obs: float | None = None) -> str | None:

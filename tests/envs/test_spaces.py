@@ -57,6 +57,11 @@ def test_specs_round_trip_through_json_with_infinite_bounds_and_dicts() -> None:
     for space in (
         spaces.Box(-np.inf, np.inf, shape=(4,), dtype=np.float32),
         spaces.Box(np.array([0.0, -1.0]), np.array([1.0, 1.0]), dtype=np.float64),
+        spaces.Box(
+            np.array([[0, -np.inf], [1, 2]], dtype=np.float32),
+            np.array([[1, 1], [np.inf, 3]], dtype=np.float32),
+            dtype=np.float32,
+        ),
         _image(36, 36, 3),
         spaces.Discrete(9),
         spaces.MultiDiscrete([8, 2]),
