@@ -53,9 +53,12 @@ class CurriculumConfig:
 
 
 def validate_curriculum(cfg: DictConfig) -> None:
-    """Every selected stage's own config passes the single-run checks, and its env builds."""
+    """Every selected stage's own config passes the single-run checks, its env builds, and its
+    model spaces are the first stage's (each stage starts from the previous stage's model)."""
     from rlft.curriculum.handoff import HANDOFFS, resolve_init
     from rlft.curriculum.plan import plan_curriculum, stage_config
+    from rlft.envs.factory import probe_spaces
+    from rlft.envs.spaces import model_specs, obs_clip, spaces_mismatch
     from rlft.training.schema import validate_hparams, validate_run_settings, validate_spaces
 
     one_of(cfg, "curriculum.handoff", HANDOFFS)
@@ -63,11 +66,17 @@ def validate_curriculum(cfg: DictConfig) -> None:
     positive(cfg, "curriculum.max_timesteps_per_stage")
     if cfg.curriculum.init and not cfg.resume:
         resolve_init(cfg.curriculum.init, cfg.curriculum.handoff, cfg.paths.registry)
+    first: tuple[str, Any] | None = None  # the first stage's id and model specs
     for plan in plan_curriculum(cfg):
         stage_cfg = stage_config(cfg, plan)
         try:
             validate_hparams(stage_cfg)
             validate_run_settings(stage_cfg)
             validate_spaces(stage_cfg)
+            env_spaces, clip = probe_spaces(stage_cfg), obs_clip(stage_cfg.env)
+            if first is None:
+                first = (plan.id, model_specs(*env_spaces, clip))
+            elif (wrong := spaces_mismatch(first[1], env_spaces, clip)) is not None:
+                raise ConfigError(f"stage {first[0]}'s model cannot carry on here: {wrong}")
         except ConfigError as exc:
             raise ConfigError(f"curriculum stage {plan.id}: {exc}") from None

@@ -96,3 +96,18 @@ def test_a_repeated_stage_gets_its_own_id() -> None:
 def test_bad_entries_name_the_problem(overrides: tuple[str, ...], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         _plans(*overrides)
+
+
+def test_every_stage_keeps_the_first_stage_model_spaces() -> None:
+    """Each stage starts from the previous stage's model: a stage whose env gives the model other
+    spaces (here another action space) is one line before anything runs."""
+    from rlft.curriculum.schema import validate_curriculum
+
+    stages = (
+        "curriculum.stages=[{stage: 1, timesteps: 10}, {stage: 2, timesteps: 10, env_kwargs: {stop_mode: decoupled}}]"
+    )
+    with pytest.raises(
+        ConfigError, match=r"curriculum stage 2: stage 1's model cannot carry on here: its action space"
+    ):
+        validate_curriculum(compose_config(["curriculum=curve_trace", stages]))
+    validate_curriculum(compose_config(["curriculum=curve_trace_short"]))
