@@ -21,8 +21,9 @@ class Policy(Protocol):
     ) -> tuple[np.ndarray, Any]: ...
 
 
-# observations -> what the policy sees, e.g. VecNormalize.normalize_obs (whose stubs also take dict observations)
-ObsTransform = Callable[[np.ndarray], Any]
+# observations (an array, or a dict of arrays for Dict observations) -> what the policy sees, e.g.
+# VecNormalize.normalize_obs
+ObsTransform = Callable[[Any], Any]
 
 
 class EpisodeObserver(Protocol):
@@ -170,7 +171,9 @@ def _run_episodes(
     while any(ep is not None for ep in slot_episode):
         active = [slot for slot, ep in enumerate(slot_episode) if ep is not None]
         filler = observations[active[0]]
-        batch = np.stack([observations[s] if slot_episode[s] is not None else filler for s in range(len(envs))])
+        batch = stack_observations(
+            [observations[s] if slot_episode[s] is not None else filler for s in range(len(envs))]
+        )
         if obs_transform is not None:
             batch = obs_transform(batch)
         extra = {"action_masks": _action_masks(envs, slot_episode, active[0])} if masked else {}
@@ -217,6 +220,14 @@ def _action_masks(envs: list[Any], slot_episode: list[int | None], filler: int) 
     from rlft.algos.masks import env_action_masks
 
     return np.stack([env_action_masks(envs[s if slot_episode[s] is not None else filler]) for s in range(len(envs))])
+
+
+def stack_observations(observations: Sequence[Any]) -> Any:
+    """One batch of observations: an array, or for Dict observations one array per key (what
+    SB3's ``predict`` takes)."""
+    if isinstance(observations[0], dict):
+        return {key: np.stack([obs[key] for obs in observations]) for key in observations[0]}
+    return np.stack(observations)
 
 
 def _count_action(counts: dict[str, int], action: Any) -> None:

@@ -84,13 +84,29 @@ def paired_change(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def collect_states(model: "BaseAlgorithm", venv: "VecEnv", n_states: int) -> np.ndarray:
-    """``n_states`` observations of ``model`` playing (stochastically) in ``venv``."""
-    observations: list[np.ndarray] = []
-    obs = venv.reset()
-    while sum(len(o) for o in observations) < n_states:
-        assert isinstance(obs, np.ndarray)  # flat observations: they are concatenated
-        observations.append(np.array(obs, copy=True))
+States = Any  # an array of observations, or for Dict observations a dict of arrays (one row per state)
+
+
+def collect_states(model: "BaseAlgorithm", venv: "VecEnv", n_states: int) -> States:
+    """``n_states`` observations of ``model`` playing (stochastically) in ``venv``, in the env's
+    layout (Dict observations: one array per key)."""
+    observations: list[Any] = []
+    obs: Any = venv.reset()  # an array, or a dict of arrays (VecEnv observations are never tuples here)
+    while len(observations) * venv.num_envs < n_states:
+        observations.append(
+            {k: np.array(v, copy=True) for k, v in obs.items()} if isinstance(obs, dict) else np.array(obs, copy=True)
+        )
         actions, _ = model.predict(obs, deterministic=False)
         obs, _, _, _ = venv.step(actions)
+    if isinstance(observations[0], dict):
+        return {key: np.concatenate([o[key] for o in observations])[:n_states] for key in observations[0]}
     return np.concatenate(observations)[:n_states]
+
+
+def state_count(states: States) -> int:
+    return len(next(iter(states.values()))) if isinstance(states, dict) else len(states)
+
+
+def take_states(states: States, index: Any) -> States:
+    """The states at ``index`` (a slice or an index array), per key for Dict observations."""
+    return {key: value[index] for key, value in states.items()} if isinstance(states, dict) else states[index]

@@ -66,7 +66,7 @@ def test_a_run_folder_and_its_best_model(registry: Registry, tmp_path: Path) -> 
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["base", "env=curve_trace_decoupled"], "action_space"),
+        (["base", "env=curve_trace_decoupled"], r"action space .* use env=curve_trace\)"),
         (["base", "stages=[]"], "is empty"),
         (["base", "stages=[1,99]"], "'99' is not a stage option"),
         (["base", "episodes=0"], "episodes=0 is out of range"),

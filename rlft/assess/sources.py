@@ -39,7 +39,7 @@ class Source:
     load: Callable[[DictConfig], "Policy"]
     model_dir: Path | None = None  # normalisation stats live here
     curve: list[dict[str, Any]] = field(default_factory=list)  # the run's evaluation history
-    spaces: tuple[dict, dict] | None = None  # (observation, action) spec, when known without loading
+    spaces: tuple[dict, dict] | None = None  # the model's (observation, action) specs, when known without loading
 
 
 MODEL_GROUPS = ("env", "stage", "stage_overrides", "hparams")  # what a model was trained with
@@ -114,7 +114,7 @@ def _champion_source(spec: str, registry: str) -> Source:
     source_metrics = Path(m.get("source_run") or "", "metrics.json")
     if m.get("source_run") and source_metrics.is_file():
         curve = read_json(source_metrics).get("eval", [])
-    from rlft.champions.manifest import canonical_spec
+    from rlft.envs.spaces import stored_model_specs
 
     config = {key: m[key] for key in MODEL_GROUPS}
     return Source(
@@ -125,7 +125,7 @@ def _champion_source(spec: str, registry: str) -> Source:
         load,
         champion.folder,
         curve,
-        (canonical_spec(m["observation_space"]), canonical_spec(m["action_space"])),
+        stored_model_specs(m["observation_space"], m["action_space"], m["env"]),
     )
 
 
@@ -163,9 +163,10 @@ def resolve_source(spec: str, registry: str, pick: str = "final") -> Source:
     return _champion_source(spec, registry)
 
 
-def space_spec_of(policy: Any) -> tuple[dict, dict] | None:
-    """(observation, action) spec of a loaded SB3 model; None for scripted policies."""
-    from rlft.champions.manifest import space_spec
+def model_specs_of(policy: Any) -> tuple[dict, dict] | None:
+    """(observation, action) spec of a loaded SB3 model (its own, transposed, spaces); None for
+    scripted policies."""
+    from rlft.envs.spaces import space_spec
 
     if not hasattr(policy, "observation_space"):
         return None
@@ -173,16 +174,13 @@ def space_spec_of(policy: Any) -> tuple[dict, dict] | None:
 
 
 def check_runs_on(source: Source, policy: Any, env_spaces: tuple["spaces.Space", "spaces.Space"], where: str) -> None:
-    """The model must take the env's observations and give its actions."""
-    from rlft.champions.manifest import space_spec
+    """The model must take the env's observations and give its actions, compared as the model's
+    spaces (:mod:`rlft.envs.spaces`: after SB3's image transposition)."""
+    from rlft.envs.spaces import obs_clip, spaces_mismatch
 
-    own = source.spaces or space_spec_of(policy)
+    own = source.spaces or model_specs_of(policy)
     if own is None:
         return
-    env = (space_spec(env_spaces[0]), space_spec(env_spaces[1]))
-    for name, mine, theirs in (("observation space", own[0], env[0]), ("action space", own[1], env[1])):
-        if mine != theirs:
-            raise ConfigError(
-                f"{source.label} cannot run on {where}: its {name} is {mine} but the env's is {theirs} "
-                "(pick an env that fits, e.g. env=curve_trace_decoupled for a decoupled model)"
-            )
+    wrong = spaces_mismatch(own, env_spaces, obs_clip((source.config or {}).get("env")))
+    if wrong is not None:
+        raise ConfigError(f"{source.label} cannot run on {where}: {wrong}")

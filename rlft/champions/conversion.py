@@ -55,6 +55,7 @@ def write_champion_files(
     from rlft.algos.factory import build_model
     from rlft.envs.factory import make_vec_env
     from rlft.envs.normalization import SETTINGS_FILE, STATS_FILE
+    from rlft.envs.spaces import space_spec
     from rlft.runs.provenance import package_versions
 
     venv = make_vec_env(cfg, 1, cfg.seed)
@@ -66,7 +67,7 @@ def write_champion_files(
         save_model(model.policy, str(folder / mf.WEIGHTS))
         if "policy.optimizer" in params:
             save_optimizer_state(params["policy.optimizer"], folder / mf.OPTIMIZER)
-        observation, action = mf.space_spec(venv.observation_space), mf.space_spec(venv.action_space)
+        observation, action = space_spec(venv.observation_space), space_spec(venv.action_space)  # the env's layout
     finally:
         venv.close()
     shutil.copy2(model_dir / mf.SB3_ZIP, folder / mf.SB3_ZIP)

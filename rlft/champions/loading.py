@@ -24,15 +24,16 @@ def manifest_config(manifest: dict[str, Any]) -> DictConfig:
 
 
 def check_fits(champion: Champion, observation_space: Any, action_space: Any) -> None:
-    """The env's spaces must be the champion's (e.g. a decoupled champion on a standard env fails)."""
-    for key, space in (("observation_space", observation_space), ("action_space", action_space)):
-        spec = mf.space_spec(space)
-        if spec != mf.canonical_spec(champion.manifest[key]):
-            raise ConfigError(
-                f"champion {champion.ref} ({champion.manifest.get('architecture')}) was trained with "
-                f"{key} {champion.manifest[key]} but this env has {spec}: pick an env that fits it "
-                "(e.g. env=curve_trace_decoupled for a decoupled champion)"
-            )
+    """The champion's model spaces must be those of a model built on this env (a decoupled
+    champion on a standard env fails; a channel-last image env fits its channel-first twin, as SB3
+    would take it): :mod:`rlft.envs.spaces`."""
+    from rlft.envs.spaces import obs_clip, spaces_mismatch, stored_model_specs
+
+    m = champion.manifest
+    own = stored_model_specs(m["observation_space"], m["action_space"], m["env"])
+    wrong = spaces_mismatch(own, (observation_space, action_space), obs_clip(m["env"]))
+    if wrong is not None:
+        raise ConfigError(f"champion {champion.ref} ({m.get('architecture')}) does not fit this env: {wrong}")
 
 
 def build_champion_model(champion: Champion, env: "VecEnv | None" = None, *, device: str = "cpu") -> "BaseAlgorithm":

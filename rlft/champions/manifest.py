@@ -8,11 +8,8 @@ policy class, JSON-only policy kwargs, and every dotted path it names under the 
 from __future__ import annotations
 
 import hashlib
-import math
 from pathlib import Path
 from typing import Any, Sequence
-
-import numpy as np
 
 from rlft.algos.spec import ALGORITHMS
 from rlft.champions.trust import check_trusted
@@ -34,51 +31,6 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _bound(value: Any) -> Any:
-    """Box bounds may be infinite (CartPole's velocities) and strict JSON has no Infinity: "inf"."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "inf" if value > 0 else "-inf"
-    return value
-
-
-def _uniform(values: np.ndarray) -> Any:
-    flat = np.asarray(values).ravel()
-    if flat.size and np.all(flat == flat[0]):
-        return _bound(flat[0].item())
-    return [_bound(v) for v in flat.tolist()]
-
-
-def canonical_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    """A stored space spec as :func:`space_spec` writes it now (manifests written before strict
-    JSON hold infinite bounds as numbers)."""
-    if spec.get("type") != "Box":
-        return spec
-    fixed = dict(spec)
-    for key in ("low", "high"):
-        value = spec.get(key)
-        fixed[key] = [_bound(v) for v in value] if isinstance(value, list) else _bound(value)
-    return fixed
-
-
-def space_spec(space: Any) -> dict[str, Any]:
-    """A gymnasium space as plain JSON (Box bounds as one number when uniform)."""
-    from gymnasium import spaces
-
-    if isinstance(space, spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n)}
-    if isinstance(space, spaces.MultiDiscrete):
-        return {"type": "MultiDiscrete", "nvec": [int(n) for n in space.nvec]}
-    if isinstance(space, spaces.Box):
-        return {
-            "type": "Box",
-            "shape": list(space.shape),
-            "dtype": str(space.dtype),
-            "low": _uniform(space.low),
-            "high": _uniform(space.high),
-        }
-    return {"type": type(space).__name__, "repr": repr(space)}
 
 
 def architecture(action: dict[str, Any]) -> str:

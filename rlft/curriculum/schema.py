@@ -89,12 +89,13 @@ def _env_identity(stage_cfg: DictConfig) -> str:
 
 
 def validate_curriculum(cfg: DictConfig) -> None:
-    """Every selected stage's own config passes the single-run checks, its env builds, and all
-    stages share their env spaces (the network carries over from one stage to the next): one env
-    is built per distinct set of env settings."""
+    """Every selected stage's own config passes the single-run checks, its env builds, and every
+    stage's model spaces are the first stage's (each stage starts from the previous stage's model,
+    :mod:`rlft.envs.spaces`): one env is built per distinct set of env settings."""
     from rlft.curriculum.handoff import HANDOFFS, resolve_init
     from rlft.curriculum.plan import plan_curriculum, stage_config
     from rlft.envs.factory import probe_spaces
+    from rlft.envs.spaces import model_specs, obs_clip
     from rlft.training.schema import validate_hparams, validate_run_settings, validate_spaces
 
     one_of(cfg, "curriculum.handoff", HANDOFFS)
@@ -103,7 +104,7 @@ def validate_curriculum(cfg: DictConfig) -> None:
     if cfg.curriculum.init and not cfg.resume:
         resolve_init(cfg.curriculum.init, cfg.curriculum.handoff, cfg.paths.registry)
     probed: dict[str, tuple[Any, Any]] = {}
-    first: tuple[str, tuple[Any, Any], DictConfig] | None = None
+    first: tuple[str, tuple[Any, Any], DictConfig] | None = None  # the first stage's id, spaces and config
     for plan in plan_curriculum(cfg):
         stage_cfg = stage_config(cfg, plan)
         try:
@@ -117,12 +118,13 @@ def validate_curriculum(cfg: DictConfig) -> None:
         spaces = probed[key]
         if first is None:
             first = (plan.id, spaces, stage_cfg)
-        for kind, old, new in zip(("observation", "action"), first[1], spaces):
-            if old != new:
+        held = model_specs(*first[1], obs_clip(first[2].env)), model_specs(*spaces, obs_clip(stage_cfg.env))
+        for index, kind in enumerate(("observation", "action")):
+            if held[0][index] != held[1][index]:  # as the model holds them: a channel-first twin fits
                 raise ConfigError(
-                    f"curriculum stages {first[0]} and {plan.id} have different {kind} spaces ({old} vs "
-                    f"{new}): the network cannot carry over from one stage to the next; keep every "
-                    "stage's env spaces the same (vary what the env does, not what it shows or takes)"
+                    f"curriculum stages {first[0]} and {plan.id} have different {kind} spaces ({first[1][index]} "
+                    f"vs {spaces[index]}): the network cannot carry over from one stage to the next; keep "
+                    "every stage's env spaces the same (vary what the env does, not what it shows or takes)"
                 )
     if first is not None:  # every stage has the first one's action space, and the same algorithm
         try:

@@ -32,13 +32,18 @@ def find_vecnormalize(venv: "VecEnv") -> "VecNormalize | None":
     return None
 
 
-def _flat_obs_rms(norm: "VecNormalize") -> "RunningMeanStd":
-    """The observation statistics: one RunningMeanStd (SB3 keeps a dict of them for a Dict
-    observation space, which the saved stats file does not hold)."""
-    from stable_baselines3.common.running_mean_std import RunningMeanStd
+def _obs_stats(norm: "VecNormalize") -> dict[str, "RunningMeanStd"]:
+    """The observation statistics by key: ``""`` for a single observation, each normalised entry
+    of a Dict observation; none when observations are not normalised."""
+    if not norm.norm_obs:
+        return {}
+    obs_rms: Any = norm.obs_rms  # one RunningMeanStd, or a dict of them for a Dict observation space
+    return dict(obs_rms) if isinstance(obs_rms, dict) else {"": obs_rms}
 
-    assert isinstance(norm.obs_rms, RunningMeanStd)
-    return norm.obs_rms
+
+def _suffix(key: str) -> str:
+    """Array-name suffix of a Dict entry's statistics (``obs_mean.image``); none for a single one."""
+    return f".{key}" if key else ""
 
 
 def save_normalization(venv: "VecEnv", folder: Path) -> bool:
@@ -46,15 +51,17 @@ def save_normalization(venv: "VecEnv", folder: Path) -> bool:
     norm = find_vecnormalize(venv)
     if norm is None:
         return False
-    obs_rms = _flat_obs_rms(norm)
     arrays: dict[str, Any] = {  # savez's stubs would read a dict of arrays as its keyword options
-        "obs_mean": obs_rms.mean,
-        "obs_var": obs_rms.var,
-        "obs_count": np.array(obs_rms.count),
         "ret_mean": norm.ret_rms.mean,
         "ret_var": norm.ret_rms.var,
         "ret_count": np.array(norm.ret_rms.count),
     }
+    for key, rms in _obs_stats(norm).items():
+        arrays |= {
+            f"obs_mean{_suffix(key)}": rms.mean,
+            f"obs_var{_suffix(key)}": rms.var,
+            f"obs_count{_suffix(key)}": np.array(rms.count),
+        }
     with atomic_path(folder / STATS_FILE) as tmp:
         with open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
@@ -74,10 +81,10 @@ def save_normalization(venv: "VecEnv", folder: Path) -> bool:
 
 def load_normalization_into(norm: "VecNormalize", folder: Path) -> None:
     """Restore saved statistics into an existing VecNormalize (e.g. when resuming)."""
-    obs_rms = _flat_obs_rms(norm)
     with np.load(folder / STATS_FILE, allow_pickle=False) as data:
-        obs_rms.mean, obs_rms.var = data["obs_mean"], data["obs_var"]
-        obs_rms.count = float(data["obs_count"])
+        for key, rms in _obs_stats(norm).items():
+            rms.mean, rms.var = data[f"obs_mean{_suffix(key)}"], data[f"obs_var{_suffix(key)}"]
+            rms.count = float(data[f"obs_count{_suffix(key)}"])
         norm.ret_rms.mean, norm.ret_rms.var = data["ret_mean"], data["ret_var"]
         norm.ret_rms.count = float(data["ret_count"])
 
@@ -87,17 +94,36 @@ def has_normalization(folder: Path) -> bool:
 
 
 class ObservationNormalizer:
-    """Frozen observation normalisation for evaluation, read from a model folder's stats."""
+    """Frozen observation normalisation for evaluation, read from a model folder's stats (Dict
+    observations entry by entry, as VecNormalize does)."""
 
     def __init__(self, folder: Path) -> None:
         settings = read_json(folder / SETTINGS_FILE)
-        with np.load(folder / STATS_FILE, allow_pickle=False) as data:
-            self.mean, self.var = data["obs_mean"], data["obs_var"]
         self.enabled = bool(settings["norm_obs"])
         self.clip = float(settings["clip_obs"])
         self.epsilon = float(settings["epsilon"])
+        self.stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # key ("" for a single observation) -> mean, var
+        with np.load(folder / STATS_FILE, allow_pickle=False) as data:
+            for name in data.files:
+                if name.startswith("obs_mean"):
+                    key = name[len("obs_mean.") :]
+                    self.stats[key] = data[name], data[f"obs_var{_suffix(key)}"]
 
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
+    @property
+    def mean(self) -> np.ndarray:
+        return self.stats[""][0]
+
+    @property
+    def var(self) -> np.ndarray:
+        return self.stats[""][1]
+
+    def _normalize(self, obs: np.ndarray, key: str) -> np.ndarray:
+        mean, var = self.stats[key]
+        return np.clip((obs - mean) / np.sqrt(var + self.epsilon), -self.clip, self.clip).astype(np.float32)
+
+    def __call__(self, obs: Any) -> Any:
         if not self.enabled:
             return obs
-        return np.clip((obs - self.mean) / np.sqrt(self.var + self.epsilon), -self.clip, self.clip).astype(np.float32)
+        if isinstance(obs, dict):
+            return {key: self._normalize(value, key) if key in self.stats else value for key, value in obs.items()}
+        return self._normalize(obs, "")

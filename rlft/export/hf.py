@@ -25,6 +25,7 @@ def _config(loaded: "Loaded") -> dict[str, Any]:
         "policy_kwargs": m["hparams"]["policy_kwargs"],
         "architecture": m["architecture"],
         "observation_space": m["observation_space"],
+        "model_observation_space": _model_observation(m),
         "action_space": m["action_space"],
         "env": m["env"],
         "stage": m["stage"],
@@ -50,6 +51,29 @@ def wrapping(env: dict[str, Any]) -> str:
     return (
         f"The env is wrapped, innermost first: {', '.join(parts)}. Build it the same way "
         "(`rlft.envs.factory.make_env` does, from config.json's `env`).\n\n"
+    )
+
+
+def _model_observation(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The observation space the model holds (:mod:`rlft.envs.spaces`: after SB3's image transposition)."""
+    from rlft.envs.spaces import stored_model_specs
+
+    return stored_model_specs(manifest["observation_space"], manifest["action_space"], manifest["env"])[0]
+
+
+def observation_layout(manifest: dict[str, Any]) -> str:
+    """One sentence on the layout of observations: the env's, and the model's when SB3 transposes."""
+    env, held = manifest["observation_space"], _model_observation(manifest)
+    pairs = [("", env, held)]
+    if env.get("type") == "Dict" and "spaces" in env:
+        pairs = [(f"`{key}`: ", sub, held["spaces"][key]) for key, sub in env["spaces"].items()]
+    moved = [f"{key}`{a['shape']}` -> `{b['shape']}`" for key, a, b in pairs if a.get("shape") != b.get("shape")]
+    if not moved:
+        return "The model takes observations in the env's own layout."
+    return (
+        f"The env gives channel-last images; the model holds them channel-first ({', '.join(moved)}: SB3's "
+        "VecTransposeImage). `model.predict` and the ONNX export take the env's layout; a bare "
+        "`model.policy` takes the model's."
     )
 
 
@@ -137,6 +161,7 @@ With rlft: `python -m rlft.evaluate {loaded.champion.name} stages=[1,2,3]`.
 ## Training configuration
 
 Observation space `{json.dumps(m["observation_space"])}`, action space `{json.dumps(m["action_space"])}`.
+{observation_layout(m)}
 Policy `{m["hparams"]["policy"]}` with `{json.dumps(m["hparams"]["policy_kwargs"])}`.
 
 ```json

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch as th
 
+from rlft.scoring import States, state_count, take_states
 from rlft.scoring import collect_states as champion_states  # noqa: F401  (the states EWC and KL use)
 
 if TYPE_CHECKING:
@@ -57,33 +58,38 @@ def attach_l2sp(
     return model.policy.optimizer.register_step_pre_hook(pull)
 
 
-def diagonal_fisher(champion: "BaseAlgorithm", states: np.ndarray, chunk: int = 256) -> dict[str, th.Tensor]:
+def diagonal_fisher(champion: "BaseAlgorithm", states: States, chunk: int = 256) -> dict[str, th.Tensor]:
     """Per-parameter mean of squared per-sample gradients of ``log pi(a|s)``, ``a ~ pi(.|s)``
     (torch.func: one vmapped gradient per state), normalised to mean 1 over all entries."""
+    import copy
+
     from torch.func import functional_call, grad, vmap
 
-    policy: Any = champion.policy  # an actor-critic policy: it has get_distribution
+    # a copy: functional_call under vmap leaves tied parameters (a features extractor the actor and
+    # critic share, as CnnPolicy and MultiInputPolicy have) wrapped in the module it swaps them into
+    policy: Any = copy.deepcopy(champion.policy)  # an actor-critic policy: it has get_distribution
     module = _LogProb(policy)
     params = {f"policy.{name}": p.detach() for name, p in policy.named_parameters()}
     sums = {name: th.zeros_like(p) for name, p in params.items()}
 
-    def log_prob(values: dict[str, th.Tensor], obs: th.Tensor, action: th.Tensor) -> th.Tensor:
-        return functional_call(module, values, (obs.unsqueeze(0), action.unsqueeze(0))).sum()
+    def log_prob(values: dict[str, th.Tensor], obs: Any, action: th.Tensor) -> th.Tensor:
+        one = {k: v.unsqueeze(0) for k, v in obs.items()} if isinstance(obs, dict) else obs.unsqueeze(0)
+        return functional_call(module, values, (one, action.unsqueeze(0))).sum()
 
     per_sample = vmap(grad(log_prob), in_dims=(None, 0, 0))
     validate = th.distributions.Distribution._validate_args
     th.distributions.Distribution.set_default_validate_args(False)  # no data-dependent checks under vmap
     policy.set_training_mode(False)
     try:
-        for lo in range(0, len(states), chunk):
-            obs, _ = policy.obs_to_tensor(states[lo : lo + chunk])
+        for lo in range(0, state_count(states), chunk):
+            obs, _ = policy.obs_to_tensor(take_states(states, slice(lo, lo + chunk)))
             with th.no_grad():
                 actions = policy.get_distribution(obs).get_actions(deterministic=False)
             for name, g in per_sample(params, obs, actions).items():
                 sums[name] += (g**2).sum(0)
     finally:
         th.distributions.Distribution.set_default_validate_args(validate)
-    fisher = {name.removeprefix("policy."): total / len(states) for name, total in sums.items()}
+    fisher = {name.removeprefix("policy."): total / state_count(states) for name, total in sums.items()}
     mean = th.cat([f.flatten() for f in fisher.values()]).mean()
     return {name: f / mean for name, f in fisher.items()} if mean > 0 else fisher
 
@@ -95,7 +101,7 @@ class _LogProb(th.nn.Module):
         super().__init__()
         self.policy = policy
 
-    def forward(self, obs: th.Tensor, action: th.Tensor) -> th.Tensor:
+    def forward(self, obs: Any, action: th.Tensor) -> th.Tensor:  # obs: a tensor, or a dict of them
         return self.policy.get_distribution(obs).log_prob(action)
 
 
@@ -114,7 +120,7 @@ def policy_kl(reference: Any, policy: Any, obs: th.Tensor | dict[str, th.Tensor]
 
 
 def attach_kl(
-    model: "BaseAlgorithm", champion: "BaseAlgorithm", states: np.ndarray, coef: float, batch_size: int, seed: int
+    model: "BaseAlgorithm", champion: "BaseAlgorithm", states: States, coef: float, batch_size: int, seed: int
 ) -> Any:
     """Register ``coef * KL(champion || policy)`` on a fresh minibatch of ``states`` per step
     (``champion`` is a separate, untrained model: it is only read, under ``no_grad``)."""
@@ -122,10 +128,11 @@ def attach_kl(
     reference.set_training_mode(False)
     rng = np.random.default_rng(seed)
     policy = model.policy
-    batch = min(batch_size, len(states))
+    count = state_count(states)
+    batch = min(batch_size, count)
 
     def pull(optimizer: th.optim.Optimizer, args: Any, kwargs: Any) -> None:
-        obs, _ = policy.obs_to_tensor(states[rng.choice(len(states), size=batch, replace=False)])
+        obs, _ = policy.obs_to_tensor(take_states(states, rng.choice(count, size=batch, replace=False)))
         with th.enable_grad():
             (coef * policy_kl(reference, policy, obs)).backward()
 

@@ -43,6 +43,16 @@ def check_traces_fit(folder: Path, observation_space: Any, action_space: Any) ->
 
     manifest = store.read_manifest(folder)
     store.check_schemas(folder)
+    if "obs_keys" in manifest:
+        raise ConfigError(
+            f"traces in {folder} hold Dict observations ({', '.join(manifest['obs_keys'])}): behaviour "
+            "cloning takes single-array observations only; record and filter them, distil another env"
+        )
+    if manifest.get("action_dtype", "int64") != "int64":
+        raise ConfigError(
+            f"traces in {folder} hold continuous actions: behaviour cloning fits Discrete and "
+            "MultiDiscrete actions only"
+        )
     shape, dtype = tuple(manifest["obs_shape"]), np.dtype(manifest["obs_dtype"])
     if shape != tuple(observation_space.shape) or dtype != observation_space.dtype:
         raise ConfigError(

@@ -53,13 +53,15 @@ class _Recorder:
         self,
         out: Path,
         info_fields: list[str],
+        layout: dict[str, Any],
         labels: dict[str, str],
         first_seed: int,
         total: int,
         chunk_episodes: int,
         progress: bool,
     ) -> None:
-        self.out, self.info_fields, self.labels = out, info_fields, labels
+        self.out, self.info_fields, self.layout, self.labels = out, info_fields, layout, labels
+        self.continuous = layout["action_dtype"] != "int64"
         self.first_seed, self.total, self.chunk_episodes, self.progress = first_seed, total, chunk_episodes, progress
         self.open: dict[int, dict[str, list]] = {}  # running episodes: their step columns
         self.written = {"chunks": 0, "episodes": 0, "steps": 0}
@@ -73,7 +75,15 @@ class _Recorder:
         }
 
     def _step_columns(self) -> tuple[str, ...]:
-        return ("episode_id", "t", "obs", "action", "reward", "done", *(f"info_{n}" for n in self.info_fields))
+        return (
+            "episode_id",
+            "t",
+            *store.obs_columns(self.layout),
+            "action",
+            "reward",
+            "done",
+            *(f"info_{n}" for n in self.info_fields),
+        )
 
     def on_step(
         self, episode: int, observation: Any, action: Any, reward: float, done: bool, info: dict[str, Any]
@@ -81,8 +91,11 @@ class _Recorder:
         steps = self.open.setdefault(episode, {k: [] for k in self._step_columns()})
         steps["episode_id"].append(episode)
         steps["t"].append(len(steps["t"]))
-        steps["obs"].append(np.ascontiguousarray(observation).tobytes())
-        steps["action"].append([int(a) for a in np.atleast_1d(action)])
+        parts = observation.items() if isinstance(observation, dict) else [(None, observation)]
+        for key, value in parts:
+            steps[store.obs_column(key)].append(np.ascontiguousarray(value).tobytes())
+        flat = np.atleast_1d(action).ravel()
+        steps["action"].append([float(a) for a in flat] if self.continuous else [int(a) for a in flat])
         steps["reward"].append(reward)
         steps["done"].append(done)
         for name in self.info_fields:
@@ -116,7 +129,7 @@ class _Recorder:
             return
         name = store.chunk_name(self.written["chunks"])
         # steps first: an episodes chunk is only ever written once its steps are on disk
-        store.write_table(store.steps_table(self.steps, self.info_fields), self.out / store.STEPS / name)
+        store.write_table(store.steps_table(self.steps, self.info_fields, self.layout), self.out / store.STEPS / name)
         store.write_table(store.episodes_table(self.episodes), self.out / store.EPISODES / name)
         self.written["chunks"] += 1
         self.written["episodes"] += len(self.episodes["episode_id"])
@@ -142,20 +155,22 @@ def record(
 ) -> dict[str, Any]:
     """Play ``episodes`` episodes (the evaluation loop, with a recording observer) and write them
     to ``out`` in chunks; returns the manifest."""
+    from gymnasium import spaces
+
     from rlft.evaluation import evaluate
 
     probe = make_env()
     try:
         first_obs, first_info = probe.reset(seed=first_seed)
+        continuous = isinstance(probe.action_space, spaces.Box)
     finally:
         probe.close()
-    obs_dtype, obs_shape = np.asarray(first_obs).dtype, list(np.asarray(first_obs).shape)
+    layout = {**store.obs_layout(first_obs), "action_dtype": "float32" if continuous else "int64"}
     info_fields = _info_fields(first_info)
     manifest = {
         "model": model_label,
         "stage": stage_label,
-        "obs_dtype": str(obs_dtype),
-        "obs_shape": obs_shape,
+        **layout,
         "info_fields": info_fields,
         "first_seed": first_seed,
         "deterministic": deterministic,
@@ -166,7 +181,14 @@ def record(
     (out / store.EPISODES).mkdir(parents=True, exist_ok=True)
     store.write_manifest(out, {**manifest, "complete": False})
     recorder = _Recorder(
-        out, info_fields, {"model": model_label, "stage": stage_label}, first_seed, episodes, chunk_episodes, progress
+        out,
+        info_fields,
+        layout,
+        {"model": model_label, "stage": stage_label},
+        first_seed,
+        episodes,
+        chunk_episodes,
+        progress,
     )
     evaluate(
         policy,

@@ -3,8 +3,10 @@
 
 Each chunk holds whole episodes and is written to a temporary file then renamed, so a recorder
 killed mid-way leaves only complete, readable chunks. Steps: ``episode_id, t, obs`` (the raw
-observation bytes, its shape and dtype in the manifest), ``action`` (a list: one entry per action
-dimension), ``reward, done`` and the env's per-step info fields. Episodes: ``episode_id, seed,
+observation bytes, its shape and dtype in the manifest; a Dict observation has one column
+``obs_<key>`` per entry, their shapes and dtypes under the manifest's ``obs_keys``), ``action`` (a
+list: one entry per action dimension; floats for continuous actions, the manifest's
+``action_dtype``), ``reward, done`` and the env's per-step info fields. Episodes: ``episode_id, seed,
 return, length, success, achievements`` (a map name -> count: a counter dict from the env's info
 as it is, a list of names as count 1 each), ``model, stage``. Stores of format 1 (achievements a
 list of names) are still read.
@@ -44,14 +46,36 @@ def _table(rows: dict[str, list], types: dict[str, Any]) -> Any:
     return pa.table({name: pa.array(rows[name], kind) for name, kind in types.items()})
 
 
-def steps_table(rows: dict[str, list], info_fields: list[str]) -> Any:
+def obs_column(key: str | None) -> str:
+    """The steps column of an observation (``obs``) or of one entry of a Dict observation."""
+    return "obs" if key is None else f"obs_{key}"
+
+
+def obs_layout(observation: Any) -> dict[str, Any]:
+    """The manifest's description of recorded observations: ``obs_dtype`` / ``obs_shape``, or for
+    a Dict observation ``obs_keys`` (entry -> dtype and shape)."""
+    if isinstance(observation, dict):
+        return {
+            "obs_keys": {
+                key: {"dtype": str(np.asarray(value).dtype), "shape": list(np.asarray(value).shape)}
+                for key, value in observation.items()
+            }
+        }
+    return {"obs_dtype": str(np.asarray(observation).dtype), "obs_shape": list(np.asarray(observation).shape)}
+
+
+def obs_columns(manifest: dict[str, Any]) -> list[str]:
+    return [obs_column(key) for key in manifest["obs_keys"]] if "obs_keys" in manifest else [obs_column(None)]
+
+
+def steps_table(rows: dict[str, list], info_fields: list[str], manifest: dict[str, Any]) -> Any:
     import pyarrow as pa
 
     types = {
         "episode_id": pa.int64(),
         "t": pa.int32(),
-        "obs": pa.binary(),
-        "action": pa.list_(pa.int64()),
+        **{column: pa.binary() for column in obs_columns(manifest)},
+        "action": pa.list_(pa.from_numpy_dtype(np.dtype(manifest.get("action_dtype", "int64")))),
         "reward": pa.float32(),
         "done": pa.bool_(),
     }
@@ -128,6 +152,12 @@ def check_schemas(folder: Path) -> None:
                 )
 
 
-def decode_obs(blobs: list[bytes], manifest: dict[str, Any]) -> np.ndarray:
-    dtype, shape = np.dtype(manifest["obs_dtype"]), tuple(manifest["obs_shape"])
+def decode_obs(blobs: list[bytes], manifest: dict[str, Any], key: str | None = None) -> np.ndarray:
+    """A column of observations (``key``: one entry of a Dict observation) as one array."""
+    layout = (
+        manifest["obs_keys"][key]
+        if key is not None
+        else {"dtype": manifest["obs_dtype"], "shape": manifest["obs_shape"]}
+    )
+    dtype, shape = np.dtype(layout["dtype"]), tuple(layout["shape"])
     return np.frombuffer(b"".join(blobs), dtype=dtype).reshape(len(blobs), *shape)

@@ -348,20 +348,22 @@ def validate_spaces(cfg: DictConfig) -> None:
 
 
 def validate_resumed_spaces(cfg: DictConfig) -> None:
-    """A resumed run keeps its env's spaces: its checkpoint cannot act in another one (an
-    ``env.id=`` or env kwarg changed on resume), which SB3 would only find when loading it."""
+    """A resumed run keeps its model's spaces (:mod:`rlft.envs.spaces`, after SB3's image
+    transposition): its checkpoint cannot act in another env (an ``env.id=`` or env kwarg changed
+    on resume), which SB3 would only find when loading it."""
     from pathlib import Path
 
     from rlft.envs.factory import probe_spaces
+    from rlft.envs.spaces import model_specs, obs_clip, spaces_mismatch
     from rlft.runs.layout import RunFolder
     from rlft.runs.reading import run_config
 
     saved = run_config(RunFolder(Path(cfg.resume)))
-    before, now = probe_spaces(saved), probe_spaces(cfg)
-    for name, old, new in zip(("observation", "action"), before, now):
-        require(
-            old == new,
-            f"resume={cfg.resume}: the run was trained with {name} space {old} (env "
-            f"{saved.env.name!r}) but this config's env has {new}: resume without changing "
-            "the env, or start a new run",
-        )
+    wrong = spaces_mismatch(
+        model_specs(*probe_spaces(saved), obs_clip(saved.env)), probe_spaces(cfg), obs_clip(cfg.env)
+    )
+    require(
+        wrong is None,
+        f"resume={cfg.resume}: the run was trained on env {saved.env.name!r} and this config's env "
+        f"differs: {wrong}; resume without changing the env, or start a new run",
+    )

@@ -131,7 +131,7 @@ def test_a_decoupled_env_does_not_fit_a_standard_champion(trained: RunFolder, tm
     registry = Registry(tmp_path / "champions")
     registry.register(trained.root, "std", force=True)
     venv = make_vec_env(compose_config(["env=curve_trace_decoupled", *TINY_CURVE]), 1, seed=0)
-    with pytest.raises(ConfigError, match="action_space.*env=curve_trace_decoupled"):
+    with pytest.raises(ConfigError, match=r"action space.*a standard CurveTrace model: use env=curve_trace\)"):
         registry.load_model("std", venv)
     venv.close()
 

@@ -152,3 +152,18 @@ def test_which_envs_take_a_stage_argument(env: dict, takes: bool) -> None:
     from rlft.curriculum.constructor import takes_argument
 
     assert takes_argument(OmegaConf.create({"id": None, "_target_": None, **env}), "stage") is takes
+
+
+def test_every_stage_keeps_the_first_stage_model_spaces() -> None:
+    """Each stage starts from the previous stage's model: a stage whose env gives the model other
+    spaces (here another action space) is one line before anything runs."""
+    from rlft.curriculum.schema import validate_curriculum
+
+    stages = (
+        "curriculum.stages=[{stage: 1, timesteps: 10}, {stage: 2, timesteps: 10, env_kwargs: {stop_mode: decoupled}}]"
+    )
+    with pytest.raises(
+        ConfigError, match=r"curriculum stages 1 and 2 have different action spaces \(Discrete\(9\) vs MultiDiscrete"
+    ):
+        validate_curriculum(compose_config(["curriculum=curve_trace", stages]))
+    validate_curriculum(compose_config(["curriculum=curve_trace_short"]))

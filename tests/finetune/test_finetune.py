@@ -105,8 +105,8 @@ def test_fine_tune_run_leaves_the_champion_byte_identical(registry: Registry, tm
     "args,message",
     [
         (["champion=nobody"], "not in the registry"),
-        (["champion=base", "env=curve_trace_decoupled"], "action_space"),
-        (["champion=base", "env=cartpole"], "observation_space"),
+        (["champion=base", "env=curve_trace_decoupled"], "action space is {'type': 'Discrete', 'n': 9}"),
+        (["champion=base", "env=cartpole"], "its observation space is"),
     ],
 )
 def test_bad_fine_tunes_fail_before_anything_is_written(

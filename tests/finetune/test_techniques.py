@@ -227,3 +227,24 @@ def test_an_episode_budget_ends_the_run(tmp_path: Path) -> None:
     metrics = run_training(cfg, RunFolder(tmp_path / "run"))
     assert metrics["status"] == "completed" and 3 <= metrics["training_episodes"] < 3 + 2
     assert metrics["total_timesteps"] < 20000 and "trained" in metrics["message"] and "episodes=3" in metrics["message"]
+
+
+@pytest.mark.parametrize("kind", ["DictObservation", "ChannelLastImage"])
+def test_ewc_and_kl_take_dict_and_channel_last_image_states(kind: str) -> None:
+    """Champion states keep the env's layout (Dict: one array per key); EWC and KL read them."""
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from tests import user_envs
+
+    env_class = getattr(user_envs, kind)
+    policy = "MultiInputPolicy" if kind == "DictObservation" else "CnnPolicy"
+    kwargs = {"net_arch": [8], "features_extractor_kwargs": {"features_dim": 8}} if policy == "CnnPolicy" else {}
+    champion = PPO(policy, DummyVecEnv([env_class, env_class]), n_steps=16, batch_size=16, seed=0, policy_kwargs=kwargs)
+    model = PPO(policy, DummyVecEnv([env_class, env_class]), n_steps=16, batch_size=16, seed=1, policy_kwargs=kwargs)
+    states = champion_states(champion, DummyVecEnv([env_class, env_class]), 10)  # as a fine-tune: the env's layout
+    shapes = {k: v.shape for k, v in states.items()} if isinstance(states, dict) else states.shape
+    assert shapes == ({"image": (10, 36, 36, 3), "vector": (10, 4)} if isinstance(states, dict) else (10, 36, 36, 3))
+    fisher = diagonal_fisher(champion, states, chunk=4)
+    assert float(fisher["action_net.weight"].sum()) > 0
+    attach_kl(model, champion, states, coef=1.0, batch_size=4, seed=0)
+    _only_the_anchor_steps(model, 2)

@@ -217,3 +217,49 @@ def test_distill_refuses_traces_that_do_not_fit(recorded: Path, tmp_path: Path) 
         )
         assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "out").exists()
+
+
+class _FixedAction:
+    """A scripted policy: ``value`` (in every action dimension) for every observation in the batch."""
+
+    def __init__(self, action_space, value: float) -> None:
+        self.action = np.full(action_space.shape, value, dtype=action_space.dtype)
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        size = len(next(iter(observation.values()))) if isinstance(observation, dict) else len(observation)
+        return np.stack([self.action] * size), None
+
+
+def test_dict_observations_are_stored_per_key_and_continuous_actions_as_floats(tmp_path: Path) -> None:
+    from rlft.traces.distill import check_traces_fit
+    from rlft.traces.record import record as record_steps
+    from tests.user_envs import ContinuousAction, DictObservation
+
+    manifests = {}
+    for env_class in (DictObservation, ContinuousAction):
+        out = tmp_path / env_class.__name__
+        manifests[env_class] = record_steps(
+            _FixedAction(env_class.action_space, 0.25), env_class, out, episodes=3, first_seed=0, deterministic=True,
+            model_label="scripted", stage_label="none", manifest_extra={}, n_parallel=2, progress=False,
+        )  # fmt: skip
+    dict_out, continuous_out = tmp_path / "DictObservation", tmp_path / "ContinuousAction"
+    manifest = manifests[DictObservation]
+    assert manifest["obs_keys"] == {
+        "image": {"dtype": "uint8", "shape": [36, 36, 3]},
+        "vector": {"dtype": "float32", "shape": [4]},
+    }
+    steps = pq.read_table(dict_out / store.STEPS)
+    assert {"obs_image", "obs_vector"} <= set(steps.column_names) and "obs" not in steps.column_names
+    first = DictObservation().reset(seed=0)[0]
+    ordered = steps.sort_by([("episode_id", "ascending"), ("t", "ascending")])
+    np.testing.assert_array_equal(
+        store.decode_obs(ordered.column("obs_image").to_pylist()[:1], manifest, "image")[0], first["image"]
+    )
+    with pytest.raises(ConfigError, match="Dict observations .*image, vector.*behaviour cloning"):
+        check_traces_fit(dict_out, DictObservation.observation_space, DictObservation.action_space)
+
+    assert manifests[ContinuousAction]["action_dtype"] == "float32"
+    actions = pq.read_table(continuous_out / store.STEPS).column("action").to_pylist()
+    assert actions[0] == [0.25, 0.25] and all(len(a) == 2 for a in actions), "floats, not truncated to ints"
+    with pytest.raises(ConfigError, match="continuous actions"):
+        check_traces_fit(continuous_out, ContinuousAction.observation_space, ContinuousAction.action_space)
