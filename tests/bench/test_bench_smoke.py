@@ -62,3 +62,52 @@ def test_finetune_benchmark_plumbing_quick(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "finetune.json").read_text())
     assert [r["recipe"] for r in data["details"]["recipes"]] == ["naive", "ewc"]
     assert any(r["metric"].startswith("ewc: retention") for r in data["rows"])
+
+
+@pytest.mark.slow
+def test_image_env_benchmark_quick_compares_rlft_with_bare_sb3(tmp_path: Path) -> None:
+    """rlft and bare SB3 both train CnnPolicy on the channel-last image env; the rows hold the ratio."""
+    env = {**os.environ, "RLFT_BENCH_RESULTS": str(tmp_path), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "bench/bench_image_env.py", "--quick", "--envs", "image_chase"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    data = json.loads((tmp_path / "image_env.json").read_text(encoding="utf-8"))
+    assert data["quick"] is True and "bench_image_env.py --quick" in data["details"]["command"]
+    rows = {r["metric"]: r for r in data["rows"]}
+    ratio = rows["image_chase: ratio_rlft_over_bare"]
+    assert ratio["target"] == ">= 0.97" and ratio["passed"] is (ratio["value"] >= 0.97)
+    runs = data["details"]["envs"]["image_chase"]["runs"]
+    assert set(runs) == {"rlft", "bare", "rlft_default"}
+    # every variant trained the same number of env steps, and rlft's fair variant evaluated nothing on the way
+    assert {r["steps"] for rs in runs.values() for r in rs} == {data["details"]["envs"]["image_chase"]["steps_per_run"]}
+    assert runs["rlft"][0]["periodic_evals"] == 0
+    expected = runs["rlft"][0]["steps_per_s"] / runs["bare"][0]["steps_per_s"]
+    assert abs(ratio["value"] - expected) < 1e-3
+
+
+def test_image_chase_env_is_channel_last_uint8_and_reaches_its_target() -> None:
+    """The bench's own env: (64, 64, 3) uint8 images; walking straight to the target ends the episode."""
+    import numpy as np
+
+    from bench.envs import ImageChase
+
+    env = ImageChase()
+    obs, _ = env.reset(seed=3)
+    assert obs.shape == (64, 64, 3) and obs.dtype == np.uint8 and env.observation_space.contains(obs)
+    (ar, ac), (tr, tc) = env._agent, env._target
+    moves = [2 if tr > ar else 1] * abs(tr - ar) + [4 if tc > ac else 3] * abs(tc - ac)
+    rewards, terminated, info = [], False, {}
+    for action in moves:
+        obs, reward, terminated, truncated, info = env.step(action)
+        rewards.append(reward)
+        assert not truncated
+    assert terminated and info["is_success"] and rewards[-1] > 0.9
+    assert all(r < 0 for r in rewards[:-1])
+    # the agent's red cell is drawn where it stands
+    assert tuple(obs[tr * 8, tc * 8]) == (220, 0, 0)
