@@ -230,20 +230,51 @@ def figures(
     return rows, details
 
 
-def profile_pair(setup: Setup, steps: int, folder: Path, top: int = 25) -> dict[str, str]:
-    """One profiled run of ``rlft`` and of ``bare``; prints each one's top functions by own time and
-    returns the ``.prof`` paths (read them with ``python -m pstats``)."""
+# (file suffix, function) -> part of the learn phase, as cProfile names SB3's functions
+_LOOP_PARTS = {
+    ("on_policy_algorithm.py", "learn"): "learn",
+    ("on_policy_algorithm.py", "collect_rollouts"): "rollouts",
+    ("ppo/ppo.py", "train"): "updates",
+    ("common/callbacks.py", "on_step"): "callback hooks",
+    ("common/callbacks.py", "on_rollout_start"): "callback hooks",
+    ("common/callbacks.py", "on_rollout_end"): "callback hooks",
+    ("on_policy_algorithm.py", "dump_logs"): "log dumps",
+}
+
+
+def loop_accounting(path: Path) -> dict[str, float]:
+    """Seconds of a profiled run's learn phase by part: what rlft adds to SB3's loop is its callback
+    hooks and log dumps (TensorBoard), a share that other load on the machine barely moves."""
+    import pstats
+
+    parts: dict[str, float] = {}
+    for (file, _, function), (_, _, _, cumulative, _) in pstats.Stats(str(path)).stats.items():
+        part = next((p for (suffix, f), p in _LOOP_PARTS.items() if f == function and file.endswith(suffix)), None)
+        if part is not None:
+            parts[part] = parts.get(part, 0.0) + cumulative
+    return {part: round(parts[part], 3) for part in dict.fromkeys(_LOOP_PARTS.values()) if part in parts}
+
+
+def profile_pair(setup: Setup, steps: int, folder: Path, top: int = 25) -> dict[str, dict[str, float]]:
+    """One profiled run of ``rlft`` and of ``bare``: prints each one's top functions by own time and
+    its learn phase by part, leaves ``FOLDER/<env>_<variant>.prof`` (``python -m pstats``) and
+    returns the parts."""
     import pstats
 
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    accounts = {}
     for variant in PAIRED:
         path = folder / f"{setup.name}_{variant}.prof"
         result = measure(setup, variant, steps, profile=path)
         print(f"\n=== profile [{setup.name}] {variant}: {result['steps_per_s']:.1f} steps/s under cProfile ({path})")
         pstats.Stats(str(path)).sort_stats("tottime").print_stats(top)
-        paths[variant] = str(path)
-    return paths
+        accounts[variant] = loop_accounting(path)
+    for variant, parts in accounts.items():
+        added = parts.get("callback hooks", 0.0) + parts.get("log dumps", 0.0)
+        share = added / parts["learn"] if parts.get("learn") else float("nan")
+        shown = ", ".join(f"{part} {seconds:.3f} s" for part, seconds in parts.items())
+        print(f"[{setup.name}] {variant} learn phase: {shown} (callback hooks + log dumps: {share:.2%} of learn)")
+    return accounts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

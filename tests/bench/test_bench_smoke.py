@@ -111,3 +111,27 @@ def test_image_chase_env_is_channel_last_uint8_and_reaches_its_target() -> None:
     assert all(r < 0 for r in rewards[:-1])
     # the agent's red cell is drawn where it stands
     assert tuple(obs[tr * 8, tc * 8]) == (220, 0, 0)
+
+
+@pytest.mark.slow
+def test_image_env_profile_accounts_for_the_learn_phase(tmp_path: Path) -> None:
+    """--profile writes one cProfile per side and splits each learn phase into SB3's parts and rlft's."""
+    from bench.versus_sb3 import loop_accounting
+
+    env = {**os.environ, "RLFT_BENCH_RESULTS": str(tmp_path), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "bench/bench_image_env.py", "--quick", "--envs", "image_chase", "--profile", str(tmp_path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert not (tmp_path / "image_env.json").exists()  # profiling measures nothing
+    rlft = loop_accounting(tmp_path / "image_chase_rlft.prof")
+    bare = loop_accounting(tmp_path / "image_chase_bare.prof")
+    for parts in (rlft, bare):
+        assert parts["rollouts"] + parts["updates"] <= parts["learn"]
+    assert rlft["log dumps"] > 0 and rlft["callback hooks"] > 0  # rlft's TensorBoard scalars and callback
+    assert "[image_chase] rlft learn phase: learn" in done.stdout and "of learn)" in done.stdout
