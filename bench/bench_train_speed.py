@@ -23,7 +23,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.versus_sb3 import RLFT_NAMES, Setup, add_arguments, alternate, figures, profile_pair
+from bench.versus_sb3 import NOTES, RLFT_NAMES, Setup, add_arguments, alternate, figures, profile_pair
 
 NAME = "train_speed"
 TARGET_RATIO = 0.97
@@ -74,9 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         **details,
         "loadavg_1m_before": load_before,
         "loadavg_1m_after": machine_info()["loadavg_1m"],
-        "notes": "steps/s = env steps / learn time after a warm-up rollout in the same interpreter; rlft "
-        "learn_s = metrics.json train_time_s of `rlft train` run in-process (the training loop, like the "
-        "bare model.learn); process_s = the whole worker interpreter.",
+        "notes": NOTES,
     }
     write_result(NAME, rows, details, quick=args.quick)
     print_table(rows)

@@ -4,13 +4,12 @@ and ``bench_image_env.py`` (channel-last image envs with ``CnnPolicy``).
 
 Every measurement is a worker interpreter of its own (``python bench/versus_sb3.py --worker SPEC``)
 that first trains one untimed warm-up rollout the same way (imports, first kernels, lazy imports
-inside rlft), then the timed run:
+inside rlft), then the timed run, timing SB3's ``learn`` call on both sides (wall and CPU time;
+rlft's callback, progress log and TensorBoard scalars all run inside it):
 
-- ``bare``: ``PPO(policy, VecMonitor(DummyVecEnv(...)), seed=...).learn(steps)``, timing ``learn``;
-- ``rlft``: ``rlft train`` in-process (``rlft.train.main``, the CLI's code path), timing the
-  training loop as the run records it (``metrics.json`` ``train_time_s``: the learn phase with its
-  callback, before the final evaluation and saves). Periodic evaluation and checkpoints are off
-  unless the variant keeps rlft's defaults (``rlft_default``, for information).
+- ``bare``: ``PPO(policy, VecMonitor(DummyVecEnv(...)), seed=...).learn(steps)``;
+- ``rlft``: ``rlft train`` in-process (``rlft.train.main``, the CLI's code path) with periodic
+  evaluation and checkpoints off; ``rlft_default`` keeps rlft's defaults (for information).
 
 Variants alternate round by round (``rlft``/``bare`` order flipped each round, so a linear drift of
 other load cancels); the figures are medians with their range. With ``profile`` a worker also writes
@@ -25,9 +24,10 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,6 +36,12 @@ RESULT_PREFIX = "WORKER_RESULT "
 PAIRED = ("rlft", "bare")  # the ratio rlft / bare is measured on these two
 DEFAULT_VARIANT = "rlft_default"  # rlft with its default periodic evaluation and checkpoints
 RLFT_NAMES = {"learning_rate": "lr"}  # SB3 PPO argument -> rlft hparams field, where they differ
+NOTES = (
+    "steps/s = env steps / wall seconds of SB3's learn call (learn_cpu_s: its CPU seconds), timed alike on "
+    "both sides after a warm-up rollout in the same worker interpreter; rlft = `rlft train` run in-process "
+    "(train_time_s: what its metrics.json records); process_s = the whole worker interpreter. Timings "
+    "beside other load are for finding overhead: re-run alone for figures to quote."
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,31 @@ def rlft_args(setup: Setup, steps: int, output_dir: Path, defaults: bool) -> lis
 # -- workers (each in its own interpreter) -----------------------------------------------------
 
 
-def _bare_learn(setup: Setup, steps: int) -> tuple[int, float]:
+@contextmanager
+def learn_clock() -> Iterator[list[tuple[float, float]]]:
+    """Wall and CPU seconds of every on-policy SB3 ``learn`` call inside the block: the same
+    boundaries for the bare script and for rlft, whose callback, progress and TensorBoard scalars
+    all run inside ``learn``. CPU time moves much less than wall time with other load."""
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+
+    spans: list[tuple[float, float]] = []
+    original = OnPolicyAlgorithm.learn
+
+    def timed(self, *args, **kwargs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spans.append((time.perf_counter() - wall, time.process_time() - cpu))
+
+    OnPolicyAlgorithm.learn = timed
+    try:
+        yield spans
+    finally:
+        OnPolicyAlgorithm.learn = original
+
+
+def _bare_learn(setup: Setup, steps: int, _: Path) -> dict[str, Any]:
     import gymnasium
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
@@ -106,11 +136,9 @@ def _bare_learn(setup: Setup, steps: int) -> tuple[int, float]:
     venv = VecMonitor(DummyVecEnv([make for _ in range(setup.n_envs)]))
     venv.seed(setup.seed)
     model = PPO(setup.policy, venv, seed=setup.seed, device="auto", verbose=0, **setup.ppo)
-    t0 = time.perf_counter()
     model.learn(steps)
-    learn_s = time.perf_counter() - t0
     venv.close()
-    return model.num_timesteps, learn_s
+    return {"steps": model.num_timesteps}
 
 
 def _rlft_learn(setup: Setup, steps: int, output_dir: Path, defaults: bool) -> dict[str, Any]:
@@ -123,7 +151,7 @@ def _rlft_learn(setup: Setup, steps: int, output_dir: Path, defaults: bool) -> d
     metrics = read_json(run_folder(output_dir) / "metrics.json")
     return {
         "steps": metrics["total_timesteps"],
-        "learn_s": metrics["train_time_s"],
+        "train_time_s": metrics["train_time_s"],  # what the run records: learn plus setting up its callback
         "command_s": command_s,  # the whole command: composing, building, final evaluation, saves
         "periodic_evals": len(metrics["eval"]) - 1,  # the last entry is the final evaluation
     }
@@ -138,23 +166,24 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     setup = Setup(**{**spec["setup"], "rlft_overrides": tuple(spec["setup"]["rlft_overrides"])})
     torch.set_num_threads(setup.threads)
     variant, steps = spec["variant"], spec["steps"]
+    if variant == "bare":
+        train = _bare_learn
+    else:
+        defaults = variant == DEFAULT_VARIANT
+
+        def train(setup: Setup, steps: int, folder: Path) -> dict[str, Any]:
+            return _rlft_learn(setup, steps, folder, defaults)
+
     profiler = cProfile.Profile() if spec.get("profile") else None
-    with tempfile.TemporaryDirectory(prefix=f"rlft-bench-{variant}-") as tmp:
-        if variant == "bare":
-            _bare_learn(setup, setup.rollout)
-            if profiler:
-                profiler.enable()
-            done_steps, learn_s = _bare_learn(setup, steps)
-            result: dict[str, Any] = {"steps": done_steps, "learn_s": learn_s}
-        else:
-            defaults = variant == DEFAULT_VARIANT
-            _rlft_learn(setup, setup.rollout, Path(tmp) / "warmup", defaults)
-            if profiler:
-                profiler.enable()
-            result = _rlft_learn(setup, steps, Path(tmp) / "timed", defaults)
-    if profiler:
-        profiler.disable()
-        profiler.dump_stats(spec["profile"])
+    with tempfile.TemporaryDirectory(prefix=f"rlft-bench-{variant}-") as tmp, learn_clock() as spans:
+        train(setup, setup.rollout, Path(tmp) / "warmup")
+        if profiler:
+            profiler.enable()
+        result = train(setup, steps, Path(tmp) / "timed")
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(spec["profile"])
+    result["learn_s"], result["learn_cpu_s"] = spans[-1]
     return result
 
 
@@ -168,6 +197,7 @@ def measure(setup: Setup, variant: str, steps: int, profile: Path | None = None)
     result = json.loads(line[len(RESULT_PREFIX) :])
     result["process_s"] = process_s
     result["steps_per_s"] = result["steps"] / result["learn_s"]
+    result["steps_per_cpu_s"] = result["steps"] / result["learn_cpu_s"]
     result["loadavg_1m"] = round(os.getloadavg()[0], 2)
     return result
 
@@ -187,7 +217,7 @@ def alternate(
             runs[variant].append(result)
             print(
                 f"[{setup.name}] round {r + 1}/{rounds} {variant:13s} {result['steps_per_s']:8.1f} steps/s "
-                f"(learn {result['learn_s']:.2f} s, process {result['process_s']:.2f} s, "
+                f"(learn {result['learn_s']:.2f} s, cpu {result['learn_cpu_s']:.2f} s, process {result['process_s']:.2f} s, "
                 f"load {result['loadavg_1m']})",
                 flush=True,
             )
@@ -203,11 +233,13 @@ def spread(values: list[float]) -> dict[str, float]:
 def figures(
     runs: dict[str, list[dict[str, Any]]], target: float, prefix: str = ""
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Result rows (ratio of medians against ``target``, the paired per-round ratios, the default
-    variant for information) and their details (every run, medians and ranges)."""
+    """Result rows (ratio of medians against ``target``; for information the paired per-round ratios,
+    the ratio of steps per CPU second and the default variant) and their details (every run,
+    medians and ranges)."""
     from bench.common import median, row
 
     sps = {v: median([x["steps_per_s"] for x in rs]) for v, rs in runs.items()}
+    per_cpu_s = {v: median([x["steps_per_cpu_s"] for x in rs]) for v, rs in runs.items()}
     paired = [a["steps_per_s"] / b["steps_per_s"] for a, b in zip(runs["rlft"], runs["bare"])]
     rows = [
         row(f"{prefix}rlft_steps_per_s", round(sps["rlft"], 1), "steps/s"),
@@ -215,6 +247,7 @@ def figures(
         row(f"{prefix}ratio_rlft_over_bare", round(sps["rlft"] / sps["bare"], 4), "", f">= {target}"),
         row(f"{prefix}ratio_paired_round_median", round(median(paired), 4), ""),
         row(f"{prefix}ratio_paired_range", f"{min(paired):.3f}..{max(paired):.3f}", ""),
+        row(f"{prefix}ratio_cpu_time_rlft_over_bare", round(per_cpu_s["rlft"] / per_cpu_s["bare"], 4), ""),
     ]
     if DEFAULT_VARIANT in runs:
         rows += [
@@ -223,6 +256,7 @@ def figures(
         ]
     details = {
         "median_steps_per_s": {v: round(x, 1) for v, x in sps.items()},
+        "median_steps_per_cpu_s": {v: round(x, 1) for v, x in per_cpu_s.items()},
         "steps_per_s_spread": {v: spread([x["steps_per_s"] for x in rs]) for v, rs in runs.items()},
         "paired_ratios": [round(x, 4) for x in paired],
         "runs": runs,

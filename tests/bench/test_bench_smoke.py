@@ -89,6 +89,10 @@ def test_image_env_benchmark_quick_compares_rlft_with_bare_sb3(tmp_path: Path) -
     assert runs["rlft"][0]["periodic_evals"] == 0
     expected = runs["rlft"][0]["steps_per_s"] / runs["bare"][0]["steps_per_s"]
     assert abs(ratio["value"] - expected) < 1e-3
+    # both sides timed on SB3's learn call: wall and CPU seconds, the CPU ratio reported beside
+    assert all(0 < r["learn_cpu_s"] and 0 < r["learn_s"] for rs in runs.values() for r in rs)
+    cpu = runs["rlft"][0]["steps_per_cpu_s"] / runs["bare"][0]["steps_per_cpu_s"]
+    assert abs(rows["image_chase: ratio_cpu_time_rlft_over_bare"]["value"] - cpu) < 1e-3
 
 
 def test_image_chase_env_is_channel_last_uint8_and_reaches_its_target() -> None:
