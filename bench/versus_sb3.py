@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -57,7 +57,6 @@ class Setup:
     n_envs: int = 8
     seed: int = 0
     threads: int = 1
-    rlft_overrides: tuple[str, ...] = field(default_factory=tuple)  # more rlft options for every rlft run
 
     @property
     def rollout(self) -> int:
@@ -87,7 +86,6 @@ def rlft_args(setup: Setup, steps: int, output_dir: Path, defaults: bool) -> lis
         "eval.final_episodes=1",  # after the timed phase; kept short
         "progress=log",
         f"paths.output_dir={output_dir}",
-        *setup.rlft_overrides,
     ]
     if not defaults:
         args += ["eval.every=0", "checkpoint.every=0"]
@@ -163,7 +161,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
     import torch
 
-    setup = Setup(**{**spec["setup"], "rlft_overrides": tuple(spec["setup"]["rlft_overrides"])})
+    setup = Setup(**spec["setup"])
     torch.set_num_threads(setup.threads)
     variant, steps = spec["variant"], spec["steps"]
     if variant == "bare":
