@@ -139,3 +139,27 @@ def test_image_env_profile_accounts_for_the_learn_phase(tmp_path: Path) -> None:
         assert parts["rollouts"] + parts["updates"] <= parts["learn"]
     assert rlft["log dumps"] > 0 and rlft["callback hooks"] > 0  # rlft's TensorBoard scalars and callback
     assert "[image_chase] rlft learn phase: learn" in done.stdout and "of learn)" in done.stdout
+
+
+@pytest.mark.parametrize("bench_module", ["bench.bench_image_env", "bench.bench_train_speed"])
+def test_rlft_side_gets_the_bare_sides_ppo_arguments(bench_module: str, tmp_path: Path) -> None:
+    """The options given to `rlft train` compose into the SB3 arguments the bare script gets."""
+    import importlib
+
+    from bench.versus_sb3 import Setup, rlft_args
+    from rlft.algos.factory import model_kwargs
+    from rlft.config.compose import compose_config
+
+    module = importlib.import_module(bench_module)
+    if bench_module.endswith("image_env"):
+        setup = module.setups(["image_chase"], quick=False)[0][0]
+    else:
+        setup = Setup(name="cartpole", policy="MlpPolicy", ppo=module.ppo_kwargs(None), env_id="CartPole-v1")
+    for defaults in (False, True):
+        cfg = compose_config(rlft_args(setup, 4 * setup.rollout, tmp_path, defaults))
+        kwargs = model_kwargs(cfg.hparams)
+        assert {k: kwargs[k] for k in setup.ppo} == setup.ppo
+        assert kwargs["policy_kwargs"] == {} and cfg.hparams.policy == setup.policy
+        assert (cfg.env.id, cfg.env._target_, cfg.env.n_envs) == (setup.env_id, setup.env_target, setup.n_envs)
+        assert (cfg.seed, cfg.torch_threads, cfg.env.normalize.obs, cfg.env.normalize.reward) == (0, 1, False, False)
+        assert (cfg.eval.every, cfg.checkpoint.every) == ((10_000, 50_000) if defaults else (0, 0))
