@@ -195,6 +195,8 @@ OTHERS: dict[str, list[tuple[list[str], str]]] = {
         (["verify", "../x"], "champion"),
         (["show", "a@v0"], "a@v0"),
         (["show", "nobody"], "nobody"),
+        (["lineage", "nobody"], "nobody"),
+        (["lineage", "a@v0"], "a@v0"),
         (["frobnicate"], "frobnicate"),
         (["list", "--all"], "--all"),
     ],
@@ -226,6 +228,7 @@ OTHERS: dict[str, list[tuple[list[str], str]]] = {
         (["{empty}", "tolerance=2"], "tolerance"),
         (["{missing}"], "no metrics.json"),
         (["{empty}"], "no metrics.json"),
+        (["{empty}", "against=newest"], "against=newest"),
     ],
     "export": [
         (["Ünï", "format=hf", "out={tmp}/export"], "Ünï"),
