@@ -115,6 +115,9 @@ class RunOptions:
     :param stop_rules: extra rules fed every evaluation (after early stopping), e.g. promotion.
     :param metrics_fields: extra fields of a new ``metrics.json``.
     :param callbacks: more SB3 callbacks after the run's own (e.g. a fine-tune's phase switcher).
+    :param first_step: the step counter a new run's model starts at (``model_factory`` sets it on
+        the model): a fine-tune with ``finetune.continue_steps`` continues its champion's count, so
+        the run trains ``hparams.total_timesteps`` more steps, up to ``first_step`` + that.
     """
 
     resume: bool = False
@@ -126,6 +129,7 @@ class RunOptions:
     stop_rules: tuple[StopRule, ...] = ()
     metrics_fields: dict[str, Any] = field(default_factory=dict)
     callbacks: tuple["BaseCallback", ...] = ()
+    first_step: int = 0
 
 
 def _start_model(
@@ -152,11 +156,11 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
 def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, Any]:
     resume = options.resume
     configure_torch(cfg.torch_threads)
-    total = int(cfg.hparams.total_timesteps)
+    total = options.first_step + int(cfg.hparams.total_timesteps)
     if resume:
         recover(run)
     latest = resume_checkpoint(run) if resume else None
-    start = latest[0] if latest else 0
+    start = latest[0] if latest else options.first_step
     state: dict[str, Any] = read_json(latest[1] / STATE_FILE) if latest else {}
     finished = _finished_record(cfg, run, start, total, state) if latest else None
     if finished is not None:  # evaluating the same weights again would add a second point at one step
@@ -238,6 +242,7 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
     callbacks = CallbackList([callback, *options.callbacks]) if options.callbacks else callback
     try:
         if start < total and callback.stop_reason is None and not callback.episode_budget_spent:
+            # reset_num_timesteps=False continues the counter: SB3's schedules then run over start..total
             model.learn(total - start, callback=callbacks, reset_num_timesteps=start == 0, log_interval=1)
         progress.close(model.num_timesteps)
         train_time_s = wall_before + time.monotonic() - t0  # before the final evaluation and saves
@@ -275,6 +280,22 @@ def _finished_record(
     return data if done else None
 
 
+def _ending(callback: RunCallback, steps: int, total: int) -> tuple[str, str]:
+    """Which limit ended the run (``stop_rule``, ``episodes`` or ``total_timesteps``) and its message:
+    with both budgets set, the one that did not bind is named too."""
+    if callback.stop_reason:
+        return "stop_rule", callback.stop_reason
+    episodes = f"{callback.episodes_done} episodes (hparams.episodes={callback.max_episodes})"
+    if callback.episode_budget_spent:
+        return "episodes", f"trained {episodes} in {steps} steps"
+    if callback.max_episodes is not None:
+        return "total_timesteps", (
+            f"trained {steps} of {total} steps: the step cap (hparams.total_timesteps) ended the run after {episodes}; "
+            "raise hparams.total_timesteps to train all the episodes"
+        )
+    return "total_timesteps", f"trained {steps} of {total} steps"
+
+
 def _finish(
     cfg: DictConfig,
     run: RunFolder,
@@ -302,15 +323,11 @@ def _finish(
         state = callback.state()  # the checkpoint names this best
     save_checkpoint(run, model, venv, state, cfg.checkpoint.keep, cfg.checkpoint.save_replay_buffer)
     status = EARLY_STOPPED if callback.stop_reason else COMPLETED
-    message = callback.stop_reason or f"trained {model.num_timesteps} of {total} steps"
-    if callback.episode_budget_spent and not callback.stop_reason:
-        message = (
-            f"trained {callback.episodes_done} episodes (hparams.episodes={callback.max_episodes}) in "
-            f"{model.num_timesteps} steps"
-        )
+    ended_by, message = _ending(callback, model.num_timesteps, total)
     metrics.update(
         status=status,
         message=message,
+        ended_by=ended_by,
         total_timesteps=model.num_timesteps,
         final=final,
         training_episodes=callback.episodes_done,
