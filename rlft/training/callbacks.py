@@ -81,6 +81,7 @@ class RunCallback(BaseCallback):
         self.extra_state = extra_state
         self.stop_rules = tuple(stop_rules)
         self.stop_reason: str | None = None
+        self.last_eval: dict[str, Any] | None = None  # the latest evaluation entry of this process
         self.max_episodes = max_episodes  # hparams.episodes: a budget in training episodes
         self.episodes_done = episodes_done
 
@@ -103,10 +104,16 @@ class RunCallback(BaseCallback):
         self.progress.update(self.model.num_timesteps)
 
     def _on_step(self) -> bool:
+        if self.stop_reason is not None:
+            # Stopped by the evaluation at this rollout's start: SB3 steps the envs once before it can
+            # stop, and stores nothing of that step; the count goes back, so the run ends at the
+            # step (and with the weights) that evaluation saw.
+            self.model.num_timesteps -= self.training_env.num_envs
+            return False
         dones = self.locals.get("dones")
         if dones is not None:
             self.episodes_done += int(dones.sum())
-        return self.stop_reason is None and not self.episode_budget_spent
+        return not self.episode_budget_spent
 
     # -- actions -----------------------------------------------------------------------------
     def evaluate_now(self) -> dict[str, Any]:
@@ -114,6 +121,7 @@ class RunCallback(BaseCallback):
         summary = self.evaluate_fn().summary()
         entry = {"timesteps": self.model.num_timesteps, **summary, "eval_time_s": round(time.monotonic() - t0, 3)}
         self.metrics.add_eval(entry)
+        self.last_eval = entry
         self.log_eval(summary)
         self.progress.set_eval(summary)
         self._maybe_save_best(entry)

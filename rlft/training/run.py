@@ -306,15 +306,26 @@ def _finish(
     evaluate,
     total: int,
 ) -> dict[str, Any]:
-    """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends)."""
+    """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends).
+    A run stopped by an evaluation (early stopping, a stage's promotion) keeps that evaluation as
+    its final one when it played at least ``eval.final_episodes`` episodes: the weights are the same."""
     if getattr(callback, "model", None) is None:  # nothing was left to learn
         callback.init_callback(model)
-    t0 = time.monotonic()
-    summary = evaluate(cfg.eval.final_episodes).summary()
-    callback.log_eval(summary)
-    final = {"timesteps": model.num_timesteps, **summary}
-    # the learning curve ends at the final model; its entry has every field the others have
-    metrics.add_eval({**final, "eval_time_s": round(time.monotonic() - t0, 3)})
+    last = callback.last_eval
+    if (
+        callback.stop_reason is not None
+        and last is not None
+        and last["timesteps"] == model.num_timesteps
+        and last["episodes"] >= cfg.eval.final_episodes
+    ):  # stopped at that evaluation, nothing trained since: the same weights on the same seeds
+        final = {key: value for key, value in last.items() if key != "eval_time_s"}
+    else:
+        t0 = time.monotonic()
+        summary = evaluate(cfg.eval.final_episodes).summary()
+        callback.log_eval(summary)
+        final = {"timesteps": model.num_timesteps, **summary}
+        # the learning curve ends at the final model; its entry has every field the others have
+        metrics.add_eval({**final, "eval_time_s": round(time.monotonic() - t0, 3)})
     state = callback.state()
     write_model_folder(run, run.final_dir, model, venv, {**state, **final})
     if metrics.data.get("best") is None:
