@@ -67,6 +67,7 @@ class RunCallback(BaseCallback):
         stop_rules: Sequence[StopRule] = (),
         max_episodes: int | None = None,
         episodes_done: int = 0,
+        final_episodes: int | None = None,
     ) -> None:
         super().__init__(verbose=0)
         self.run = run
@@ -82,8 +83,21 @@ class RunCallback(BaseCallback):
         self.stop_rules = tuple(stop_rules)
         self.stop_reason: str | None = None
         self.last_eval: dict[str, Any] | None = None  # the latest evaluation entry of this process
+        self.final_episodes = final_episodes  # eval.final_episodes: what a final evaluation plays
         self.max_episodes = max_episodes  # hparams.episodes: a budget in training episodes
         self.episodes_done = episodes_done
+
+    @property
+    def stopped_at_final_eval(self) -> bool:
+        """Stopped by an evaluation that played as many episodes as a final one: the run ends at its
+        step and keeps it as final (the same weights on the same seeds)."""
+        last = self.last_eval
+        return (
+            self.stop_reason is not None
+            and last is not None
+            and self.final_episodes is not None
+            and last["episodes"] >= self.final_episodes
+        )
 
     @property
     def episode_budget_spent(self) -> bool:
@@ -106,9 +120,11 @@ class RunCallback(BaseCallback):
     def _on_step(self) -> bool:
         if self.stop_reason is not None:
             # Stopped by the evaluation at this rollout's start: SB3 steps the envs once before it can
-            # stop, and stores nothing of that step; the count goes back, so the run ends at the
-            # step (and with the weights) that evaluation saw.
-            self.model.num_timesteps -= self.training_env.num_envs
+            # stop, and stores nothing of that step. When that evaluation is the final one, the count
+            # goes back, so the run ends at its step (a shorter one is followed by a final evaluation
+            # of its own, at the next step, so that no step has two evaluations).
+            if self.stopped_at_final_eval:
+                self.model.num_timesteps -= self.training_env.num_envs
             return False
         dones = self.locals.get("dones")
         if dones is not None:

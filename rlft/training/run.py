@@ -235,6 +235,7 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
         stop_rules=options.stop_rules,
         max_episodes=cfg.hparams.episodes,
         episodes_done=int(state.get("episodes_done", 0)),
+        final_episodes=cfg.eval.final_episodes,
     )
     callback.stop_reason = state.get("stop_reason")
     from stable_baselines3.common.callbacks import CallbackList
@@ -307,17 +308,13 @@ def _finish(
     total: int,
 ) -> dict[str, Any]:
     """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends).
-    A run stopped by an evaluation (early stopping, a stage's promotion) keeps that evaluation as
-    its final one when it played at least ``eval.final_episodes`` episodes: the weights are the same."""
+    A run stopped by an evaluation (early stopping, a stage's promotion) that played at least
+    ``eval.final_episodes`` episodes keeps it as its final one: the weights are the same."""
     if getattr(callback, "model", None) is None:  # nothing was left to learn
         callback.init_callback(model)
     last = callback.last_eval
-    if (
-        callback.stop_reason is not None
-        and last is not None
-        and last["timesteps"] == model.num_timesteps
-        and last["episodes"] >= cfg.eval.final_episodes
-    ):  # stopped at that evaluation, nothing trained since: the same weights on the same seeds
+    if callback.stopped_at_final_eval and last is not None and last["timesteps"] == model.num_timesteps:
+        # stopped at that evaluation, nothing trained since: the same weights on the same seeds
         final = {key: value for key, value in last.items() if key != "eval_time_s"}
     else:
         t0 = time.monotonic()
