@@ -75,6 +75,7 @@ CARTPOLE = [
     (["early_stop.metric=success_rate", "early_stop.target=nan"], "early_stop.target"),
     (["early_stop.metric=success_rate", "early_stop.patience=3", "early_stop.min_delta=inf"], "early_stop.min_delta"),
     (["finetune.anchor_coef=inf"], "finetune.anchor_coef"),
+    (["finetune.continue_steps=true"], "finetune.continue_steps"),
     (["distill.lr=inf"], "distill.lr"),
     (["no_such_key=1"], "no_such_key"),
     (["+foo=1"], "foo"),
