@@ -150,8 +150,8 @@ def against_latest(run_dir: Path, metrics: dict[str, Any], latest: str, registry
 
 def promote(
     run_dir: Path, registry_root: str, tolerance: float, against: str = "latest"
-) -> tuple[bool, list[dict[str, Any]], str]:
-    """(promoted, checks, the new champion's ref or the baseline's)."""
+) -> tuple[bool, list[dict[str, Any]], str, str]:
+    """(promoted, checks, the new champion's ref or the baseline's, what the baseline was)."""
     from rlft.champions.names import parse_ref
     from rlft.champions.registry import Registry
 
@@ -168,8 +168,10 @@ def promote(
     recorded = baseline == registry.get(parent).ref
     pre_post = metrics["pre_post"] if recorded else against_latest(run_dir, metrics, baseline, registry)
     results = checks(pre_post, tolerance)
+    how = "its recorded pre/post evaluation" if recorded else "re-evaluated on the fine-tune's seeds"
+    against_text = f"against {baseline} ({how})"
     if not all(c["passed"] for c in results):
-        return False, results, baseline
+        return False, results, baseline, against_text
     champion = registry.register(
         run_dir,
         name,
@@ -183,13 +185,16 @@ def promote(
             "fine_tune_run": str(run_dir.resolve()),
         },
     )
-    return True, results, champion.ref
+    return True, results, champion.ref, against_text
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     with user_errors():
         args = COMMAND.parse(sys.argv[1:] if argv is None else argv)
-        promoted, results, ref = promote(Path(args.run), str(args.paths_registry), args.tolerance, args.against)
+        promoted, results, ref, against_text = promote(
+            Path(args.run), str(args.paths_registry), args.tolerance, args.against
+        )
+    print(against_text)
     for c in results:
         print(f"  [{'pass' if c['passed'] else 'FAIL'}] {c['text']}")
     if promoted:

@@ -140,6 +140,7 @@ def test_against_latest_re_evaluates_a_newer_version_and_parent_uses_the_recorde
     latest = _promote(second, own)  # against base@v2, which plays the seeds again: no change at all
     assert latest.returncode == 1 and "improved failed" in latest.stderr and "base@v2 stays" in latest.stderr
     assert "change +0.000" in latest.stdout and own.versions("base") == [1, 2]
+    assert "against base@v2 (re-evaluated on the fine-tune's seeds)" in latest.stdout
     parent = _promote(second, own, "against=parent")  # the recorded pre/post against base@v1
     assert parent.returncode == 0, parent.stderr
     promotion = own.get("base@v3").manifest["gate"]["promotion"]
