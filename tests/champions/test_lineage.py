@@ -30,7 +30,10 @@ def _bank(root: Path, name: str, version: int, parent: str | None, gate: dict, d
 
 def _promotion(parent: str, against: str, run: str) -> dict:
     checks = [{"check": "improved", "passed": True}, {"check": "kept", "passed": True}]
-    return {"promotion": {"parent": parent, "against": against, "checks": checks, "fine_tune_run": run}, "forced": False}
+    return {
+        "promotion": {"parent": parent, "against": against, "checks": checks, "fine_tune_run": run},
+        "forced": False,
+    }
 
 
 def test_the_tree_shows_versions_under_their_parents_with_gates_runs_and_dates(tmp_path: Path) -> None:

@@ -108,7 +108,9 @@ def test_a_promoted_stage_ends_at_its_promoting_evaluation_without_evaluating_it
         assert len(steps) == len(set(steps)), "one evaluation per step: the same weights are not evaluated twice"
         assert own["final"]["timesteps"] == promoting == own["total_timesteps"] == stage["steps"], "no overrun"
         assert own["ended_by"] == "stop_rule"
-        checkpoints = sorted(int(c.name.split("_")[-1]) for c in (root.root / "stages" / stage["id"] / "checkpoints").iterdir())
+        checkpoints = sorted(
+            int(c.name.split("_")[-1]) for c in (root.root / "stages" / stage["id"] / "checkpoints").iterdir()
+        )
         assert checkpoints[-1] == promoting
 
 

@@ -106,9 +106,9 @@ def dqn_registry(tmp_path_factory) -> Registry:
     run.hydra_dir.mkdir(parents=True)
     run.config_file.write_text(OmegaConf.to_yaml(cfg))
     run_training(cfg, run)
-    registry = Registry(root / "champions")
-    registry.register(run.root, "q", force=True)
-    return registry
+    banked = Registry(root / "champions")
+    banked.register(run.root, "q", force=True)
+    return banked
 
 
 def test_a_dqn_fine_tune_explores_from_the_final_epsilon_unless_told_otherwise(dqn_registry: Registry) -> None:
