@@ -73,6 +73,7 @@ class RunCallback(BaseCallback):
         progress: Progress,
         *,
         best_preference: str,
+        best_mode: str = "max",
         checkpoint_keep: int,
         save_replay_buffer: bool,
         extra_state: Callable[[], dict[str, Any]],
@@ -90,6 +91,7 @@ class RunCallback(BaseCallback):
         self.early_stopper = early_stopper
         self.progress = progress
         self.best_preference = best_preference
+        self.best_mode = best_mode  # eval.mode: whether best/ keeps the highest or the lowest value
         self.checkpoint_keep = checkpoint_keep
         self.save_replay_buffer = save_replay_buffer
         self.extra_state = extra_state
@@ -184,11 +186,14 @@ class RunCallback(BaseCallback):
         name = best_metric_name(self.best_preference, entry)
         value = metric_value(entry, name, "eval.metric")
         best = self.metrics.data.get("best")
-        if value is None or (best is not None and best["value"] is not None and value <= best["value"]):
+        if value is None or (best is not None and best["value"] is not None and not self._better(value, best["value"])):
             return
         record = {"timesteps": entry["timesteps"], "metric": name, "value": value}
         write_model_folder(self.run, self.run.best_dir, self.model, self._env(), {**record, **self.state()})
         self.metrics.update(best=record)
+
+    def _better(self, value: float, best: float) -> bool:
+        return value > best if self.best_mode == "max" else value < best
 
     def _env(self) -> VecEnv:
         env = self.model.get_env()

@@ -230,6 +230,7 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
         EarlyStopper(cfg.early_stop, state.get("early_stop")),
         progress,
         best_preference=cfg.eval.metric,
+        best_mode=cfg.eval.mode,
         checkpoint_keep=cfg.checkpoint.keep,
         save_replay_buffer=cfg.checkpoint.save_replay_buffer,
         extra_state=lambda: {"wall_time_s": wall_before + time.monotonic() - t0},
