@@ -70,6 +70,7 @@ def _distance(registry: Registry, tmp_path: Path, *anchor: str) -> float:  # noq
     return _fine_tune(registry, tmp_path, *anchor)[0]["finetune"]["distance_to_champion"]
 
 
+@pytest.mark.slow  # end to end, ~30-50 s: in make test-slow (CI runs it)
 def test_anchored_fine_tune_stays_closer_to_the_champion(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
     free = _distance(registry, tmp_path / "free")
     anchored = _distance(registry, tmp_path / "anchored", "finetune.anchor=l2sp", "finetune.anchor_coef=10")

@@ -54,6 +54,7 @@ def test_a_fixed_seed_is_kept_and_a_sweep_where_every_job_fails_exits_non_zero(t
     assert [r["seed"] for r in _rows(tmp_path)] == ["5", "5"]
 
 
+@pytest.mark.slow  # end to end, ~30-50 s: in make test-slow (CI runs it)
 def test_summary_is_rebuilt_from_the_folder(tmp_path: Path) -> None:
     assert _sweep(tmp_path, "hparams.lr=1e-3,3e-4").returncode == 0
     (tmp_path / "sweep" / "summary.csv").unlink()
@@ -95,6 +96,7 @@ def test_bad_sweep_settings_fail_before_any_job(tmp_path: Path) -> None:
         assert not (tmp_path / "sweep" / "0").exists()
 
 
+@pytest.mark.slow  # end to end, ~30-50 s: in make test-slow (CI runs it)
 def test_optuna_search_keeps_its_study_in_the_sweep_folder_and_continues(tmp_path: Path) -> None:
     args = [
         "hparams_search=lr_ent",
@@ -111,6 +113,7 @@ def test_optuna_search_keeps_its_study_in_the_sweep_folder_and_continues(tmp_pat
     assert len(study.trials) == 4 and len(_rows(tmp_path)) == 4, "no trial folder reused"
 
 
+@pytest.mark.slow  # end to end, ~30-50 s: in make test-slow (CI runs it)
 def test_joblib_launcher_runs_the_grid(tmp_path: Path) -> None:
     done = _sweep(tmp_path, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hparams.lr=1e-3,3e-4")
     assert done.returncode == 0, done.stderr[-2000:]
@@ -132,6 +135,7 @@ def test_ray_launcher_against_a_local_ray_cluster(tmp_path: Path, monkeypatch: p
     assert [r["status"] for r in _rows(tmp_path)] == ["failed", "completed"], "a bad job is isolated on Ray too"
 
 
+@pytest.mark.slow  # end to end, ~30-50 s: in make test-slow (CI runs it)
 def test_slurm_preset_composes_and_runs_locally_through_submitit(tmp_path: Path) -> None:
     shown = run_cli(["hydra/launcher=slurm", "--cfg", "hydra", "-p", "hydra.launcher"], cwd=tmp_path)
     assert shown.returncode == 0 and "SlurmLauncher" in shown.stdout and "cpus_per_task: 2" in shown.stdout

@@ -110,9 +110,9 @@ def test_a_store_with_achievements_as_names_is_still_read(recorded: Path, tmp_pa
         names = pa.array([[k for k, _ in a] for a in table.column("achievements").to_pylist()], pa.list_(pa.string()))
         pq.write_table(table.set_column(table.column_names.index("achievements"), "achievements", names), chunk)
     conditions = Conditions(achievement_types=["stopped_at_end"])
-    assert (
-        filter_traces(old, None, conditions, stats_only=True)["kept"]
-        == (filter_traces(recorded, None, conditions, stats_only=True)["kept"])
+    # the same kept episodes; DuckDB's float sums may differ in the last bit with the row order
+    assert filter_traces(old, None, conditions, stats_only=True)["kept"] == pytest.approx(
+        filter_traces(recorded, None, conditions, stats_only=True)["kept"], rel=1e-12
     )
 
 
