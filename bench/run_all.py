@@ -25,6 +25,7 @@ BENCH_DIR = REPO / "bench"
 BENCHMARKS = {
     "startup": "bench_startup.py",
     "train_speed": "bench_train_speed.py",
+    "image_env": "bench_image_env.py",
     "cartpole_zoo": "bench_cartpole_zoo.py",
     "env_speed": "bench_env_speed.py",
     "sweep": "bench_sweep.py",

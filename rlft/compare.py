@@ -5,8 +5,9 @@ fixed-seed episodes on the same stages (default: A's own stage, on A's env), so 
 is paired: per stage, each model's success with its interval, its change against A with a paired
 bootstrap interval, and the probability that it beats A. Writes ``report.md`` (the tables and
 plots), ``compare.json``, ``stages.png`` (bars per stage and model), ``actions.png`` (each model's
-action histogram on the first stage) and ``learning_curves.png`` (the runs' evaluation histories
-overlaid) into ``<paths.output_dir>/compare/<A>_vs_<B>_<time>/`` (or ``out=DIR``); the report also
+action histogram, a panel per compared stage, every action of the space named when the env names
+them) and ``learning_curves.png`` (the runs' evaluation histories, a panel per stage they were
+trained on) into ``<paths.output_dir>/compare/<A>_vs_<B>_<time>/`` (or ``out=DIR``); the report also
 has reward per step and every ``info/`` metric the env reports, with intervals.
 """
 
@@ -135,6 +136,29 @@ def rate_table(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> s
     return "\n".join(lines) if len(lines) > 2 else None
 
 
+def curve_panels(labels: list[str], sources: list[Any]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Evaluation histories by the stage they were trained on, ``{stage: {label: entries}}``: a
+    curriculum's entries carry their stage, a run's or champion's come from its config's stage."""
+    panels: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for label, source in zip(labels, sources):
+        own = ((source.config or {}).get("stage") or {}).get("name")
+        for entry in source.curve:
+            stage = str(entry.get("stage", own))
+            panels.setdefault(stage, {}).setdefault(label, []).append(entry)
+    return panels
+
+
+def _action_labels(cfg: Any) -> dict[str, str]:
+    from rlft.envs.actions import env_action_labels
+    from rlft.envs.factory import env_factory
+
+    env = env_factory(cfg)()
+    try:
+        return env_action_labels(env)
+    finally:
+        env.close()
+
+
 def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.assess import cli, judge
     from rlft.assess.sources import check_runs_on, resolve_source
@@ -164,16 +188,17 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     rows = comparison_rows(labels, results)
     folder.mkdir(parents=True, exist_ok=True)
     plot_stage_bars(results, folder / "stages.png", title=f"{args.episodes} paired episodes per stage")
-    first = targets[0].label
     actions = plot_action_shares(
-        {label: results[label][0].get("action_shares", {}) for label in labels},
+        {
+            target.label: {label: results[label][i].get("action_shares", {}) for label in labels}
+            for i, target in enumerate(targets)
+        },
+        _action_labels(targets[0].cfg),
         folder / "actions.png",
-        title=f"actions on stage {first}",
+        title="share of each action per compared stage",
     )
     curves = plot_learning_curves(
-        {label: s.curve for label, s in zip(labels, sources)},
-        folder / "learning_curves.png",
-        title="evaluation during training",
+        curve_panels(labels, sources), folder / "learning_curves.png", title="evaluation during training"
     )
     report = {
         "models": [{"label": label, "spec": s.spec, "kind": s.kind} for label, s in zip(labels, sources)],
@@ -201,7 +226,7 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
         "",
     ]
     if actions is not None:
-        markdown += [f"![action shares on stage {first}](actions.png)", ""]
+        markdown += ["![action shares per stage](actions.png)", ""]
     if curves is not None:
         markdown += ["![learning curves](learning_curves.png)", ""]
     atomic_write_text(folder / "report.md", "\n".join(markdown))

@@ -40,6 +40,7 @@ def plot_learning_curve(metrics: dict[str, Any], path: Path) -> Path | None:
     else:
         ax.plot(steps, [e["mean_reward"] for e in history], marker="o", label="eval mean reward")
         ax.set_ylabel("mean reward")
+    ax.ticklabel_format(axis="x", useOffset=False)  # a late stage's steps read as they are
     ax.set_xlabel("timesteps")
     ax.set_title(metrics.get("experiment_name", "run"))
     ax.grid(alpha=0.3)
@@ -155,65 +156,81 @@ def plot_stage_bars(models: dict[str, list[dict[str, Any]]], path: Path, title: 
     return _save(fig, path)
 
 
+def _panels(count: int, width: float, height: float):
+    """A row of ``count`` axes (one per stage)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, count, figsize=(width * count + 0.6, height), dpi=110, squeeze=False)
+    return fig, list(axes[0])
+
+
 def plot_learning_curves(
-    curves: dict[str, list[dict[str, Any]]],
+    panels: dict[str, dict[str, list[dict[str, Any]]]],
     path: Path,
     title: str = "",
     styles: dict[str, dict[str, Any]] | None = None,
     target: float | None = None,
 ) -> Path | None:
-    """Evaluation histories of several runs on one axis (success rate, else mean reward).
+    """Evaluation histories of several runs, one panel per stage they were trained on
+    (``{stage: {label: history}}``), so no axis mixes two stages (success rate, else mean reward).
 
     ``styles``: matplotlib line keywords per label (colour, linestyle); ``target``: a grey line there.
     """
-    curves = {label: c for label, c in curves.items() if c}
-    if not curves:
+    panels = {stage: {label: c for label, c in curves.items() if c} for stage, curves in panels.items()}
+    panels = {stage: curves for stage, curves in panels.items() if curves}
+    if not panels:
         return None
-    plt = _pyplot()
-    key = (
-        "success_rate" if all(e.get("success_rate") is not None for c in curves.values() for e in c) else "mean_reward"
-    )
-    fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=110)
-    for label, curve in curves.items():
-        style = {"marker": "o", "markersize": 3, **(styles or {}).get(label, {})}
-        ax.plot([e["timesteps"] for e in curve], [e[key] for e in curve], label=label, **style)
-    if target is not None:
-        ax.axhline(target, color="grey", linewidth=0.8, alpha=0.6)
-    if key == "success_rate":
-        ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("timesteps")
-    ax.set_ylabel(f"eval {key.replace('_', ' ')}")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7 if len(curves) <= 6 else 6.5, ncol=1 if len(curves) <= 6 else 2)
-    ax.grid(alpha=0.3)
+    entries = [e for curves in panels.values() for c in curves.values() for e in c]
+    key = "success_rate" if all(e.get("success_rate") is not None for e in entries) else "mean_reward"
+    fig, axes = _panels(len(panels), 5.2, 3.6)
+    for ax, (stage, curves) in zip(axes, panels.items()):
+        for label, curve in curves.items():
+            style = {"marker": "o", "markersize": 3, **(styles or {}).get(label, {})}
+            ax.plot([e["timesteps"] for e in curve], [e[key] for e in curve], label=label, **style)
+        if target is not None:
+            ax.axhline(target, color="grey", linewidth=0.8, alpha=0.6)
+        if key == "success_rate":
+            ax.set_ylim(-0.02, 1.02)
+        ax.ticklabel_format(axis="x", useOffset=False)
+        ax.set_xlabel("timesteps")
+        ax.set_ylabel(f"eval {key.replace('_', ' ')}")
+        ax.set_title(f"trained on stage {stage}", fontsize=9)
+        ax.legend(fontsize=7 if len(curves) <= 6 else 6.5, ncol=1 if len(curves) <= 6 else 2)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return _save(fig, path)
 
 
-def plot_action_shares(models: dict[str, dict[str, float]], path: Path, title: str = "") -> Path | None:
-    """Grouped bars: how often each model takes each action (shares), e.g. before / after a distill."""
-    models = {label: shares for label, shares in models.items() if shares}
-    if not models:
+def plot_action_shares(
+    panels: dict[str, dict[str, dict[str, float]]], labels: dict[str, str], path: Path, title: str = ""
+) -> Path | None:
+    """Grouped bars, one panel per stage (``{stage: {model: {action key: share}}}``): how often each
+    model takes each action. ``labels``: every action's key and tick label (``8 STOP``) from the
+    env (:mod:`rlft.envs.actions`), so actions never taken still get their (empty) place."""
+    panels = {stage: {m: shares for m, shares in models.items() if shares} for stage, models in panels.items()}
+    panels = {stage: models for stage, models in panels.items() if models}
+    if not panels:
         return None
-    plt = _pyplot()
-    actions = sorted(
-        {a for shares in models.values() for a in shares}, key=lambda a: tuple(int(p) for p in a.split(":"))
-    )
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(actions) * len(models) + 2), 3.4), dpi=110)
-    width = 0.8 / len(models)
-    for k, (label, shares) in enumerate(models.items()):
-        ax.bar(
-            [i + (k - (len(models) - 1) / 2) * width for i in range(len(actions))],
-            [shares.get(a, 0.0) for a in actions],
-            width,
-            label=label,
-        )
-    ax.set_xticks(range(len(actions)), actions)
-    ax.set_xlabel("action")
-    ax.set_ylabel("share of steps")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
-    ax.grid(axis="y", alpha=0.3)
+    taken = {a for models in panels.values() for shares in models.values() for a in shares}
+    actions = list(labels) + sorted(taken - set(labels), key=lambda a: tuple(int(p) for p in a.split(":")))
+    n_models = max(len(models) for models in panels.values())
+    fig, axes = _panels(len(panels), max(5.0, 0.4 * len(actions) * n_models + 2), 3.4)
+    for ax, (stage, models) in zip(axes, panels.items()):
+        width = 0.8 / len(models)
+        for k, (label, shares) in enumerate(models.items()):
+            ax.bar(
+                [i + (k - (len(models) - 1) / 2) * width for i in range(len(actions))],
+                [shares.get(a, 0.0) for a in actions],
+                width,
+                label=label,
+            )
+        ax.set_xticks(range(len(actions)), [labels.get(a, a) for a in actions], rotation=90 if len(actions) > 12 else 0)
+        ax.set_xlabel("action")
+        ax.set_ylabel("share of steps")
+        ax.set_title(f"stage {stage}", fontsize=9)
+        ax.legend(fontsize=7)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return _save(fig, path)
 

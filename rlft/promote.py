@@ -1,26 +1,33 @@
-"""``rlft promote RUN [tolerance=0.05]`` (or ``python -m rlft.promote``): adopt a fine-tune only if
-it is a real improvement.
+"""``rlft promote RUN [tolerance=0.05] [against=latest|parent]`` (or ``python -m rlft.promote``):
+adopt a fine-tune only if it is a real improvement.
 
-The fine-tuned model (its ``final/``) becomes the next version of its parent champion when both
-checks on the fine-tune's own paired pre/post evaluation pass: the target stage improved (the lower
-bound of the paired 95% interval of the change is above 0) and the champion's original stage
-dropped by no more than ``tolerance``. Otherwise it prints which check failed, with the numbers,
-exits 1 and leaves the registry untouched. The manifest records the checks (``gate.promotion``)
-and the parent (lineage).
+The fine-tuned model (its ``final/``) becomes the next version of its champion's name when both
+checks pass: the target stage improved (the lower bound of the paired 95% interval of the change is
+above 0) and the champion's original stage dropped by no more than ``tolerance``. The baseline is
+the lineage's latest version (``against=latest``, the default) or the run's own parent
+(``against=parent``); the fine-tune's recorded pre/post evaluation is used when the baseline is the
+model it started from, else the baseline plays the same seeds again and is paired with the
+recorded 'after'. Otherwise it prints which check failed, with the numbers, exits 1 and leaves the
+registry untouched. A fine-tune that already became a version is refused, naming it. The manifest
+records the checks and the baseline (``gate.promotion``) and the parent (lineage).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from rlft.arguments import Command, Option, Positional, registry_option
 from rlft.cli import user_errors
-from rlft.errors import RunFolderError
+from rlft.errors import ConfigError, RunFolderError
+
+if TYPE_CHECKING:
+    from rlft.champions.registry import Registry
 
 EXIT_NOT_PROMOTED = 1
 DEFAULT_TOLERANCE = 0.05
+AGAINST = ("latest", "parent")
 
 COMMAND = Command(
     "promote",
@@ -34,6 +41,12 @@ COMMAND = Command(
             minimum=0.0,
             maximum=1.0,
             help="largest allowed drop on the champion's original stage",
+        ),
+        Option(
+            "against",
+            default="latest",
+            choices=AGAINST,
+            help="the baseline: the lineage's latest version, or the version the fine-tune started from",
         ),
         registry_option(),
     ),
@@ -109,35 +122,79 @@ def checks(pre_post: dict[str, Any], tolerance: float) -> list[dict[str, Any]]:
     return result
 
 
-def promote(run_dir: Path, registry_root: str, tolerance: float) -> tuple[bool, list[dict[str, Any]], str]:
-    """(promoted, checks, the new champion's ref or the parent's)."""
+def promoted_as(registry: "Registry", name: str, run_dir: Path) -> str | None:
+    """The version a fine-tune run already became, if any (promotion records its folder)."""
+    run = str(run_dir.resolve())
+    for version in registry.versions(name):
+        champion = registry.storage.get(f"{name}@v{version}")
+        if (champion.manifest["gate"].get("promotion") or {}).get("fine_tune_run") == run:
+            return champion.ref
+    return None
+
+
+def against_latest(run_dir: Path, metrics: dict[str, Any], latest: str, registry: "Registry") -> dict[str, Any]:
+    """The pre/post evaluation with the version ``latest`` as 'before': it plays the seeds the
+    fine-tune's 'after' played (same stages, same episodes), so the change stays paired."""
+    from rlft.finetune import pre_post
+    from rlft.runs.layout import RunFolder
+    from rlft.runs.reading import run_config
+
+    cfg = run_config(RunFolder(run_dir))
+    parent = registry.get(metrics["champion"]).manifest
+    recorded = metrics["pre_post"]
+    model, champion = registry.load_model(latest, device="cpu")
+    before = pre_post.evaluate_stages(cfg, parent, model, champion.folder, recorded["episodes"])
+    after = {key: recorded[key]["after"] for key in (pre_post.TARGET, pre_post.ORIGINAL) if key in recorded}
+    return pre_post.assemble(cfg, parent, before, after)
+
+
+def promote(
+    run_dir: Path, registry_root: str, tolerance: float, against: str = "latest"
+) -> tuple[bool, list[dict[str, Any]], str, str]:
+    """(promoted, checks, the new champion's ref or the baseline's, what the baseline was)."""
     from rlft.champions.names import parse_ref
     from rlft.champions.registry import Registry
 
+    if against not in AGAINST:
+        raise ConfigError(f"against={against} is not valid: use one of {', '.join(AGAINST)}")
     metrics = _pre_post(run_dir)
-    results = checks(metrics["pre_post"], tolerance)
     parent = metrics["champion"]
-    if not all(c["passed"] for c in results):
-        return False, results, parent
     name, _ = parse_ref(parent)
-    champion = Registry(registry_root).register(
+    registry = Registry(registry_root)
+    already = promoted_as(registry, name, run_dir)
+    if already is not None:
+        raise ConfigError(f"{run_dir} was already promoted: it is champion {already}; nothing to do")
+    baseline = registry.get(name).ref if against == "latest" else registry.get(parent).ref
+    recorded = baseline == registry.get(parent).ref
+    pre_post = metrics["pre_post"] if recorded else against_latest(run_dir, metrics, baseline, registry)
+    results = checks(pre_post, tolerance)
+    how = "its recorded pre/post evaluation" if recorded else "re-evaluated on the fine-tune's seeds"
+    against_text = f"against {baseline} ({how})"
+    if not all(c["passed"] for c in results):
+        return False, results, baseline, against_text
+    champion = registry.register(
         run_dir,
         name,
         source="final",
         promotion={
             "parent": parent,
+            "against": baseline,
+            "re_evaluated": not recorded,
             "tolerance": tolerance,
             "checks": results,
             "fine_tune_run": str(run_dir.resolve()),
         },
     )
-    return True, results, champion.ref
+    return True, results, champion.ref, against_text
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     with user_errors():
         args = COMMAND.parse(sys.argv[1:] if argv is None else argv)
-        promoted, results, ref = promote(Path(args.run), str(args.paths_registry), args.tolerance)
+        promoted, results, ref, against_text = promote(
+            Path(args.run), str(args.paths_registry), args.tolerance, args.against
+        )
+    print(against_text)
     for c in results:
         print(f"  [{'pass' if c['passed'] else 'FAIL'}] {c['text']}")
     if promoted:

@@ -106,3 +106,43 @@ def test_only_fine_tunes_are_promoted(fine_tune: Path, registry: Registry, tmp_p
         done = _promote(bad, registry)
         assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert registry.versions("base") == [1]
+
+
+def test_promoting_the_same_fine_tune_twice_is_refused_naming_its_version(
+    fine_tune: Path,
+    registry: Registry,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    own = _copy_registry(registry, tmp_path)
+    run = _with_figures(fine_tune, tmp_path, [0.05, 0.2], 0.0)
+    assert _promote(run, own, "against=parent").returncode == 0
+    again = _promote(run, own, "against=parent")
+    assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
+    assert "already promoted" in again.stderr and "base@v2" in again.stderr
+    assert own.versions("base") == [1, 2]
+    tree = run_cli(["lineage", "base", f"paths.registry={own.root}"], cwd=tmp_path, module="rlft.champions")
+    assert tree.returncode == 0, tree.stderr
+    root, child = tree.stdout.strip().splitlines()
+    assert root.startswith("base@v1") and "registered" in root
+    assert child.startswith("└─ base@v2") and "promoted against base@v1 (improved, kept)" in child
+    assert str(run.resolve()) in child
+
+
+def test_against_latest_re_evaluates_a_newer_version_and_parent_uses_the_recorded_figures(
+    fine_tune: Path,
+    registry: Registry,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    own = _copy_registry(registry, tmp_path)
+    first = _with_figures(fine_tune, tmp_path / "a", [0.05, 0.2], 0.0)
+    assert _promote(first, own).returncode == 0  # base@v2: the fine-tune's own final model
+    second = _with_figures(fine_tune, tmp_path / "b", [0.05, 0.2], 0.0)  # the same model, another run
+    latest = _promote(second, own)  # against base@v2, which plays the seeds again: no change at all
+    assert latest.returncode == 1 and "improved failed" in latest.stderr and "base@v2 stays" in latest.stderr
+    assert "change +0.000" in latest.stdout and own.versions("base") == [1, 2]
+    assert "against base@v2 (re-evaluated on the fine-tune's seeds)" in latest.stdout
+    parent = _promote(second, own, "against=parent")  # the recorded pre/post against base@v1
+    assert parent.returncode == 0, parent.stderr
+    promotion = own.get("base@v3").manifest["gate"]["promotion"]
+    assert promotion["against"] == "base@v1" and promotion["re_evaluated"] is False
+    assert own.get("base@v2").manifest["gate"]["promotion"]["against"] == "base@v1"

@@ -1,5 +1,8 @@
-"""``rlft champions list | show NAME | verify NAME [paths.registry=DIR]`` (or ``python -m rlft.champions``):
+"""``rlft champions list | show NAME | lineage NAME | verify NAME [paths.registry=DIR]`` (or ``python -m rlft.champions``):
 browse and check the registry.
+
+``lineage`` prints the tree of a name's versions (parents, source runs, gates, dates) from the
+manifests alone (:mod:`rlft.champions.lineage`).
 
 ``verify`` prints one line per check (checksums, allowlist, signature) and fails (one ``error:``
 line, exit 2) when a check fails, or when a signing key is configured and the champion is unsigned
@@ -28,6 +31,12 @@ GROUP = Group(
         ),
         "show": Command(
             "champions show", "One champion's manifest (JSON).", positionals=(REF,), options=(registry_option(),)
+        ),
+        "lineage": Command(
+            "champions lineage",
+            "The tree of a champion's versions: parents, source runs, gates, dates.",
+            positionals=(Positional("NAME", "a champion name"),),
+            options=(registry_option(),),
         ),
         "verify": Command(
             "champions verify",
@@ -68,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                     f"{m['stage'].get('name', '')!s:<6} {m['created_at']}{'  (forced)' if m['gate']['forced'] else ''}"
                     f"{origin}"
                 )
+        elif command == "lineage":
+            from rlft.champions.lineage import lineage_lines
+            from rlft.champions.names import parse_ref
+
+            print("\n".join(lineage_lines(registry.storage, parse_ref(args.name)[0])))
         elif command == "show":
             print(json.dumps(registry.storage.get(args.name).manifest, indent=2))  # shown, never loaded
         else:

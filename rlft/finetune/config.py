@@ -9,7 +9,9 @@ defaults list); then every key the user set under them (``hparams.lr=...`` on th
 stage does not inherit the champion's stage (it may not exist there). The network (``algo``,
 ``policy``, ``policy_kwargs``) is always the champion's. The resolved version (``name@vN``) is
 pinned in ``champion.name`` so a resume loads the same one. With ``finetune.phases`` the budget
-(``hparams.total_timesteps``) is the phases' sum.
+(``hparams.total_timesteps``) is the phases' sum. An exploring off-policy algorithm (DQN) starts at
+the champion's final epsilon unless the user set ``hparams.exploration_initial_eps`` or continues
+the champion's schedules (``finetune.continue_steps``); the value is written into the run's config.
 """
 
 from __future__ import annotations
@@ -18,9 +20,24 @@ from typing import Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlft.config.complete import complete_from_model
+from rlft.config.complete import complete_from_model, user_choices
 
 NETWORK_KEYS = ("algo", "policy", "policy_kwargs")
+INITIAL_EPS = "exploration_initial_eps"
+SB3_FINAL_EPS = 0.05  # DQN's exploration_final_eps when unset
+
+
+def start_exploring_at_final_eps(cfg: DictConfig, overrides: Sequence[str]) -> None:
+    """A fine-tune of a trained Q-network explores like its end of training, not at epsilon 1.0."""
+    from rlft.algos.spec import ALGORITHMS
+
+    hparams = cfg.hparams
+    if INITIAL_EPS not in ALGORITHMS[hparams.algo][1] or cfg.finetune.continue_steps:
+        return
+    if f"hparams.{INITIAL_EPS}" in user_choices(overrides)[1]:
+        return
+    final = hparams.exploration_final_eps
+    hparams[INITIAL_EPS] = SB3_FINAL_EPS if final is None else final
 
 
 def finetune_config(cfg: DictConfig, overrides: Sequence[str]) -> DictConfig:
@@ -37,5 +54,6 @@ def finetune_config(cfg: DictConfig, overrides: Sequence[str]) -> DictConfig:
         from rlft.finetune.phases import parse_phases
 
         merged.hparams.total_timesteps = sum(phase.timesteps for phase in parse_phases(merged))
+    start_exploring_at_final_eps(merged, overrides)
     OmegaConf.set_struct(merged, True)
     return merged

@@ -38,6 +38,13 @@ def _after(cfg: DictConfig, run: RunFolder, manifest: dict[str, Any]) -> dict[st
     return pre_post.evaluate_stages(cfg, manifest, model, run.final_dir, cfg.eval.final_episodes)
 
 
+def champion_step(manifest: dict[str, Any]) -> int:
+    """The step count of the champion's model: of its source run's best or final evaluation."""
+    metrics = manifest["metrics"]
+    record = metrics.get(metrics.get("source") or "best") or {}
+    return int(record.get("timesteps") or metrics.get("total_timesteps") or 0)
+
+
 def _attach_anchor(
     cfg: DictConfig, model: "BaseAlgorithm", base: "BaseAlgorithm", weights: dict, original: DictConfig, ref: str
 ) -> None:
@@ -99,12 +106,14 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     ft = cfg.finetune
 
     base, champion = registry.load_model(ref, device=cfg.device)  # as registered: its own hparams
+    first_step = champion_step(champion.manifest) if ft.continue_steps else 0
 
     def champion_model(venv: "VecEnv") -> "BaseAlgorithm":
-        """A fresh optimizer unless ``optimizer=kept``."""
+        """A fresh optimizer unless ``optimizer=kept``; the counter at ``first_step``."""
         model = start_from_champion(cfg, venv, base, champion)
         if ft.optimizer == "kept":
             load_optimizer_state(champion, model)
+        model.num_timesteps = first_step
         return model
 
     weights = anchor_weights(base)
@@ -138,11 +147,13 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
         prepare=prepare,
         venv_factory=_venv_factory(cfg, original, phases, start),
         callbacks=switcher,
+        first_step=first_step,
         metrics_fields={
             "kind": "finetune",
             "champion": champion.ref,
             "before": before,
             "champion_success": champion.manifest["metrics"]["success_rate"],
+            "first_step": first_step,
         },
     )
     run_training(cfg, run, options)
@@ -155,6 +166,7 @@ def run_finetune(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
             "anchor_coef": ft.anchor_coef,
             "rehearsal": ft.rehearsal,
             "optimizer": ft.optimizer,
+            "continue_steps": ft.continue_steps,
             "phases": [{"timesteps": p.timesteps, "mix": dict(p.mix)} for p in phases],
             "distance_to_champion": round(l2_distance(trained["model"], weights), 6),
         },

@@ -29,6 +29,11 @@ class FinetuneConfig:
     ``{timesteps: N, mix: {<stage>: share, ...}}`` (stage: ``target``, ``original`` or a stage
     option such as ``"2"``); the budget is then the phases' sum. ``optimizer: kept`` starts from the
     champion's Adam moments (saved with the champion) instead of a fresh optimizer.
+    ``continue_steps``: the step counter starts at the champion's last step (SB3's
+    ``reset_num_timesteps=False``), so LR / clip / exploration schedules continue from that position
+    and TensorBoard's axis continues the champion's; ``hparams.total_timesteps`` is then the steps
+    added. By default the counter starts at 0 and an exploring off-policy algorithm (DQN) starts at
+    its final epsilon (``hparams.exploration_initial_eps``, unless set).
     """
 
     anchor: str = "none"  # none | l2sp | ewc | kl
@@ -37,6 +42,7 @@ class FinetuneConfig:
     rehearsal: float = 0.0  # share of the training envs on the champion's original stage (0 = none)
     phases: List[Any] = field(default_factory=list)  # [{timesteps: N, mix: {target: 0.7, original: 0.3}}, ...]
     optimizer: str = "fresh"  # fresh | kept
+    continue_steps: bool = False  # continue the champion's step count and schedules
 
 
 def validate_finetune(cfg: DictConfig) -> None:
@@ -52,6 +58,7 @@ def validate_finetune(cfg: DictConfig) -> None:
         ("finetune.anchor", ft.anchor != "none", "anchors to a champion"),
         ("finetune.phases", bool(ft.phases), "mixes stages of a fine-tune"),
         ("finetune.optimizer", ft.optimizer == "kept", "keeps a champion's optimizer"),
+        ("finetune.continue_steps", ft.continue_steps, "continues a champion's step count"),
     ):
         require(
             not active or cfg.champion.name != NONE,
@@ -84,6 +91,10 @@ def validate_finetune(cfg: DictConfig) -> None:
     if ft.phases:
         from rlft.finetune.phases import parse_phases
 
+        require(
+            not ft.continue_steps,
+            "finetune.phases count steps from the fine-tune's start: set finetune.continue_steps=false",
+        )
         require(
             share == 0,
             "finetune.phases and finetune.rehearsal both mix stages: put the original stage "

@@ -73,6 +73,7 @@ class RunCallback(BaseCallback):
         progress: Progress,
         *,
         best_preference: str,
+        best_mode: str = "max",
         checkpoint_keep: int,
         save_replay_buffer: bool,
         extra_state: Callable[[], dict[str, Any]],
@@ -80,6 +81,7 @@ class RunCallback(BaseCallback):
         required_metrics: dict[str, str] | None = None,
         max_episodes: int | None = None,
         episodes_done: int = 0,
+        final_episodes: int | None = None,
     ) -> None:
         super().__init__(verbose=0)
         self.run = run
@@ -89,14 +91,29 @@ class RunCallback(BaseCallback):
         self.early_stopper = early_stopper
         self.progress = progress
         self.best_preference = best_preference
+        self.best_mode = best_mode  # eval.mode: whether best/ keeps the highest or the lowest value
         self.checkpoint_keep = checkpoint_keep
         self.save_replay_buffer = save_replay_buffer
         self.extra_state = extra_state
         self.stop_rules = tuple(stop_rules)
         self.required_metrics = dict(required_metrics or {})  # metric -> the config key naming it
         self.stop_reason: str | None = None
+        self.last_eval: dict[str, Any] | None = None  # the latest evaluation entry of this process
+        self.final_episodes = final_episodes  # eval.final_episodes: what a final evaluation plays
         self.max_episodes = max_episodes  # hparams.episodes: a budget in training episodes
         self.episodes_done = episodes_done
+
+    @property
+    def stopped_at_final_eval(self) -> bool:
+        """Stopped by an evaluation that played as many episodes as a final one: the run ends at its
+        step and keeps it as final (the same weights on the same seeds)."""
+        last = self.last_eval
+        return (
+            self.stop_reason is not None
+            and last is not None
+            and self.final_episodes is not None
+            and last["episodes"] >= self.final_episodes
+        )
 
     @property
     def episode_budget_spent(self) -> bool:
@@ -117,11 +134,19 @@ class RunCallback(BaseCallback):
         self.progress.update(self.model.num_timesteps)
 
     def _on_step(self) -> bool:
+        if self.stop_reason is not None:
+            # Stopped by the evaluation at this rollout's start: SB3 steps the envs once before it can
+            # stop, and stores nothing of that step. When that evaluation is the final one, the count
+            # goes back, so the run ends at its step (a shorter one is followed by a final evaluation
+            # of its own, at the next step, so that no step has two evaluations).
+            if self.stopped_at_final_eval:
+                self.model.num_timesteps -= self.training_env.num_envs
+            return False
         dones = self.locals.get("dones")
-        if dones is not None:
-            self.episodes_done += int(dones.sum())
+        if dones is not None:  # count_nonzero: a third of ndarray.sum's cost, paid on every step
+            self.episodes_done += int(np.count_nonzero(dones))
             self._record_episode_infos(dones)
-        return self.stop_reason is None and not self.episode_budget_spent
+        return not self.episode_budget_spent
 
     def _record_episode_infos(self, dones: Any) -> None:
         """``rollout/info/<key>``: the numeric final-info values of the training episodes that just
@@ -143,6 +168,7 @@ class RunCallback(BaseCallback):
             raise
         entry = {"timesteps": self.model.num_timesteps, **summary, "eval_time_s": round(time.monotonic() - t0, 3)}
         self.metrics.add_eval(entry)
+        self.last_eval = entry
         self.log_eval(summary)
         self.progress.set_eval(summary)
         self._maybe_save_best(entry)
@@ -160,11 +186,14 @@ class RunCallback(BaseCallback):
         name = best_metric_name(self.best_preference, entry)
         value = metric_value(entry, name, "eval.metric")
         best = self.metrics.data.get("best")
-        if value is None or (best is not None and best["value"] is not None and value <= best["value"]):
+        if value is None or (best is not None and best["value"] is not None and not self._better(value, best["value"])):
             return
         record = {"timesteps": entry["timesteps"], "metric": name, "value": value}
         write_model_folder(self.run, self.run.best_dir, self.model, self._env(), {**record, **self.state()})
         self.metrics.update(best=record)
+
+    def _better(self, value: float, best: float) -> bool:
+        return value > best if self.best_mode == "max" else value < best
 
     def _env(self) -> VecEnv:
         env = self.model.get_env()

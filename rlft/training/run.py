@@ -116,6 +116,9 @@ class RunOptions:
     :param stop_rules: extra rules fed every evaluation (after early stopping), e.g. promotion.
     :param metrics_fields: extra fields of a new ``metrics.json``.
     :param callbacks: more SB3 callbacks after the run's own (e.g. a fine-tune's phase switcher).
+    :param first_step: the step counter a new run's model starts at (``model_factory`` sets it on
+        the model): a fine-tune with ``finetune.continue_steps`` continues its champion's count, so
+        the run trains ``hparams.total_timesteps`` more steps, up to ``first_step`` + that.
     """
 
     resume: bool = False
@@ -127,6 +130,7 @@ class RunOptions:
     stop_rules: tuple[StopRule, ...] = ()
     metrics_fields: dict[str, Any] = field(default_factory=dict)
     callbacks: tuple["BaseCallback", ...] = ()
+    first_step: int = 0
 
 
 def _start_model(
@@ -153,11 +157,11 @@ def run_training(cfg: DictConfig, run: RunFolder, options: RunOptions | None = N
 def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, Any]:
     resume = options.resume
     configure_torch(cfg.torch_threads)
-    total = int(cfg.hparams.total_timesteps)
+    total = options.first_step + int(cfg.hparams.total_timesteps)
     if resume:
         recover(run)
     latest = resume_checkpoint(run) if resume else None
-    start = latest[0] if latest else 0
+    start = latest[0] if latest else options.first_step
     state: dict[str, Any] = read_json(latest[1] / STATE_FILE) if latest else {}
     finished = _finished_record(cfg, run, start, total, state) if latest else None
     if finished is not None:  # evaluating the same weights again would add a second point at one step
@@ -226,6 +230,7 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
         EarlyStopper(cfg.early_stop, state.get("early_stop")),
         progress,
         best_preference=cfg.eval.metric,
+        best_mode=cfg.eval.mode,
         checkpoint_keep=cfg.checkpoint.keep,
         save_replay_buffer=cfg.checkpoint.save_replay_buffer,
         extra_state=lambda: {"wall_time_s": wall_before + time.monotonic() - t0},
@@ -233,6 +238,7 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
         required_metrics=named_metrics(cfg),
         max_episodes=cfg.hparams.episodes,
         episodes_done=int(state.get("episodes_done", 0)),
+        final_episodes=cfg.eval.final_episodes,
     )
     callback.stop_reason = state.get("stop_reason")
     from stable_baselines3.common.callbacks import CallbackList
@@ -240,6 +246,7 @@ def _train(cfg: DictConfig, run: RunFolder, options: RunOptions) -> dict[str, An
     callbacks = CallbackList([callback, *options.callbacks]) if options.callbacks else callback
     try:
         if start < total and callback.stop_reason is None and not callback.episode_budget_spent:
+            # reset_num_timesteps=False continues the counter: SB3's schedules then run over start..total
             model.learn(total - start, callback=callbacks, reset_num_timesteps=start == 0, log_interval=1)
         progress.close(model.num_timesteps)
         train_time_s = wall_before + time.monotonic() - t0  # before the final evaluation and saves
@@ -277,6 +284,22 @@ def _finished_record(
     return data if done else None
 
 
+def _ending(callback: RunCallback, steps: int, total: int) -> tuple[str, str]:
+    """Which limit ended the run (``stop_rule``, ``episodes`` or ``total_timesteps``) and its message:
+    with both budgets set, the one that did not bind is named too."""
+    if callback.stop_reason:
+        return "stop_rule", callback.stop_reason
+    episodes = f"{callback.episodes_done} episodes (hparams.episodes={callback.max_episodes})"
+    if callback.episode_budget_spent:
+        return "episodes", f"trained {episodes} in {steps} steps"
+    if callback.max_episodes is not None:
+        return "total_timesteps", (
+            f"trained {steps} of {total} steps: the step cap (hparams.total_timesteps) ended the run after {episodes}; "
+            "raise hparams.total_timesteps to train all the episodes"
+        )
+    return "total_timesteps", f"trained {steps} of {total} steps"
+
+
 def _finish(
     cfg: DictConfig,
     run: RunFolder,
@@ -287,16 +310,23 @@ def _finish(
     evaluate,
     total: int,
 ) -> dict[str, Any]:
-    """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends)."""
+    """Final evaluation, final/ and a last checkpoint (so ``resume`` with a larger budget extends).
+    A run stopped by an evaluation (early stopping, a stage's promotion) that played at least
+    ``eval.final_episodes`` episodes keeps it as its final one: the weights are the same."""
     if getattr(callback, "model", None) is None:  # nothing was left to learn
         callback.init_callback(model)
-    t0 = time.monotonic()
-    summary = evaluate(cfg.eval.final_episodes).summary()
-    require_metrics(summary, callback.required_metrics)
-    callback.log_eval(summary)
-    final = {"timesteps": model.num_timesteps, **summary}
-    # the learning curve ends at the final model; its entry has every field the others have
-    metrics.add_eval({**final, "eval_time_s": round(time.monotonic() - t0, 3)})
+    last = callback.last_eval
+    if callback.stopped_at_final_eval and last is not None and last["timesteps"] == model.num_timesteps:
+        # stopped at that evaluation, nothing trained since: the same weights on the same seeds
+        final = {key: value for key, value in last.items() if key != "eval_time_s"}
+    else:
+        t0 = time.monotonic()
+        summary = evaluate(cfg.eval.final_episodes).summary()
+        require_metrics(summary, callback.required_metrics)
+        callback.log_eval(summary)
+        final = {"timesteps": model.num_timesteps, **summary}
+        # the learning curve ends at the final model; its entry has every field the others have
+        metrics.add_eval({**final, "eval_time_s": round(time.monotonic() - t0, 3)})
     state = callback.state()
     write_model_folder(run, run.final_dir, model, venv, {**state, **final})
     if metrics.data.get("best") is None:
@@ -305,15 +335,11 @@ def _finish(
         state = callback.state()  # the checkpoint names this best
     save_checkpoint(run, model, venv, state, cfg.checkpoint.keep, cfg.checkpoint.save_replay_buffer)
     status = EARLY_STOPPED if callback.stop_reason else COMPLETED
-    message = callback.stop_reason or f"trained {model.num_timesteps} of {total} steps"
-    if callback.episode_budget_spent and not callback.stop_reason:
-        message = (
-            f"trained {callback.episodes_done} episodes (hparams.episodes={callback.max_episodes}) in "
-            f"{model.num_timesteps} steps"
-        )
+    ended_by, message = _ending(callback, model.num_timesteps, total)
     metrics.update(
         status=status,
         message=message,
+        ended_by=ended_by,
         total_timesteps=model.num_timesteps,
         final=final,
         training_episodes=callback.episodes_done,

@@ -98,9 +98,9 @@ class EvalConfig:
     seed: int = 1_000_000
     deterministic: bool = True
     n_envs: int = 8  # episodes evaluated side by side (batched policy calls)
-    metric: str = (
-        "auto"  # what picks best/: auto (success_rate if reported, else mean_reward), an own metric or info/<key>
-    )
+    # what picks best/: auto (success_rate if reported, else mean_reward), an own metric or info/<key>
+    metric: str = "auto"
+    mode: str = "max"  # max: best/ keeps the highest value of eval.metric; min: the lowest (an error, a length)
 
 
 @dataclass
@@ -297,6 +297,11 @@ def validate_run_settings(cfg: DictConfig) -> None:
         at_least(cfg, key, 0, "0 disables")
     if cfg.eval.metric != "auto":
         check_metric_name(cfg.eval.metric, "eval.metric")
+    one_of(cfg, "eval.mode", ("max", "min"))
+    require(
+        cfg.eval.metric != "auto" or cfg.eval.mode == "max",
+        "eval.mode=min needs a named eval.metric (auto picks success_rate or mean_reward, higher is better)",
+    )
     for i, name in enumerate(cfg.env.metrics):
         check_metric_name(name, f"env.metrics[{i}]")
     one_of(cfg, "progress", ("auto", "bar", "log", "none"))

@@ -99,6 +99,21 @@ def test_early_promotion_ends_a_stage_before_its_budget(tmp_path: Path) -> None:
     assert all(s["message"].startswith("promoted:") for s in metrics["stages"])
 
 
+def test_a_promoted_stage_ends_at_its_promoting_evaluation_without_evaluating_it_again(tmp_path: Path) -> None:
+    root, metrics = _run(tmp_path, "curriculum.promotion.threshold=0", "curriculum.max_timesteps_per_stage=1024")
+    for stage in metrics["stages"]:
+        own = json.loads((root.root / "stages" / stage["id"] / "metrics.json").read_text())
+        steps = [e["timesteps"] for e in own["eval"]]
+        promoting = steps[-1]
+        assert len(steps) == len(set(steps)), "one evaluation per step: the same weights are not evaluated twice"
+        assert own["final"]["timesteps"] == promoting == own["total_timesteps"] == stage["steps"], "no overrun"
+        assert own["ended_by"] == "stop_rule"
+        checkpoints = sorted(
+            int(c.name.split("_")[-1]) for c in (root.root / "stages" / stage["id"] / "checkpoints").iterdir()
+        )
+        assert checkpoints[-1] == promoting
+
+
 def test_init_starts_the_first_stage_from_another_run(tmp_path: Path) -> None:
     first, _ = _run(tmp_path / "a", "curriculum.promotion.threshold=0", "curriculum.stop=1")
     root, metrics = _run(

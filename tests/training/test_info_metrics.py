@@ -65,3 +65,26 @@ def test_the_command_line_says_it_in_one_line_and_exit_2(tmp_path: Path) -> None
     assert done.stderr.strip() == lines[0], "nothing else on stderr (no Hydra line, no traceback)"
     (metrics_file,) = (tmp_path / "outputs").rglob("metrics.json")
     assert json.loads(metrics_file.read_text())["status"] == "failed"
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_eval_mode_picks_the_best_model_by_the_highest_or_lowest_value(tmp_path: Path, mode: str) -> None:
+    """``eval.mode=min`` keeps the lowest value of eval.metric in best/ (an error, a length); the
+    candidates are the periodic evaluations."""
+    run = RunFolder(tmp_path / "run")
+    run.root.mkdir()
+    cfg = compose_config([*TINY, "eval.metric=mean_length", f"eval.mode={mode}", "eval.every=128", "seed=3"])
+    metrics = run_training(cfg, run, RunOptions())
+    values = [entry["mean_length"] for entry in metrics["eval"][:-1]]  # the last entry is the final evaluation
+    assert len(set(values)) > 1, f"the evaluations differ, so the choice shows: {values}"
+    expected = max(values) if mode == "max" else min(values)
+    assert metrics["best"]["value"] == expected and metrics["best"]["metric"] == "mean_length"
+
+
+def test_eval_mode_min_needs_a_named_metric() -> None:
+    from rlft.training.schema import validate_run_settings
+
+    with pytest.raises(ConfigError, match="eval.mode=min needs a named eval.metric"):
+        validate_run_settings(compose_config([*TINY, "eval.mode=min"]))
+    with pytest.raises(ConfigError, match="eval.mode"):
+        validate_run_settings(compose_config([*TINY, "eval.metric=mean_length", "eval.mode=lowest"]))

@@ -21,6 +21,7 @@ from rlft.errors import ConfigError
 MOVES = np.array([(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)], dtype=np.int64)
 STOP = 8
 STOP_MODES = ("standard", "decoupled")
+MOVE_NAMES = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 RENDER_MODES = ("rgb_array",)
 
 
@@ -44,6 +45,11 @@ def observation_space() -> spaces.Box:
 def action_space(stop_mode: str) -> spaces.Space:
     """standard: Discrete(9) = 8 moves + STOP; decoupled: MultiDiscrete([8, 2]) = (move, stop flag)."""
     return spaces.Discrete(9) if stop_mode == "standard" else spaces.MultiDiscrete([8, 2])
+
+
+def action_names(stop_mode: str) -> tuple[str, ...]:
+    """A name per action (per head value, head after head, for decoupled), for plots and reports."""
+    return (*MOVE_NAMES, "STOP") if stop_mode == "standard" else (*MOVE_NAMES, "go", "STOP")
 
 
 def coverage(best: Any, length: Any) -> Any:

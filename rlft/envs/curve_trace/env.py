@@ -85,6 +85,7 @@ class CurveTraceEnv(gym.Env, CurveTraceSettings):
         apply_settings(self, stage, stop_mode, render_mode, curve_config, pool_size, pool_refresh, overrides)
         self.observation_space = core.observation_space()
         self.action_space = core.action_space(stop_mode)
+        self.action_names = core.action_names(stop_mode)  # for action histograms (rlft.envs.actions)
         self._pool: EpisodePool | None = None
         self.episode: Episode | None = None
 
