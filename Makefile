@@ -24,7 +24,7 @@ install: $(STAMP)  ## create .venv and install rlft with its dev tools
 test: $(STAMP)  ## run the test suite (~6-8 min on 2 cores; the slow end-to-end tests are test-slow)
 	$(PY) -m pytest -q -m "not slow"
 
-test-slow: $(STAMP)  ## the slow end-to-end tests: demo quick=true, benchmark smoke runs, a local Ray cluster (~3 min)
+test-slow: $(STAMP)  ## the slow end-to-end tests: demo quick=true, benchmark smoke runs, a local Ray cluster, the examples (~8 min)
 	RAY_USAGE_STATS_ENABLED=0 $(PY) -m pytest -q -m slow
 
 test-all: $(STAMP)  ## both (what CI runs)
@@ -52,5 +52,5 @@ bench: $(STAMP)  ## benchmarks: writes JSON under bench/results/ and prints tabl
 	$(PY) bench/run_all.py
 
 clean:  ## remove run outputs and caches (keeps .venv and champions/)
-	rm -rf outputs multirun bench/results .pytest_cache
+	rm -rf outputs multirun bench/results .pytest_cache examples/*/outputs
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

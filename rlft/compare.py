@@ -105,6 +105,37 @@ def info_table(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> s
     return "\n".join(lines)
 
 
+def rate_table(labels: list[str], results: dict[str, list[dict[str, Any]]]) -> str | None:
+    """For each entry of a counter-dict metric (a Crafter achievement), the share of episodes where
+    it happened, per stage and model, with its Wilson interval and, against the first model, the
+    paired change with its bootstrap interval (a markdown table); None when the env reports none."""
+    from rlft.scoring import paired_difference
+
+    baseline = labels[0]
+    header = f"| stage | episodes with (count > 0) | {' | '.join(labels)} |"
+    lines = [header, "|---|---|" + "---|" * len(labels)]
+    for i, stage in enumerate(results[baseline]):
+        names = [
+            n for n in stage.get("info_rates", {}) if all(n in results[m][i].get("info_rates", {}) for m in labels)
+        ]
+        for name in names:
+            cells = []
+            for label in labels:
+                mine = results[label][i]
+                rate, (lo, hi) = mine["info_rates"][name]["rate"], mine["info_rates"][name]["ci95"]
+                cell = f"{rate:.2f} [{lo:.2f}, {hi:.2f}]"
+                if label != baseline:
+                    hits = [
+                        [float(v > 0) for v in r[i]["info_episodes"][name]] for r in (results[baseline], results[label])
+                    ]
+                    change = paired_difference(*hits)
+                    low, high = change["delta_ci95"]
+                    cell += f" ({change['delta']:+.2f} [{low:+.2f}, {high:+.2f}])"
+                cells.append(cell)
+            lines.append(f"| {stage['stage']} | {name} | {' | '.join(cells)} |")
+    return "\n".join(lines) if len(lines) > 2 else None
+
+
 def curve_panels(labels: list[str], sources: list[Any]) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Evaluation histories by the stage they were trained on, ``{stage: {label: entries}}``: a
     curriculum's entries carry their stage, a run's or champion's come from its config's stage."""
@@ -189,6 +220,7 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
         "",
         efficiency(labels, results),
         "",
+        *([rates, ""] if (rates := rate_table(labels, results)) else []),
         *([info, ""] if (info := info_table(labels, results)) else []),
         "![per-stage results](stages.png)",
         "",

@@ -39,10 +39,25 @@ def summarise(result: Any) -> dict[str, Any]:
         summary["info_episodes"] = {
             name: [round(v, 4) for v in values] for name, values in result.info_episodes.items()
         }
+        rates = counter_rates(result.info_episodes)
+        if rates:
+            summary["info_rates"] = rates
     shares = result.action_shares()
     if shares:
         summary["action_shares"] = shares
     return summary
+
+
+def counter_rates(info_episodes: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
+    """For each entry of a counter dict (``info/<key>/<name>``: a Crafter achievement), the share of
+    episodes where its count is above 0, with its Wilson interval: how often an agent does a thing
+    at all says more than its mean count, which a few long episodes can carry."""
+    rates = {}
+    for name, values in info_episodes.items():
+        if name.count("/") == 2 and values:
+            hits = sum(v > 0 for v in values)
+            rates[name] = {"rate": hits / len(values), "ci95": list(wilson(hits, len(values)))}
+    return rates
 
 
 def evaluate_on(
@@ -75,10 +90,14 @@ def paired_change(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         metric, xs, ys = "success_rate", a["successes"], b["successes"]
     else:
         metric, xs, ys = "mean_reward", a["rewards"], b["rewards"]
-    diffs = [y - x for x, y in zip(xs, ys)]
+    return {"metric": metric, **paired_difference(xs, ys), "delta": b[metric] - a[metric]}
+
+
+def paired_difference(xs: list[float], ys: list[float]) -> dict[str, Any]:
+    """Mean of ``ys - xs`` episode by episode, its bootstrap interval and P(mean > 0)."""
+    diffs = [y - x for x, y in zip(xs, ys, strict=True)]
     return {
-        "metric": metric,
-        "delta": b[metric] - a[metric],
+        "delta": float(np.mean(ys)) - float(np.mean(xs)),
         "delta_ci95": list(bootstrap_mean(diffs)),
         "p_improvement": probability_of_improvement(diffs),
     }

@@ -136,3 +136,40 @@ def _single(stacked: Any) -> Any:
     if isinstance(stacked, dict):
         return {key: value[0].copy() for key, value in stacked.items()}
     return stacked[0].copy()
+
+
+class ReturnThreshold(gymnasium.Wrapper):
+    """Report whether an episode's return reached ``threshold``, for envs that say nothing else.
+
+    Many envs (MiniGrid, most classic control) signal success only through their reward. At the
+    last step of every episode this wrapper writes ``info[key] = 1.0`` when the return so far is
+    ``>= threshold``, else ``0.0``. With the default ``key="is_success"`` that is rlft's success
+    (``success_rate``, promotion, ``ess_threshold``); any other key is an episode-end info value,
+    so the metric ``info/<key>`` (``early_stop.metric``, ``eval.metric``, ...). List it more than
+    once for several thresholds::
+
+        wrappers:
+          - {_target_: rlft.envs.wrappers.ReturnThreshold, threshold: 0.05}                 # success_rate
+          - {_target_: rlft.envs.wrappers.ReturnThreshold, threshold: 0.9, key: quick_goal}  # info/quick_goal
+    """
+
+    def __init__(self, env: gymnasium.Env, threshold: float, key: str = "is_success") -> None:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+            raise ConfigError(f"ReturnThreshold: threshold={threshold!r} must be a number")
+        if not isinstance(key, str) or not key or "/" in key:
+            raise ConfigError(f"ReturnThreshold: key={key!r} must be a non-empty name without '/'")
+        super().__init__(env)
+        self.threshold = float(threshold)
+        self.key = key
+        self.episode_return = 0.0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        self.episode_return = 0.0
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.episode_return += float(reward)
+        if terminated or truncated:
+            info = {**info, self.key: float(self.episode_return >= self.threshold)}
+        return obs, reward, terminated, truncated, info

@@ -16,9 +16,11 @@ from omegaconf import OmegaConf
 
 from rlft.envs.compat import GymApiEnv, to_space
 from rlft.envs.factory import env_factory, make_vec_env, probe_spaces
-from rlft.envs.wrappers import FrameStack
+from rlft.envs.wrappers import FrameStack, ReturnThreshold
 from rlft.errors import ConfigError
+from rlft.evaluation import evaluate
 from tests.conftest import TINY, compose_config
+from tests.test_evaluation import AlwaysLeft
 
 IMG = "{_target_: minigrid.wrappers.ImgObsWrapper}"
 IMG_OBS = [f"env.wrappers=[{IMG}]"]
@@ -133,6 +135,56 @@ def test_user_wrappers_apply_in_order() -> None:
     assert probe_spaces(compose_config([*grid, f"env.wrappers=[{IMG}, {flat}]"]))[0].shape == (7 * 7 * 3,)
     with pytest.raises(ConfigError, match=r"env.wrappers\[0\] \(gymnasium.wrappers.FlattenObservation\) cannot wrap"):
         probe_spaces(compose_config([*grid, f"env.wrappers=[{flat}, {IMG}]"]))  # a Text space cannot be flattened
+
+
+class Steps(gymnasium.Env):
+    """Pays ``rewards`` one per step, then ends (truncated when ``truncate``)."""
+
+    observation_space = spaces.Discrete(1)
+    action_space = spaces.Discrete(1)
+
+    def __init__(self, rewards: list[float], truncate: bool = False) -> None:
+        self.rewards, self.truncate, self.t = rewards, truncate, 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[int, dict]:
+        self.t = 0
+        return 0, {}
+
+    def step(self, action: int) -> tuple[int, float, bool, bool, dict]:
+        self.t += 1
+        end = self.t == len(self.rewards)
+        return 0, self.rewards[self.t - 1], end and not self.truncate, end and self.truncate, {"kept": 1}
+
+
+def _final_info(env: gymnasium.Env) -> dict:
+    env.reset()
+    while True:
+        _, _, terminated, truncated, info = env.step(0)
+        if terminated or truncated:
+            return info
+        assert set(info) == {"kept"}  # nothing before the episode's end
+
+
+@pytest.mark.parametrize("truncate", [False, True])
+def test_return_threshold_reports_the_episode_return_reaching_it(truncate: bool) -> None:
+    env = ReturnThreshold(Steps([0.25, 0.5], truncate), threshold=0.75)
+    assert _final_info(env) == {"kept": 1, "is_success": 1.0}
+    assert _final_info(env) == {"kept": 1, "is_success": 1.0}  # the return restarts at reset
+    named = ReturnThreshold(ReturnThreshold(Steps([0.25, 0.5]), 0.7501), threshold=0.5, key="quick")
+    assert _final_info(named) == {"kept": 1, "is_success": 0.0, "quick": 1.0}
+
+
+def test_return_threshold_metrics_reach_the_evaluation() -> None:
+    wrapper = "{_target_: rlft.envs.wrappers.ReturnThreshold, threshold: 0.0, key: any_return}"
+    cfg = compose_config([*TINY, f"env.wrappers=[{wrapper}]"])
+    result = evaluate(AlwaysLeft(), env_factory(cfg), range(2))
+    assert result.summary()["info/any_return"] == 1.0  # CartPole pays 1 a step: every return is >= 0
+
+
+@pytest.mark.parametrize("kwargs", [{"threshold": "high"}, {"threshold": 1, "key": "a/b"}])
+def test_return_threshold_settings_are_checked(kwargs: dict) -> None:
+    with pytest.raises(ConfigError, match="ReturnThreshold: "):
+        ReturnThreshold(Steps([1.0]), **kwargs)
 
 
 # -- env.api=gym -------------------------------------------------------------------------------------
