@@ -166,13 +166,17 @@ def filter_traces(
     return stats
 
 
+def _rate(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:.3f}"  # n/a: the env reports no success
+
+
 def describe(stats: dict[str, Any]) -> str:
     def line(name: str, part: dict[str, Any]) -> str:
         if not part["episodes"]:
             return f"{name:<6} {0:>8} episodes"
         return (
             f"{name:<6} {part['episodes']:>8} episodes {part['steps']:>10} steps  return {part['mean_return']:8.3f}  "
-            f"length {part['mean_length']:7.1f}  success {part['success_rate']:.3f}  "
+            f"length {part['mean_length']:7.1f}  success {_rate(part['success_rate'])}  "
             f"achievements {part['mean_achievements']:.2f}  reward/step {part['reward_per_step']:.4f}"
         )
 

@@ -110,7 +110,7 @@ class _Recorder:
             ("seed", self.first_seed + episode),
             ("return", float(np.sum(steps["reward"]))),
             ("length", len(steps["t"])),
-            ("success", bool(info.get("is_success", False))),
+            ("success", None if "is_success" not in info else bool(info["is_success"])),  # null: not reported
             ("achievements", store.achievement_counts(info.get("achievements"))),
             ("model", self.labels["model"]),
             ("stage", self.labels["stage"]),

@@ -16,7 +16,7 @@ import pytest
 
 from rlft.errors import ConfigError, RunFolderError
 from rlft.traces import store
-from rlft.traces.filter import Conditions, filter_traces
+from rlft.traces.filter import Conditions, describe, filter_traces
 from rlft.traces.record import run as record
 from tests.conftest import REPO, TINY_CURVE, run_cli
 
@@ -93,6 +93,10 @@ def test_counter_achievements_count_only_names_above_zero_and_sql_reaches_each_c
     assert kept(min_achievements=2) == with_table and kept(min_achievements=3) == 0
     assert kept(achievement_types=["eat_cow"]) == 0 and kept(achievement_types=["collect_wood"]) == 12
     assert kept(where="achievements['place_table'] >= 2") == with_table
+    stats = filter_traces(out, None, Conditions(), stats_only=True)
+    assert pq.read_table(out / store.EPISODES).to_pydict()["success"] == [None] * 12, "InfoEnv reports no success"
+    assert stats["all"]["success_rate"] is None and "success   n/a" in describe(stats), "not a rate of 0"
+    assert kept(min_success=True) == 0
 
 
 def test_a_store_with_achievements_as_names_is_still_read(recorded: Path, tmp_path: Path) -> None:
