@@ -144,7 +144,13 @@ def _dispatch(cfg: DictConfig, kind: str, folder: RunFolder) -> dict:
     else:
         from rlft.training.run import RunOptions, run_training
 
-        metrics = run_training(cfg, folder, RunOptions(resume=bool(cfg.resume)))
+        options = RunOptions(resume=bool(cfg.resume))
+        if cfg.init and not cfg.resume:  # the source is the run's parent: its path and checksum
+            from rlft.champions.sources import init_source
+
+            source = init_source(cfg)
+            options = RunOptions(init_from=source.weights, metrics_fields={"init": source.record()})
+        metrics = run_training(cfg, folder, options)
     return metrics
 
 

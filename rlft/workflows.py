@@ -172,6 +172,7 @@ def validate(cfg: DictConfig) -> None:
     """All checks that need no model, each feature checking its own block: call before creating
     anything on disk."""
     from rlft.champions.schema import validate_champion
+    from rlft.champions.sources import validate_init
     from rlft.curriculum.schema import require_enabled, validate_curriculum, whole_curriculum_hint
     from rlft.envs.checks import validate_env
     from rlft.finetune.schema import validate_finetune
@@ -187,6 +188,11 @@ def validate(cfg: DictConfig) -> None:
     validate_env(cfg)
     kind = run_kind(cfg)
     require_enabled(cfg)
+    require(
+        not cfg.init or kind == TRAIN,
+        f"init={cfg.init} starts a plain training run; a {kind} run starts from its own source "
+        "(curriculum.init=, champion=)",
+    )
     if kind == CURRICULUM:
         validate_curriculum(cfg)
         return
@@ -196,6 +202,8 @@ def validate(cfg: DictConfig) -> None:
     if kind == DISTILL:
         validate_distill(cfg)
     validate_spaces(cfg)
+    if kind == TRAIN:
+        validate_init(cfg)
     if cfg.resume:
         validate_resumed_spaces(cfg)
 

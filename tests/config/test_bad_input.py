@@ -126,6 +126,10 @@ CARTPOLE = [
     (["champion=Ünï"], "champion=Ünï"),
     (["champion.name=../x"], "champion name"),
     (["resume=/"], "resume"),
+    (["init=/no/such/run"], "init: /no/such/run does not exist"),
+    (["init=nobody"], "nobody"),
+    (["init=/no/such/run", "init_which=middle"], "which='middle'"),
+    (["init=/no/such/run", "curriculum=curve_trace"], "starts a plain training run"),
     (["paths.output_dir=/etc/passwd/x"], "paths.output_dir"),
 ]
 
@@ -450,6 +454,50 @@ def test_resume_refuses_bad_input(
     assert _tree(tmp_path) == before
 
 
+# init= of a source that is missing, of the wrong kind, untrusted, or of another env's spaces
+INIT = [
+    (["init={missing}"], "does not exist"),
+    (["init={empty}"], "holds no model"),
+    (["init={file}"], "not an SB3 zip"),
+    (["init={run}"], "truncated"),
+    (["init={run}", "init_checkpoint=500"], "no checkpoint at step 500"),
+    (["init={zip}"], "trust_pickle=true"),
+    (["init={hf}", "env=curve_trace"], "does not fit this env"),
+]
+
+
+def _hf_stub(folder: Path) -> None:
+    """An HF export folder's config.json (CartPole's spaces); its weights are never read."""
+    import json
+
+    from rlft.envs.factory import probe_spaces
+    from rlft.envs.spaces import model_specs
+
+    cfg = compose_config(["env=cartpole"])
+    observation, action = model_specs(*probe_spaces(cfg))
+    folder.mkdir()
+    config = {key: {} for key in ("env", "stage", "stage_overrides", "hparams")}
+    config.update(model_observation_space=observation, action_space=action)
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "model.safetensors").write_bytes(b"")
+
+
+@pytest.mark.parametrize("overrides,key", INIT, ids=[" ".join(c[0]) for c in INIT])
+def test_init_refuses_bad_input(
+    overrides: list[str], key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = _layout(tmp_path)
+    (tmp_path / "ppo.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an (empty) zip from elsewhere
+    _hf_stub(tmp_path / "hf")
+    before = _tree(tmp_path)
+    argv = [arg.format(**where, zip=tmp_path / "ppo.zip", hf=tmp_path / "hf") for arg in overrides]
+    with pytest.raises(SystemExit) as exit_:
+        _train(["env=cartpole", f"paths.output_dir={tmp_path / 'outputs'}", *argv])
+    line = _one_line(capsys, exit_.value.code)
+    assert key in line and line.startswith("error: init")
+    assert _tree(tmp_path) == before
+
+
 def test_a_full_disk_when_claiming_the_run_folder_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -502,4 +550,4 @@ def test_the_table_covers_every_entrypoint_with_80_cases() -> None:
         "init",
         "demo",
     }
-    assert len(TRAIN) + len(TRAIN_SUBPROCESS) + len(RESUME) + len(CASES) >= 80
+    assert len(TRAIN) + len(TRAIN_SUBPROCESS) + len(RESUME) + len(INIT) + len(CASES) >= 80
