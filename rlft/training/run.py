@@ -17,9 +17,8 @@ from rlft.envs.normalization import find_vecnormalize, has_normalization, load_n
 from rlft.errors import ConfigError
 from rlft.evaluation import EpisodeRunner
 from rlft.io import read_json
-from rlft.runs.layout import EXPORT_WEIGHTS
+from rlft.runs.layout import EXPORT_WEIGHTS, RunFolder
 from rlft.runs.layout import WEIGHTS_FILE as CHAMPION_WEIGHTS
-from rlft.runs.layout import RunFolder
 from rlft.runs.lock import run_lock
 from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, MetricsFile
 from rlft.runs.reading import resume_checkpoint
