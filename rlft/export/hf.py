@@ -176,8 +176,13 @@ Packages: {", ".join(f"{k} {v}" for k, v in (m.get("packages") or {}).items())}.
 def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
     from rlft.champions.manifest import WEIGHTS
 
+    from rlft.envs.normalization import SETTINGS_FILE, STATS_FILE
+
     shutil.copy2(loaded.champion.folder / WEIGHTS, folder / "model.safetensors")
     (folder / "model.safetensors").chmod(0o644)
+    for extra in (STATS_FILE, SETTINGS_FILE):  # observation normalisation: init= and evaluate load it back
+        if (loaded.champion.folder / extra).is_file():
+            shutil.copy2(loaded.champion.folder / extra, folder / extra)
     (folder / "config.json").write_text(json.dumps(_config(loaded), indent=2) + "\n")
     gif = None
     m = loaded.champion.manifest

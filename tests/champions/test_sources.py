@@ -143,3 +143,25 @@ def test_export_then_train_on_then_register_keeps_the_lineage(pole, tmp_path: Pa
     assert init["sha256"] == sha256(tmp_path / "hf" / "model.safetensors")
     child = registry.register(run_dir, "pole_longer", force=True)
     assert child.manifest["init"] == init
+
+
+def test_evaluate_takes_every_kind_of_source(pole, tmp_path: Path) -> None:
+    """An exported HF folder (no pickle) and a trusted SB3 export play like the champion they came
+    from; a checkpoint is judged as the model it holds."""
+    from rlft.evaluate import run as evaluate
+
+    run, registry = pole
+    export(str(registry.root), "pole", "hf", tmp_path / "hf")
+    export(str(registry.root), "pole", "sb3", tmp_path / "sb3")
+    common = ["episodes=3", "env=cartpole", f"paths.registry={registry.root}", f"paths.output_dir={tmp_path / 'out'}"]
+    means = {}
+    for name, argv in {
+        "champion": ["pole"],
+        "hf": [str(tmp_path / "hf")],
+        "sb3": [str(tmp_path / "sb3"), "trust_pickle=true"],
+        "checkpoint": [str(run.root), "checkpoint=128"],
+    }.items():
+        result, _ = evaluate([*argv, *common])
+        means[name] = result["stages"][0]["mean_reward"]
+        assert result["kind"] == {"champion": "champion", "hf": "hf", "sb3": "sb3", "checkpoint": "run"}[name]
+    assert means["hf"] == means["champion"] == means["sb3"]

@@ -252,7 +252,11 @@ OTHERS: dict[str, list[tuple[list[str], str]]] = {
     ],
     "evaluate": [
         (["{missing}"], "does not exist"),
-        (["{empty}"], "not an rlft run folder"),
+        (["{empty}"], "holds no model"),
+        (["{file}"], "not an SB3 zip"),
+        (["{run}", "checkpoint=500"], "no checkpoint at step 500"),
+        (["{run}", "checkpoint=-1"], "checkpoint"),
+        (["{run}", "trust_pickle=maybe"], "trust_pickle"),
         (["{empty}", "episodes=0"], "episodes"),
         (["{empty}", "episodes=nan"], "episodes"),
         (["{empty}", "which=middle"], "which"),
@@ -285,6 +289,8 @@ OTHERS: dict[str, list[tuple[list[str], str]]] = {
         (["ok", "format=zip", "out={tmp}/export"], "format"),
         (["ok", "format=hf"], "out="),
         (["nobody", "format=hf", "out={tmp}/export"], "nobody"),
+        (["{run}", "format=hf", "out={tmp}/export"], "register it first (rlft register"),
+        (["{empty}", "format=hf", "out={tmp}/export"], "not a champion"),
     ],
     "traces record": [
         (["oracle:greedy", "episodes=0", "out={tmp}/traces"], "episodes"),
@@ -292,6 +298,7 @@ OTHERS: dict[str, list[tuple[list[str], str]]] = {
         (["oracle:greedy", "chunk=nan", "out={tmp}/traces"], "chunk"),
         (["oracle:greedy"], "out="),
         (["{missing}", "out={tmp}/traces"], "does not exist"),
+        (["{empty}", "out={tmp}/traces"], "holds no model"),
         (["{run}", "out={tmp}/traces"], "truncated"),
     ],
     "traces filter": [
