@@ -175,7 +175,6 @@ Packages: {", ".join(f"{k} {v}" for k, v in (m.get("packages") or {}).items())}.
 
 def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
     from rlft.champions.manifest import WEIGHTS
-
     from rlft.envs.normalization import SETTINGS_FILE, STATS_FILE
 
     shutil.copy2(loaded.champion.folder / WEIGHTS, folder / "model.safetensors")
