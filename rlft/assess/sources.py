@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from rlft.errors import ConfigError
 from rlft.io import read_json
@@ -93,30 +93,19 @@ def _champion_source(model: "ModelSource", registry: str) -> Source:
 
 
 def _hf_source(model: "ModelSource") -> Source:
-    """An exported HF folder: the model is built from config.json's hparams (their class paths
-    checked against the trust allowlist before anything is imported) with safetensors weights."""
-    from rlft.champions import manifest as mf
-
-    config = model.config or {}
-    mf.check_loadable({"format": mf.FORMAT, **config}, f"{model.spec}/config.json")
+    """An exported HF folder: config.json + safetensors (:func:`rlft.champions.sources.build_export_model`)."""
 
     def load(env_cfg: DictConfig) -> "Policy":
-        from safetensors.torch import load_model
-
-        from rlft.algos.factory import build_model
-        from rlft.config.schema import schema_node
+        from rlft.champions.sources import build_export_model
         from rlft.envs.factory import make_vec_env
 
-        hparams = OmegaConf.merge(schema_node().hparams, config["hparams"])
         venv = make_vec_env(env_cfg, 1, 0)
         try:
-            built = build_model(hparams, venv, seed=0, device="cpu")
+            return build_export_model(model, venv)
         finally:
             venv.close()
-        load_model(built.policy, str(model.weights), device="cpu")
-        return built
 
-    return Source(model.spec, _label(Path(model.spec)), "hf", config, load, model.folder, [], model.spaces)
+    return Source(model.spec, _label(Path(model.spec)), "hf", model.config, load, model.folder, [], model.spaces)
 
 
 def _sb3_source(model: "ModelSource") -> Source:

@@ -26,6 +26,8 @@ from rlft.runs.layout import EXPORT_CONFIG, EXPORT_WEIGHTS, MODEL_FILE, RunFolde
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.vec_env import VecEnv
 
 KINDS = ("champion", "run", "hf", "sb3")
 PICKS = ("final", "best")
@@ -164,14 +166,18 @@ def _hf_source(spec: str, path: Path) -> ModelSource:
         config = json.loads((path / EXPORT_CONFIG).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path / EXPORT_CONFIG} is not readable JSON ({type(exc).__name__})") from None
-    missing = [k for k in (*MODEL_GROUPS, "model_observation_space", "action_space") if k not in config]
-    if not isinstance(config, dict) or missing:
+    wanted = (*MODEL_GROUPS, "model_observation_space", "action_space")
+    missing = [k for k in wanted if k not in config] if isinstance(config, dict) else list(wanted)
+    if missing:
         raise ConfigError(
-            f"{path / EXPORT_CONFIG} is not an rlft export's config (missing {', '.join(missing) or 'all'}): "
+            f"{path / EXPORT_CONFIG} is not an rlft export's config (missing {', '.join(missing)}): "
             "export it again with rlft export NAME format=hf out=DIR"
         )
+    from rlft.champions import manifest as mf
     from rlft.envs.spaces import canonical_spec
 
+    # its class paths are imported when it is built or its env made: allowlisted as a manifest's
+    mf.check_loadable({"format": mf.FORMAT, **config}, f"{path / EXPORT_CONFIG}")
     spaces = (canonical_spec(config["model_observation_space"]), canonical_spec(config["action_space"]))
     return ModelSource(spec, "hf", path / EXPORT_WEIGHTS, {k: config[k] for k in MODEL_GROUPS}, spaces)
 
@@ -243,3 +249,39 @@ def validate_init(cfg: "DictConfig") -> None:
         load_weights(build_model(cfg.hparams, venv, seed=cfg.seed, device="cpu"), venv, source.weights)
     finally:
         venv.close()
+
+
+def build_export_model(source: ModelSource, venv: "VecEnv | None" = None, device: str = "cpu") -> "BaseAlgorithm":
+    """An exported HF folder's model, without pickle: built from config.json's hparams (every class
+    path allowlisted first, as a champion manifest's: :mod:`rlft.champions.trust`) with the
+    safetensors weights, for ``venv`` (default: one env of its own config, normalisation stats
+    loaded, left attached as ``model.get_env()``)."""
+    from omegaconf import DictConfig, OmegaConf
+    from safetensors.torch import load_model
+
+    from rlft.algos.factory import build_model
+    from rlft.champions.loading import manifest_config
+    from rlft.config.schema import schema_node
+    from rlft.envs.factory import make_vec_env
+    from rlft.envs.normalization import find_vecnormalize, has_normalization, load_normalization_into
+
+    config = source.config or {}  # allowlisted when resolved
+    if venv is None:
+        venv = make_vec_env(manifest_config(config), 1, 0)
+        norm = find_vecnormalize(venv)
+        if norm is not None and has_normalization(source.folder):
+            load_normalization_into(norm, source.folder)
+            norm.training = False
+    hparams = OmegaConf.merge(schema_node().hparams, config["hparams"])
+    assert isinstance(hparams, DictConfig)
+    model = build_model(hparams, venv, seed=0, device=device)
+    load_model(model.policy, str(source.weights), device=str(model.device))
+    return model
+
+
+def load_export(folder: str | Path, device: str = "cpu") -> "BaseAlgorithm":
+    """``rlft export format=hf``'s folder back as an SB3 model (what its model card shows)."""
+    source = resolve_model_source(str(folder), registry="")
+    if source.kind != "hf":
+        raise ConfigError(f"{folder} is not an exported HF folder ({EXPORT_CONFIG} + {EXPORT_WEIGHTS})")
+    return build_export_model(source, device=device)

@@ -146,17 +146,25 @@ Registered {m.get("created_at")} from run `{Path(m.get("source_run", "")).name}`
 {gif_line}
 ## Use it
 
-{wrapping(m["env"])}```python
-from safetensors.torch import load_model
-from stable_baselines3 import {type(loaded.model).__name__}
-# model = {type(loaded.model).__name__}(config["policy"], env, policy_kwargs=...)  with config.json's policy and policy_kwargs
-load_model(model.policy, "model.safetensors")
+{wrapping(m["env"])}With rlft installed, from this folder (config.json + model.safetensors, nothing unpickled; the
+class paths config.json names are checked against rlft's allowlist first):
+
+```python
+from rlft.champions.sources import load_export
+
+model = load_export(".")  # a {type(loaded.model).__name__} on one env of its own config
+obs = model.get_env().reset()
+action, _ = model.predict(obs, deterministic=True)
+print(action)
 ```
 
-A ready SB3 zip: `python -m rlft.export {loaded.champion.name} format=sb3 out=DIR`, then
-`{type(loaded.model).__name__}.load("DIR/model.zip")`.
+Evaluate it with `rlft evaluate DIR`; train on from it, with other env arguments if you like (the
+new run records this folder's weights, path and sha256, as its parent; keep config.json's `hparams`
+network): `rlft train env={m["env"].get("name")} init=DIR`.
 
-With rlft: `python -m rlft.evaluate {loaded.champion.name} stages=[1,2,3]`.
+A plain SB3 zip: `rlft export {loaded.champion.name} format=sb3 out=DIR`, then
+`from {type(loaded.model).__module__} import {type(loaded.model).__name__}` and
+`{type(loaded.model).__name__}.load("DIR/model.zip")`.
 
 ## Training configuration
 

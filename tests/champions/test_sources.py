@@ -98,9 +98,14 @@ def test_missing_wrong_kind_and_other_spaces_are_refused(pole, tmp_path: Path) -
         check_source_fits(source, *probe_spaces(compose_config(["env=curve_trace"])), "init")
 
 
-def test_an_hf_folder_with_a_foreign_config_is_refused(pole, tmp_path: Path) -> None:
+def test_an_hf_folder_with_a_foreign_or_unsafe_config_is_refused(pole, tmp_path: Path) -> None:
     _, registry = pole
     export(str(registry.root), "pole", "hf", tmp_path / "hf")
+    config = json.loads((tmp_path / "hf" / "config.json").read_text())
+    config["hparams"]["policy_kwargs"]["activation_fn"] = "os.system"  # a config.json that would run code
+    (tmp_path / "hf" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="os.system"):
+        resolve_model_source(str(tmp_path / "hf"), str(registry.root))
     (tmp_path / "hf" / "config.json").write_text('{"algo": "ppo"}')
     with pytest.raises(ConfigError, match="not an rlft export's config"):
         resolve_model_source(str(tmp_path / "hf"), str(registry.root))

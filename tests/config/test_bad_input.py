@@ -483,7 +483,8 @@ def _hf_stub(folder: Path) -> None:
     cfg = compose_config(["env=cartpole"])
     observation, action = model_specs(*probe_spaces(cfg))
     folder.mkdir()
-    config = {key: {} for key in ("env", "stage", "stage_overrides", "hparams")}
+    config = {"env": {"id": "CartPole-v1"}, "stage": {}, "stage_overrides": {}}
+    config["hparams"] = {"algo": "ppo", "policy": "MlpPolicy", "policy_kwargs": {}}
     config.update(model_observation_space=observation, action_space=action)
     (folder / "config.json").write_text(json.dumps(config))
     (folder / "model.safetensors").write_bytes(b"")
