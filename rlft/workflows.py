@@ -189,9 +189,9 @@ def validate(cfg: DictConfig) -> None:
     kind = run_kind(cfg)
     require_enabled(cfg)
     require(
-        not cfg.init or kind == TRAIN,
-        f"init={cfg.init} starts a plain training run; a {kind} run starts from its own source "
-        "(curriculum.init=, champion=)",
+        not cfg.init or kind in (TRAIN, CURRICULUM),
+        f"init={cfg.init} starts a training run or a curriculum; a {kind} run starts from its champion= "
+        "(register the source first: rlft register RUN name=NAME)",
     )
     if kind == CURRICULUM:
         validate_curriculum(cfg)

@@ -129,7 +129,8 @@ CARTPOLE = [
     (["init=/no/such/run"], "init: /no/such/run does not exist"),
     (["init=nobody"], "nobody"),
     (["init=/no/such/run", "init_which=middle"], "which='middle'"),
-    (["init=/no/such/run", "curriculum=curve_trace"], "starts a plain training run"),
+    (["init=/no/such/run", "distill.traces=/no/traces"], "starts a training run or a curriculum"),
+    (["curriculum.init=/no/such/run"], "no curriculum is enabled"),
     (["paths.output_dir=/etc/passwd/x"], "paths.output_dir"),
 ]
 
@@ -153,7 +154,9 @@ CURRICULUM = [
     (["curriculum=curve_trace", "curriculum.start=13"], "curriculum.start"),
     (["curriculum=curve_trace", "stage=13"], "stage"),
     (["curriculum=curve_trace", "curriculum.on_fail=retry"], "curriculum.on_fail"),
-    (["curriculum=curve_trace", "curriculum.init=/no/such/run"], "curriculum.init"),
+    (["curriculum=curve_trace", "curriculum.init=/no/such/run"], "curriculum.init: /no/such/run does not exist"),
+    (["curriculum=curve_trace", "init=/no/such/run"], "init: /no/such/run does not exist"),
+    (["curriculum=curve_trace", "init=/a/run", "curriculum.init=/b/run"], "give one (init=)"),
     (["curriculum=curve_trace", "curriculum.promotion.threshold=nan"], "curriculum.promotion.threshold"),
     (["curriculum=curve_trace", "curriculum.promotion.metric=coverage"], "promotion.metric='coverage' is not a metric"),
     (
@@ -470,6 +473,7 @@ INIT = [
     (["init={run}", "init_checkpoint=500"], "no checkpoint at step 500"),
     (["init={zip}"], "trust_pickle=true"),
     (["init={hf}", "env=curve_trace"], "does not fit this env"),
+    (["init={hf}", "env=curve_trace", "curriculum=curve_trace"], "does not fit this env"),
 ]
 
 
