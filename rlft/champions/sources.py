@@ -88,7 +88,7 @@ def resolve_model_source(
     if checkpoint is not None:
         return _checkpoint_source(spec, path, checkpoint)
     if (path / EXPORT_CONFIG).is_file() and (path / EXPORT_WEIGHTS).is_file():
-        return _hf_source(spec, path)
+        return _hf_source(spec, path, registry)
     if RunFolder(path).metrics_file.is_file():
         return _run_source(spec, path, which)
     if (path / MODEL_FILE).is_file():
@@ -159,7 +159,7 @@ def _champion_source(spec: str, registry: str) -> ModelSource:
     return ModelSource(spec, "champion", champion.folder / mf.WEIGHTS, config, spaces, champion.ref)
 
 
-def _hf_source(spec: str, path: Path) -> ModelSource:
+def _hf_source(spec: str, path: Path, registry: str) -> ModelSource:
     """``rlft export format=hf``'s folder: config.json (plain JSON) names the spaces and config;
     the weights are safetensors. Nothing is unpickled or imported here."""
     try:
@@ -179,7 +179,24 @@ def _hf_source(spec: str, path: Path) -> ModelSource:
     # its class paths are imported when it is built or its env made: allowlisted as a manifest's
     mf.check_loadable({"format": mf.FORMAT, **config}, f"{path / EXPORT_CONFIG}")
     spaces = (canonical_spec(config["model_observation_space"]), canonical_spec(config["action_space"]))
-    return ModelSource(spec, "hf", path / EXPORT_WEIGHTS, {k: config[k] for k in MODEL_GROUPS}, spaces)
+    weights = path / EXPORT_WEIGHTS
+    champion = _registered_as(config.get("champion"), weights, registry)
+    return ModelSource(spec, "hf", weights, {k: config[k] for k in MODEL_GROUPS}, spaces, champion)
+
+
+def _registered_as(ref: Any, weights: Path, registry: str) -> str | None:
+    """The champion an export came from, when the registry still holds it with the very same
+    weights (config.json naming it is no proof: anyone can edit it); else None."""
+    if not isinstance(ref, str) or not registry:
+        return None
+    from rlft.champions import manifest as mf
+    from rlft.champions.registry import Registry
+
+    try:
+        champion = Registry(registry).verify(ref)
+    except RlftError:
+        return None
+    return champion.ref if mf.sha256(champion.folder / mf.WEIGHTS) == mf.sha256(weights) else None
 
 
 def _sb3_source(spec: str, zip_path: Path, trust_pickle: bool) -> ModelSource:

@@ -65,6 +65,10 @@ def test_every_kind_resolves_to_weights_and_the_same_spaces(pole, tmp_path: Path
     assert len({json.dumps(s.spaces, sort_keys=True) for s in sources.values()}) == 1
     record = sources["hf"].record()
     assert record["kind"] == "hf" and len(record["sha256"]) == 64 and Path(record["path"]).is_file()
+    assert record["champion"] == "pole@v1"
+    config = json.loads((tmp_path / "hf" / "config.json").read_text())
+    (tmp_path / "hf" / "config.json").write_text(json.dumps({**config, "champion": "other@v1"}))
+    assert resolve_model_source(str(tmp_path / "hf"), reg).champion is None  # a claim the registry cannot back
 
 
 def test_an_sb3_zip_needs_trust_pickle(pole, tmp_path: Path) -> None:
@@ -146,8 +150,9 @@ def test_export_then_train_on_then_register_keeps_the_lineage(pole, tmp_path: Pa
     from rlft.champions.manifest import sha256
 
     assert init["sha256"] == sha256(tmp_path / "hf" / "model.safetensors")
+    assert init["champion"] == "pole@v1"  # the export's weights are still that champion's
     child = registry.register(run_dir, "pole_longer", force=True)
-    assert child.manifest["init"] == init
+    assert child.manifest["init"] == init and child.manifest["parent"] == "pole@v1"
 
 
 def test_evaluate_takes_every_kind_of_source(pole, tmp_path: Path) -> None:
