@@ -175,3 +175,25 @@ def test_evaluate_takes_every_kind_of_source(pole, tmp_path: Path) -> None:
         means[name] = result["stages"][0]["mean_reward"]
         assert result["kind"] == {"champion": "champion", "hf": "hf", "sb3": "sb3", "checkpoint": "run"}[name]
     assert means["hf"] == means["champion"] == means["sb3"]
+
+
+def test_a_run_resumed_before_its_first_checkpoint_still_starts_from_its_source(
+    pole, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash before the first checkpoint leaves nothing to resume from: the run starts again from
+    its init= source (not from scratch); once a checkpoint exists, the checkpoint wins."""
+    import rlft.training.run
+    from rlft.train import _dispatch
+
+    run, registry = pole
+    started: list = []
+    monkeypatch.setattr(rlft.training.run, "run_training", lambda cfg, folder, options: started.append(options) or {})
+    resumed = RunFolder(tmp_path / "resumed")
+    resumed.root.mkdir()
+    resumed.metrics_file.write_text('{"status": "running", "total_timesteps": 0}')
+    cfg = compose_config([*SMALL, f"init={run.root}", f"resume={resumed.root}", f"paths.registry={registry.root}"])
+    _dispatch(cfg, "train", resumed)
+    shutil.copytree(run.checkpoint_dir(128), resumed.checkpoint_dir(128))
+    _dispatch(cfg, "train", resumed)
+    assert started[0].resume and started[0].init_from == run.final_dir / "model.zip"
+    assert started[1].resume and started[1].init_from is None
