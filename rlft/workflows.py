@@ -189,9 +189,13 @@ def validate(cfg: DictConfig) -> None:
     kind = run_kind(cfg)
     require_enabled(cfg)
     require(
-        not cfg.init or kind in (TRAIN, CURRICULUM),
-        f"init={cfg.init} starts a training run or a curriculum; a {kind} run starts from its champion= "
-        "(register the source first: rlft register RUN name=NAME)",
+        not cfg.init or kind in (TRAIN, CURRICULUM, DISTILL),
+        f"init={cfg.init} starts a training run, a curriculum or a distillation; a fine-tune starts from "
+        "its champion= (register the source first: rlft register RUN name=NAME)",
+    )
+    require(
+        not (cfg.init and kind == DISTILL and cfg.champion.name != NONE),
+        f"init={cfg.init} and champion={cfg.champion.name} both name the student's start: give one",
     )
     if kind == CURRICULUM:
         validate_curriculum(cfg)
@@ -202,7 +206,7 @@ def validate(cfg: DictConfig) -> None:
     if kind == DISTILL:
         validate_distill(cfg)
     validate_spaces(cfg)
-    if kind == TRAIN:
+    if kind in (TRAIN, DISTILL):
         validate_init(cfg)
     if cfg.resume:
         validate_resumed_spaces(cfg)

@@ -129,7 +129,6 @@ CARTPOLE = [
     (["init=/no/such/run"], "init: /no/such/run does not exist"),
     (["init=nobody"], "nobody"),
     (["init=/no/such/run", "init_which=middle"], "which='middle'"),
-    (["init=/no/such/run", "distill.traces=/no/traces"], "starts a training run or a curriculum"),
     (["curriculum.init=/no/such/run"], "no curriculum is enabled"),
     (["paths.output_dir=/etc/passwd/x"], "paths.output_dir"),
 ]
