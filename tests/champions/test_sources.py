@@ -197,3 +197,12 @@ def test_a_run_resumed_before_its_first_checkpoint_still_starts_from_its_source(
     _dispatch(cfg, "train", resumed)
     assert started[0].resume and started[0].init_from == run.final_dir / "model.zip"
     assert started[1].resume and started[1].init_from is None
+
+
+def test_a_fine_tune_starts_from_its_champion_not_from_init(pole, tmp_path: Path) -> None:
+    from rlft.workflows import prepare
+
+    run, registry = pole
+    overrides = [*SMALL, "champion=pole", f"init={run.root}", f"paths.registry={registry.root}"]
+    with pytest.raises(ConfigError, match="a fine-tune starts from its champion="):
+        prepare(compose_config(overrides), overrides)
