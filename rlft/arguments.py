@@ -437,3 +437,19 @@ def which_option(default: str) -> Option:
     return Option(
         "which", "str", default=default, choices=("best", "final"), help="which model of a run folder: best/ or final/"
     )
+
+
+def source_options(which: str = "final") -> tuple[Option, ...]:
+    """How a MODEL source is picked (``rlft.champions.sources``), the same for every command that
+    takes one: ``which=``, ``checkpoint=<step>``, ``trust_pickle=true`` (training: ``init_which``,
+    ``init_checkpoint``, ``trust_pickle``)."""
+    return (
+        which_option(which),
+        Option("checkpoint", "int", minimum=0, metavar="STEP", help="a run folder's checkpoint at this step instead"),
+        Option(
+            "trust_pickle",
+            "bool",
+            default=False,
+            help="read an SB3 zip from outside rlft's runs (its data unpickles, which can run code)",
+        ),
+    )

@@ -167,7 +167,10 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.plots import plot_action_shares, plot_learning_curves, plot_stage_bars
 
     args = COMMAND.parse(argv)
-    sources = [resolve_source(spec, str(args.paths_registry), args.which) for spec in args.model]
+    sources = [
+        resolve_source(spec, str(args.paths_registry), args.which, args.checkpoint, args.trust_pickle)
+        for spec in args.model
+    ]
     labels = [s.label for s in sources]
     if len(set(labels)) != len(labels):
         labels = [f"{i + 1}:{label}" for i, label in enumerate(labels)]

@@ -83,7 +83,7 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     from rlft.plots import plot_stage_bars
 
     args = COMMAND.parse(argv)
-    source = resolve_source(args.model, str(args.paths_registry), args.which)
+    source = resolve_source(args.model, str(args.paths_registry), args.which, args.checkpoint, args.trust_pickle)
     targets = judge.stage_targets(source, args.overrides, judge.parse_stages(args.stages))
     policy = judge.prepare(source, targets)
     folder = cli.output_folder(args, "evaluate", source.label, targets[0].cfg.paths.output_dir)

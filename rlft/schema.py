@@ -47,6 +47,12 @@ class RlftConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     torch_threads: int = 1  # measured: 4-5x faster than 2 threads for small policies on 2 cores
     resume: Optional[str] = None
+    # a model to start from (rlft.champions.sources): a champion NAME[@vN], a run / curriculum /
+    # fine-tune / model folder, an exported HF folder or an SB3 zip; recorded as the run's parent
+    init: Optional[str] = None
+    init_which: str = "final"  # final | best: which model of a run folder
+    init_checkpoint: Optional[int] = None  # a run folder's checkpoint at this step instead
+    trust_pickle: bool = False  # an SB3 zip unpickles its data: read one only when this is true
     progress: str = "auto"  # auto (bar on a terminal, log lines otherwise) | bar | log | none
     progress_every_s: float = 30.0
 

@@ -142,9 +142,17 @@ def _dispatch(cfg: DictConfig, kind: str, folder: RunFolder) -> dict:
 
         metrics = run_finetune(cfg, folder)
     else:
+        from rlft.runs.reading import resume_checkpoint
         from rlft.training.run import RunOptions, run_training
 
-        metrics = run_training(cfg, folder, RunOptions(resume=bool(cfg.resume)))
+        resume = bool(cfg.resume)
+        options = RunOptions(resume=resume)
+        if cfg.init and not (resume and resume_checkpoint(folder, warn=False)):  # new, or resumed before step 1
+            from rlft.champions.sources import init_source
+
+            source = init_source(cfg)  # the run's parent: its path and checksum
+            options = RunOptions(resume=resume, init_from=source.weights, metrics_fields={"init": source.record()})
+        metrics = run_training(cfg, folder, options)
     return metrics
 
 

@@ -172,6 +172,7 @@ def validate(cfg: DictConfig) -> None:
     """All checks that need no model, each feature checking its own block: call before creating
     anything on disk."""
     from rlft.champions.schema import validate_champion
+    from rlft.champions.sources import validate_init
     from rlft.curriculum.schema import require_enabled, validate_curriculum, whole_curriculum_hint
     from rlft.envs.checks import validate_env
     from rlft.finetune.schema import validate_finetune
@@ -187,6 +188,15 @@ def validate(cfg: DictConfig) -> None:
     validate_env(cfg)
     kind = run_kind(cfg)
     require_enabled(cfg)
+    require(
+        not cfg.init or kind in (TRAIN, CURRICULUM, DISTILL),
+        f"init={cfg.init} starts a training run, a curriculum or a distillation; a fine-tune starts from "
+        "its champion= (register the source first: rlft register RUN name=NAME)",
+    )
+    require(
+        not (cfg.init and kind == DISTILL and cfg.champion.name != NONE),
+        f"init={cfg.init} and champion={cfg.champion.name} both name the student's start: give one",
+    )
     if kind == CURRICULUM:
         validate_curriculum(cfg)
         return
@@ -196,6 +206,8 @@ def validate(cfg: DictConfig) -> None:
     if kind == DISTILL:
         validate_distill(cfg)
     validate_spaces(cfg)
+    if kind in (TRAIN, DISTILL):
+        validate_init(cfg)
     if cfg.resume:
         validate_resumed_spaces(cfg)
 

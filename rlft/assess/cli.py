@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from rlft.arguments import Arguments, Option, Positional, registry_option, which_option
+from rlft.arguments import Arguments, Option, Positional, registry_option, source_options
 from rlft.errors import ConfigError
 
 MODEL_HELP = (
-    "a run folder (its final/ model; which=best for best/), a curriculum folder (its last stage), a model "
-    "folder, a champion (NAME or NAME@vN) or oracle (oracle:greedy: the greedy one)"
+    "a run folder (its final/ model; which=best for best/, checkpoint=STEP), a curriculum folder (its last "
+    "stage), a model folder, a champion (NAME or NAME@vN), an exported HF folder, an SB3 zip (trust_pickle=true) "
+    "or oracle (oracle:greedy: the greedy one)"
 )
 OVERRIDES_HELP = (
     "compose the env config as in training: env=..., stage=3, stage_overrides.noise_sigma=0.1, "
@@ -36,7 +37,7 @@ def judge_options(command: str) -> tuple[Option, ...]:
         ),
         Option("episodes", "int", default=100, minimum=1, help="episodes per stage, the same seeds for every model"),
         Option("deterministic", "bool", default=True, help="deterministic actions (false: sampled)"),
-        which_option("final"),
+        *source_options("final"),
         Option(
             "out",
             "path",

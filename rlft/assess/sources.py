@@ -1,8 +1,10 @@
-"""What ``rlft.evaluate`` / ``rlft.compare`` can judge: a run folder, a model folder, a champion,
-or a scripted CurveTrace oracle, each with the config it was trained on and its learning curve.
+"""What ``rlft.evaluate`` / ``rlft.compare`` / ``rlft traces record`` can judge: any model source
+(:mod:`rlft.champions.sources`: a champion, a run / curriculum / model folder, an exported HF
+folder, a trusted SB3 zip) or a scripted CurveTrace oracle, each with the config it was trained on
+(when known) and its learning curve.
 
 Run folders are this project's own outputs and load through SB3 (as resume does); champions load
-through the registry (verified, never unpickled).
+through the registry and HF folders from config.json + safetensors (never unpickled).
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from rlft.errors import ConfigError, RunFolderError
+from rlft.errors import ConfigError
 from rlft.io import read_json
-from rlft.runs.layout import MODEL_FILE, RunFolder
+from rlft.runs.layout import RunFolder
 from rlft.runs.reading import check_model_zip
 
 if TYPE_CHECKING:
     from gymnasium import spaces
 
+    from rlft.champions.sources import ModelSource
     from rlft.evaluation import Policy
 
 ORACLES = {"oracle": "RayBridgeOracle", "oracle:raybridge": "RayBridgeOracle", "oracle:greedy": "GreedyOracle"}
@@ -34,7 +37,7 @@ class Source:
 
     spec: str
     label: str
-    kind: str  # run | model | champion | oracle
+    kind: str  # run | champion | hf | sb3 | oracle
     config: dict[str, Any] | None
     load: Callable[[DictConfig], "Policy"]
     model_dir: Path | None = None  # normalisation stats live here
@@ -42,91 +45,86 @@ class Source:
     spaces: tuple[dict, dict] | None = None  # the model's (observation, action) specs, when known without loading
 
 
-MODEL_GROUPS = ("env", "stage", "stage_overrides", "hparams")  # what a model was trained with
-
-
-def _model_config(cfg: DictConfig) -> dict[str, Any]:
-    """A run's env / stage / stage_overrides / hparams as plain dicts (like a champion manifest's)."""
-    return {key: OmegaConf.to_container(cfg[key], resolve=True) for key in MODEL_GROUPS}
-
-
-def _run_source(spec: str, folder: Path, pick: str) -> Source:
-    from rlft.runs.reading import resolve_run, run_config
-
-    run = resolve_run(folder)
-    model_dir = run.best_dir if pick == "best" else run.final_dir
-    if not (model_dir / MODEL_FILE).is_file():
-        raise RunFolderError(
-            f"{run.root} has no {pick}/{MODEL_FILE}: the run has not finished (resume it), or "
-            f"pick the other model with which={'best' if pick == 'final' else 'final'}"
-        )
-    cfg = run_config(run)
-    metrics = read_json(run.metrics_file)
+def _run_source(model: "ModelSource") -> Source:
+    """A model of an rlft run: loaded through SB3 (as resume does), with the run's curve."""
+    folder = model.folder
+    run = next(p for p in (folder.parent, folder.parent.parent) if RunFolder(p).config_file.is_file())
+    curve = read_json(RunFolder(run).metrics_file).get("eval", []) if RunFolder(run).metrics_file.is_file() else []
+    algo = (model.config or {})["hparams"]["algo"]
     return Source(
-        spec,
-        _label(folder),
+        model.spec,
+        _label(Path(model.spec)),
         "run",
-        _model_config(cfg),
-        lambda env_cfg: _load_zip(cfg.hparams.algo, model_dir),
-        model_dir,
-        metrics.get("eval", []),
+        model.config,
+        lambda env_cfg: _load_zip(algo, model.weights),
+        folder,
+        curve,
+        model.spaces,
     )
 
 
-def _model_folder_source(spec: str, folder: Path) -> Source:
-    """A bare model folder (final/, best/, checkpoints/step_N/): its run's config is two or three
-    levels up."""
-    parent = next((p for p in (folder.parent, folder.parent.parent) if RunFolder(p).config_file.is_file()), None)
-    if parent is None:
-        raise RunFolderError(f"{folder} holds a model but no run config above it: pass the run folder instead")
-    from rlft.runs.reading import run_config
-
-    cfg = run_config(RunFolder(parent))
-    return Source(
-        spec, _label(folder), "model", _model_config(cfg), lambda env_cfg: _load_zip(cfg.hparams.algo, folder), folder
-    )
-
-
-def _load_zip(algo: str, model_dir: Path) -> "Policy":
+def _load_zip(algo: str, weights: Path) -> "Policy":
     from rlft.algos.factory import algorithm_class
 
-    check_model_zip(model_dir / MODEL_FILE)
-    return algorithm_class(algo).load(model_dir / MODEL_FILE, device="cpu")
+    check_model_zip(weights)
+    return algorithm_class(algo).load(weights, device="cpu")
 
 
-def _champion_source(spec: str, registry: str) -> Source:
+def _champion_source(model: "ModelSource", registry: str) -> Source:
     from rlft.champions.registry import Registry
 
     reg = Registry(registry)
-    champion = reg.verify(spec)
-    m = champion.manifest
+    ref = model.champion
+    assert ref is not None
 
     def load(env_cfg: DictConfig) -> "Policy":
         from rlft.envs.factory import make_vec_env
 
         venv = make_vec_env(env_cfg, 1, 0)
         try:
-            return reg.load_model(champion.ref, venv)[0]
+            return reg.load_model(ref, venv)[0]
         finally:
             venv.close()
 
-    curve = []
-    source_metrics = Path(m.get("source_run") or "", "metrics.json")
-    if m.get("source_run") and source_metrics.is_file():
-        curve = read_json(source_metrics).get("eval", [])
-    from rlft.envs.spaces import stored_model_specs
+    source_run = reg.verify(ref).manifest.get("source_run")
+    metrics = Path(source_run or "", "metrics.json")
+    curve = read_json(metrics).get("eval", []) if source_run and metrics.is_file() else []
+    return Source(model.spec, ref, "champion", model.config, load, model.folder, curve, model.spaces)
 
-    config = {key: m[key] for key in MODEL_GROUPS}
-    return Source(
-        spec,
-        champion.ref,
-        "champion",
-        config,
-        load,
-        champion.folder,
-        curve,
-        stored_model_specs(m["observation_space"], m["action_space"], m["env"]),
-    )
+
+def _hf_source(model: "ModelSource") -> Source:
+    """An exported HF folder: config.json + safetensors (:func:`rlft.champions.sources.build_export_model`)."""
+
+    def load(env_cfg: DictConfig) -> "Policy":
+        from rlft.champions.sources import build_export_model
+        from rlft.envs.factory import make_vec_env
+
+        venv = make_vec_env(env_cfg, 1, 0)
+        try:
+            return build_export_model(model, venv)
+        finally:
+            venv.close()
+
+    return Source(model.spec, _label(Path(model.spec)), "hf", model.config, load, model.folder, [], model.spaces)
+
+
+def _sb3_source(model: "ModelSource") -> Source:
+    """A trusted SB3 zip from outside rlft: no config, so the env (``env=``) and the algorithm
+    (``hparams=``, default ppo) are the user's."""
+
+    def load(env_cfg: DictConfig) -> "Policy":
+        from rlft.algos.factory import algorithm_class
+
+        try:
+            return algorithm_class(env_cfg.hparams.algo).load(model.weights, device="cpu")
+        except (AttributeError, ValueError, KeyError, RuntimeError, TypeError) as exc:  # another algo's zip
+            raise ConfigError(
+                f"{model.spec} does not load as algo {env_cfg.hparams.algo} ({type(exc).__name__}): "
+                "name its algorithm with hparams=..."
+            ) from None
+
+    label = Path(model.spec).name if Path(model.spec).is_dir() else model.weights.stem
+    return Source(model.spec, label, "sb3", None, load, model.folder, [], model.spaces)
 
 
 def _oracle_source(spec: str) -> Source:
@@ -146,21 +144,20 @@ def _label(folder: Path) -> str:
     return folder.resolve().parent.name + "_" + name if name in PICKS or name.startswith("step_") else name
 
 
-def resolve_source(spec: str, registry: str, pick: str = "final") -> Source:
-    """``spec``: ``oracle[:raybridge|:greedy]``, a run / curriculum folder, a model folder, or a
-    champion name (``NAME`` or ``NAME@vN``)."""
-    if pick not in PICKS:
-        raise ConfigError(f"which={pick!r} is not valid: use final or best")
+def resolve_source(
+    spec: str, registry: str, pick: str = "final", checkpoint: int | None = None, trust_pickle: bool = False
+) -> Source:
+    """``spec``: ``oracle[:raybridge|:greedy]`` or any model source of
+    :func:`rlft.champions.sources.resolve_model_source` (a champion, a run / curriculum / model
+    folder, an exported HF folder, an SB3 zip with ``trust_pickle``)."""
     if spec in ORACLES:
         return _oracle_source(spec)
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        if (path / MODEL_FILE).is_file():
-            return _model_folder_source(spec, path)
-        return _run_source(spec, path, pick)
-    if "/" in spec or path.suffix:
-        raise RunFolderError(f"{spec} does not exist: give a run folder, a model folder, a champion name or oracle")
-    return _champion_source(spec, registry)
+    from rlft.champions.sources import resolve_model_source
+
+    model = resolve_model_source(spec, registry, pick, checkpoint, trust_pickle)
+    if model.kind == "champion":
+        return _champion_source(model, registry)
+    return {"run": _run_source, "hf": _hf_source, "sb3": _sb3_source}[model.kind](model)
 
 
 def model_specs_of(policy: Any) -> tuple[dict, dict] | None:

@@ -93,7 +93,8 @@ def write_champion_files(
         },
         "gate": {**gate, "forced": force},
         "source_run": str(run.root.resolve()),
-        "parent": cfg.champion.name if cfg.champion.name != "none" else None,
+        "parent": cfg.champion.name if cfg.champion.name != "none" else (metrics.get("init") or {}).get("champion"),
+        "init": metrics.get("init"),  # an init= run's source: path and sha256 of its weights
         "seed": cfg.seed,
         "packages": package_versions(),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -1,35 +1,43 @@
-"""Which model folder a stage starts from: the previous stage's, or ``curriculum.init``'s.
+"""Which model the first stage starts from: ``init=`` (or its older spelling ``curriculum.init``),
+any model source of :mod:`rlft.champions.sources`.
 
-Reading the run folders is :mod:`rlft.runs.reading`'s job; this module only decides.
+Reading the sources is that module's job; this module only decides which key gave one.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from omegaconf import DictConfig
 
-from rlft.errors import ConfigError
-from rlft.runs.layout import MODEL_FILE
-from rlft.runs.reading import PICKS, model_folder
+from rlft.champions.sources import ModelSource, resolve_model_source
+from rlft.errors import ConfigError, RlftError
+from rlft.runs.reading import PICKS
 
 HANDOFFS = PICKS  # final | best
 
 
-def resolve_init(value: str, handoff: str, registry: str | None = None) -> Path:
-    """``curriculum.init``: a model folder (with model.zip), a run folder, a curriculum run folder,
-    or the name of a registered champion (its verified folder; weights from its safetensors).
+def init_key(cfg: DictConfig) -> tuple[str, str] | None:
+    """(the key, the source) a curriculum starts from, or None: ``init=`` and ``curriculum.init``
+    are one notion, so naming two different sources is refused."""
+    given = [(key, value) for key, value in (("init", cfg.init), ("curriculum.init", cfg.curriculum.init)) if value]
+    if len({value for _, value in given}) > 1:
+        raise ConfigError(
+            f"init={cfg.init} and curriculum.init={cfg.curriculum.init} name two sources: give one (init=)"
+        )
+    return given[0] if given else None
 
-    Raises a ConfigError saying what was expected when the path holds no model.
-    """
-    path = Path(value).expanduser()
-    if registry is not None and not path.exists() and "/" not in value:
-        from rlft.champions.registry import Registry
 
-        return Registry(registry).verify(value).folder
-    model = model_folder(path, handoff)
-    if model is not None:
-        return model
-    raise ConfigError(
-        f"curriculum.init={value!r} holds no model: give a run folder with final/{MODEL_FILE}, "
-        f"a model folder (final/, best/, checkpoints/step_N/), a finished curriculum run or a "
-        f"champion name"
-    )
+def resolve_init(cfg: DictConfig) -> ModelSource | None:
+    """The source of the first stage: ``init=`` with ``init_which`` (``curriculum.init`` with
+    ``curriculum.handoff``), ``init_checkpoint`` and ``trust_pickle``; an error names the key."""
+    given = init_key(cfg)
+    if given is None:
+        return None
+    key, value = given
+    which = cfg.init_which if key == "init" else cfg.curriculum.handoff
+    try:
+        return resolve_model_source(
+            str(value), str(cfg.paths.registry), which, cfg.init_checkpoint, bool(cfg.trust_pickle)
+        )
+    except RlftError as exc:
+        exc.args = (f"{key}: {exc}",)
+        raise

@@ -76,6 +76,7 @@ class CurriculumRun:
         self.cfg = cfg
         self.root = root
         self.plans = plan_curriculum(cfg)
+        self.init_record: dict[str, Any] | None = None  # init='s source, kept by the first stage
         if resume and root.metrics_file.is_file():
             self.metrics = MetricsFile.load(root.metrics_file)
             self.metrics.update(status=RUNNING, message="resumed", resumes=self.metrics.data.get("resumes", 0) + 1)
@@ -98,9 +99,11 @@ class CurriculumRun:
 
     def run(self) -> dict[str, Any]:
         curriculum = self.cfg.curriculum
-        handoff = (
-            resolve_init(curriculum.init, curriculum.handoff, self.cfg.paths.registry) if curriculum.init else None
-        )
+        source = resolve_init(self.cfg) if not self.finished() else None  # a resumed curriculum has started
+        handoff = source.weights if source else None
+        if source:
+            self.init_record = source.record()
+            self.metrics.update(init=self.init_record)
         offset, index, done = 0, 0, self.finished()
         try:
             for index, plan in enumerate(self.plans):
@@ -162,6 +165,7 @@ class CurriculumRun:
                 "kind": "curriculum_stage",
                 "stage": plan.id,
                 "init_from": str(handoff) if handoff else None,
+                **({"init": self.init_record} if index == 0 and self.init_record else {}),
             },
         )
         t0 = time.monotonic()

@@ -49,13 +49,18 @@ class CurriculumConfig:
     on_fail: str = "stop"  # stop | continue: what a stage that misses its promotion rule does
     start: Optional[str] = None  # first stage to run (a stage name from the list); null = the first
     stop: Optional[str] = None  # last stage to run (inclusive); null = the last
-    init: Optional[str] = None  # a run folder or model folder whose model starts the first stage
+    init: Optional[str] = None  # older spelling of the top-level init= (a model source for the first stage)
     max_timesteps_per_stage: Optional[int] = None  # caps every stage's budget (smoke tests)
 
 
 def require_enabled(cfg: DictConfig) -> None:
-    """Stages given without a curriculum (``curriculum.stages=[...]`` but no ``curriculum=<name>``)
-    would train as one plain run of the base config: refused instead."""
+    """Stages or a ``curriculum.init`` given without a curriculum (no ``curriculum=<name>``) would
+    be ignored by one plain run of the base config: refused instead."""
+    if cfg.curriculum.name == NONE and cfg.curriculum.init:
+        raise ConfigError(
+            f"curriculum.init={cfg.curriculum.init} is set but no curriculum is enabled: it would be ignored; "
+            "start a plain run from it with init=..., or add curriculum=<option of conf/curriculum/>"
+        )
     if cfg.curriculum.name == NONE and cfg.curriculum.stages:
         raise ConfigError(
             "curriculum.stages is set but no curriculum is enabled (curriculum.name=none): a config that "
@@ -92,7 +97,7 @@ def validate_curriculum(cfg: DictConfig) -> None:
     """Every selected stage's own config passes the single-run checks, its env builds, and every
     stage's model spaces are the first stage's (each stage starts from the previous stage's model,
     :mod:`rlft.envs.spaces`): one env is built per distinct set of env settings."""
-    from rlft.curriculum.handoff import HANDOFFS, resolve_init
+    from rlft.curriculum.handoff import HANDOFFS, init_key, resolve_init
     from rlft.curriculum.plan import plan_curriculum, stage_config
     from rlft.envs.factory import probe_spaces
     from rlft.envs.spaces import model_specs, obs_clip
@@ -101,8 +106,7 @@ def validate_curriculum(cfg: DictConfig) -> None:
     one_of(cfg, "curriculum.handoff", HANDOFFS)
     one_of(cfg, "curriculum.on_fail", ON_FAIL)
     positive(cfg, "curriculum.max_timesteps_per_stage")
-    if cfg.curriculum.init and not cfg.resume:
-        resolve_init(cfg.curriculum.init, cfg.curriculum.handoff, cfg.paths.registry)
+    source = None if cfg.resume else resolve_init(cfg)
     probed: dict[str, tuple[Any, Any]] = {}
     first: tuple[str, tuple[Any, Any], DictConfig] | None = None  # the first stage's id, spaces and config
     for plan in plan_curriculum(cfg):
@@ -126,6 +130,10 @@ def validate_curriculum(cfg: DictConfig) -> None:
                     f"vs {spaces[index]}): the network cannot carry over from one stage to the next; keep "
                     "every stage's env spaces the same (vary what the env does, not what it shows or takes)"
                 )
+    if source is not None and first is not None:
+        from rlft.champions.sources import check_source_fits
+
+        check_source_fits(source, *first[1], init_key(cfg)[0])  # type: ignore[index]
     if first is not None:  # every stage has the first one's action space, and the same algorithm
         try:
             validate_spaces(first[2])

@@ -42,6 +42,7 @@ def export(registry_root: str, ref: str, fmt: str, out: Path) -> dict[str, Any]:
         raise ConfigError(f"format={fmt} is not valid: use one of {', '.join(FORMATS)}")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"out={out} exists and is not an empty folder: pick a new folder")
+    _refuse_a_folder(ref)
     loaded = load_champion(registry_root, ref)
     writer: Callable[[Loaded, Path], dict[str, Any]] = _writers()[fmt]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +56,21 @@ def export(registry_root: str, ref: str, fmt: str, out: Path) -> dict[str, Any]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {"champion": loaded.champion.ref, "format": fmt, "out": str(out), **summary}
+
+
+def _refuse_a_folder(ref: str) -> None:
+    """Exports are built from verified champions only (their weights checked, their manifest
+    allowlisted): a run folder is registered first, and an export is already one."""
+    from rlft.runs.layout import RunFolder
+
+    path = Path(ref).expanduser()
+    if not path.exists():
+        return
+    if RunFolder(path).metrics_file.is_file():
+        raise ConfigError(
+            f"{ref} is a run folder: register it first (rlft register {ref} name=NAME), then rlft export NAME"
+        )
+    raise ConfigError(f"{ref} is a path, not a champion: rlft export takes a registered champion NAME[@vN]")
 
 
 def _writers() -> dict[str, Callable[[Loaded, Path], dict[str, Any]]]:

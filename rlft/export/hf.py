@@ -146,17 +146,25 @@ Registered {m.get("created_at")} from run `{Path(m.get("source_run", "")).name}`
 {gif_line}
 ## Use it
 
-{wrapping(m["env"])}```python
-from safetensors.torch import load_model
-from stable_baselines3 import {type(loaded.model).__name__}
-# model = {type(loaded.model).__name__}(config["policy"], env, policy_kwargs=...)  with config.json's policy and policy_kwargs
-load_model(model.policy, "model.safetensors")
+{wrapping(m["env"])}With rlft installed, from this folder (config.json + model.safetensors, nothing unpickled; the
+class paths config.json names are checked against rlft's allowlist first):
+
+```python
+from rlft.champions.sources import load_export
+
+model = load_export(".")  # a {type(loaded.model).__name__} on one env of its own config
+obs = model.get_env().reset()
+action, _ = model.predict(obs, deterministic=True)
+print(action)
 ```
 
-A ready SB3 zip: `python -m rlft.export {loaded.champion.name} format=sb3 out=DIR`, then
-`{type(loaded.model).__name__}.load("DIR/model.zip")`.
+Evaluate it with `rlft evaluate DIR`; train on from it, with other env arguments if you like (the
+new run records this folder's weights, path and sha256, as its parent; keep config.json's `hparams`
+network): `rlft train env={m["env"].get("name")} init=DIR`.
 
-With rlft: `python -m rlft.evaluate {loaded.champion.name} stages=[1,2,3]`.
+A plain SB3 zip: `rlft export {loaded.champion.name} format=sb3 out=DIR`, then
+`from {type(loaded.model).__module__} import {type(loaded.model).__name__}` and
+`{type(loaded.model).__name__}.load("DIR/model.zip")`.
 
 ## Training configuration
 
@@ -175,9 +183,13 @@ Packages: {", ".join(f"{k} {v}" for k, v in (m.get("packages") or {}).items())}.
 
 def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
     from rlft.champions.manifest import WEIGHTS
+    from rlft.envs.normalization import SETTINGS_FILE, STATS_FILE
 
     shutil.copy2(loaded.champion.folder / WEIGHTS, folder / "model.safetensors")
     (folder / "model.safetensors").chmod(0o644)
+    for extra in (STATS_FILE, SETTINGS_FILE):  # observation normalisation: init= and evaluate load it back
+        if (loaded.champion.folder / extra).is_file():
+            shutil.copy2(loaded.champion.folder / extra, folder / extra)
     (folder / "config.json").write_text(json.dumps(_config(loaded), indent=2) + "\n")
     gif = None
     m = loaded.champion.manifest

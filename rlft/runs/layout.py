@@ -11,6 +11,9 @@ MODEL_FILE = "model.zip"
 STATE_FILE = "state.json"
 REPLAY_FILE = "replay_buffer.pkl"
 WEIGHTS_FILE = "policy.safetensors"  # a champion folder's weights (pickle-free)
+# a Hugging Face-style export folder (``rlft export format=hf``): loads back without pickle
+EXPORT_WEIGHTS = "model.safetensors"
+EXPORT_CONFIG = "config.json"
 
 
 @dataclass(frozen=True)

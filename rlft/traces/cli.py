@@ -3,7 +3,7 @@ or DuckDB, so ``--help`` and argument errors are fast)."""
 
 from __future__ import annotations
 
-from rlft.arguments import Command, Group, Option, registry_option, which_option
+from rlft.arguments import Command, Group, Option, registry_option, source_options
 from rlft.assess.cli import OVERRIDES_HELP, model
 
 RECORD = Command(
@@ -21,7 +21,7 @@ RECORD = Command(
         ),
         Option("first_seed", "int", default=0, minimum=0, help="episodes use seeds first_seed, first_seed + 1, ..."),
         Option("chunk", "int", default=200, minimum=1, help="episodes per chunk file"),
-        which_option("final"),
+        *source_options("final"),
         registry_option(),
     ),
     overrides=OVERRIDES_HELP.replace("stage=3", "stage=K (the one stage played)"),

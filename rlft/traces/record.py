@@ -226,7 +226,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
         raise ConfigError(f"out={args.out} is not empty: record into a new folder")
     if any(item.startswith("stages=") for item in args.overrides):
         raise ConfigError("record plays one stage: use stage=K (or stage_overrides.*), not stages=")
-    source = resolve_source(args.model, str(args.paths_registry), args.which)
+    source = resolve_source(args.model, str(args.paths_registry), args.which, args.checkpoint, args.trust_pickle)
     (target,) = judge.stage_targets(source, args.overrides, None)
     policy = judge.prepare(source, [target])
     transform = (

@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 from rlft.algos.factory import build_model
 from rlft.runs.layout import RunFolder
 from rlft.runs.metrics import MetricsFile
-from rlft.training.run import RunOptions, run_training
+from rlft.training.run import RunOptions, load_weights, run_training
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -24,8 +24,15 @@ def run_distill(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
     traces_dir = Path(cfg.distill.traces)
     imitation: dict[str, Any] = {}
 
+    source = None
+    if cfg.init and not cfg.resume:
+        from rlft.champions.sources import init_source
+
+        source = init_source(cfg)
+
     def student(venv: "VecEnv") -> "BaseAlgorithm":
-        """A fresh model for the env, or one starting from the champion; cloned on the traces."""
+        """A fresh model for the env, or one starting from the champion or the init= source;
+        cloned on the traces."""
         if cfg.champion.name != "none":
             from rlft.champions.loading import start_from_champion
             from rlft.champions.registry import Registry
@@ -34,6 +41,8 @@ def run_distill(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
             model = start_from_champion(cfg, venv, base, champion)
         else:
             model = build_model(cfg.hparams, venv, seed=cfg.seed, device=cfg.device)
+            if source is not None:
+                load_weights(model, venv, source.weights)
         traces = load(traces_dir, cfg.hparams.gamma or 0.99, cfg.distill.max_steps)
         imitation.update(behaviour_clone(model, traces, cfg.distill, cfg.seed))
         return model
@@ -47,7 +56,12 @@ def run_distill(cfg: DictConfig, run: RunFolder) -> dict[str, Any]:
         RunOptions(
             resume=bool(cfg.resume),
             model_factory=student,
-            metrics_fields={"kind": "distill", "traces": str(traces_dir.resolve()), "champion": champion},
+            metrics_fields={
+                "kind": "distill",
+                "traces": str(traces_dir.resolve()),
+                "champion": champion,
+                **({"init": source.record()} if source else {}),
+            },
         ),
     )
     file = MetricsFile.load(run.metrics_file)

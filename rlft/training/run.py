@@ -17,8 +17,8 @@ from rlft.envs.normalization import find_vecnormalize, has_normalization, load_n
 from rlft.errors import ConfigError
 from rlft.evaluation import EpisodeRunner
 from rlft.io import read_json
+from rlft.runs.layout import EXPORT_WEIGHTS, RunFolder
 from rlft.runs.layout import WEIGHTS_FILE as CHAMPION_WEIGHTS
-from rlft.runs.layout import RunFolder
 from rlft.runs.lock import run_lock
 from rlft.runs.metrics import COMPLETED, EARLY_STOPPED, FAILED, RUNNING, MetricsFile
 from rlft.runs.reading import resume_checkpoint
@@ -77,23 +77,34 @@ def _restore(cfg: DictConfig, checkpoint: Path, venv: "VecEnv") -> "BaseAlgorith
     return model
 
 
-def load_weights(model: "BaseAlgorithm", venv: "VecEnv", folder: Path) -> None:
-    """Start ``model`` from the policy (and normalisation stats) of another run's model folder.
+def weights_file(path: Path) -> Path:
+    """The weights a model folder starts a model from: a champion's or an HF export's safetensors
+    (never the champion's zip), else its SB3 ``model.zip``; a file is itself."""
+    if path.is_file():
+        return path
+    return next((path / n for n in (CHAMPION_WEIGHTS, EXPORT_WEIGHTS) if (path / n).is_file()), path / MODEL_FILE)
+
+
+def load_weights(model: "BaseAlgorithm", venv: "VecEnv", source: Path) -> None:
+    """Start ``model`` from the policy (and normalisation stats) of another model: a model folder or
+    a weights file (safetensors, or an SB3 zip whose tensors only are read, nothing unpickled).
 
     Only the weights and optimizer state move; the hyperparameters, step counter and schedules are
     ``model``'s own, so a new stage or fine-tune can change ``n_steps``, ``n_envs`` or the LR.
     """
+    weights = weights_file(source)
+    folder = weights.parent
     try:
-        if (folder / CHAMPION_WEIGHTS).is_file():  # a champion: its safetensors, never its zip
+        if weights.suffix == ".safetensors":
             from safetensors.torch import load_model
 
-            load_model(model.policy, str(folder / CHAMPION_WEIGHTS), device=str(model.device))
+            load_model(model.policy, str(weights), device=str(model.device))
         else:
-            model.set_parameters(str(folder / MODEL_FILE), exact_match=True, device=model.device)
+            model.set_parameters(str(weights), exact_match=True, device=model.device)
     except (ValueError, RuntimeError, KeyError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(
-            f"the model in {folder} does not fit this run's network ({first_line}): "
+            f"the model in {weights} does not fit this run's network ({first_line}): "
             "keep hparams.policy and hparams.policy_kwargs as they were"
         ) from None
     norm = find_vecnormalize(venv)
@@ -106,7 +117,8 @@ class RunOptions:
     """How a run starts and reports, beyond its config.
 
     :param resume: continue from the run folder's latest checkpoint.
-    :param init_from: a model folder whose weights start a new run (curriculum handoff).
+    :param init_from: a model folder or weights file whose weights start a new run (a curriculum
+        handoff, ``init=``).
     :param tensorboard: where scalars go; default the run folder's ``tb/`` at the run's own steps.
     :param model_factory: builds the starting model for the training VecEnv instead of
         ``build_model`` (a fine-tune loads its champion); ignored when resuming from a checkpoint.

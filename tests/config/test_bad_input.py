@@ -126,6 +126,10 @@ CARTPOLE = [
     (["champion=Ünï"], "champion=Ünï"),
     (["champion.name=../x"], "champion name"),
     (["resume=/"], "resume"),
+    (["init=/no/such/run"], "init: /no/such/run does not exist"),
+    (["init=nobody"], "nobody"),
+    (["init=/no/such/run", "init_which=middle"], "which='middle'"),
+    (["curriculum.init=/no/such/run"], "no curriculum is enabled"),
     (["paths.output_dir=/etc/passwd/x"], "paths.output_dir"),
 ]
 
@@ -149,7 +153,9 @@ CURRICULUM = [
     (["curriculum=curve_trace", "curriculum.start=13"], "curriculum.start"),
     (["curriculum=curve_trace", "stage=13"], "stage"),
     (["curriculum=curve_trace", "curriculum.on_fail=retry"], "curriculum.on_fail"),
-    (["curriculum=curve_trace", "curriculum.init=/no/such/run"], "curriculum.init"),
+    (["curriculum=curve_trace", "curriculum.init=/no/such/run"], "curriculum.init: /no/such/run does not exist"),
+    (["curriculum=curve_trace", "init=/no/such/run"], "init: /no/such/run does not exist"),
+    (["curriculum=curve_trace", "init=/a/run", "curriculum.init=/b/run"], "give one (init=)"),
     (["curriculum=curve_trace", "curriculum.promotion.threshold=nan"], "curriculum.promotion.threshold"),
     (["curriculum=curve_trace", "curriculum.promotion.metric=coverage"], "promotion.metric='coverage' is not a metric"),
     (
@@ -248,7 +254,11 @@ OTHERS: dict[str, list[tuple[list[str], str]]] = {
     ],
     "evaluate": [
         (["{missing}"], "does not exist"),
-        (["{empty}"], "not an rlft run folder"),
+        (["{empty}"], "holds no model"),
+        (["{file}"], "not an SB3 zip"),
+        (["{run}", "checkpoint=500"], "no checkpoint at step 500"),
+        (["{run}", "checkpoint=-1"], "checkpoint"),
+        (["{run}", "trust_pickle=maybe"], "trust_pickle"),
         (["{empty}", "episodes=0"], "episodes"),
         (["{empty}", "episodes=nan"], "episodes"),
         (["{empty}", "which=middle"], "which"),
@@ -281,6 +291,8 @@ OTHERS: dict[str, list[tuple[list[str], str]]] = {
         (["ok", "format=zip", "out={tmp}/export"], "format"),
         (["ok", "format=hf"], "out="),
         (["nobody", "format=hf", "out={tmp}/export"], "nobody"),
+        (["{run}", "format=hf", "out={tmp}/export"], "register it first (rlft register"),
+        (["{empty}", "format=hf", "out={tmp}/export"], "not a champion"),
     ],
     "traces record": [
         (["oracle:greedy", "episodes=0", "out={tmp}/traces"], "episodes"),
@@ -288,6 +300,7 @@ OTHERS: dict[str, list[tuple[list[str], str]]] = {
         (["oracle:greedy", "chunk=nan", "out={tmp}/traces"], "chunk"),
         (["oracle:greedy"], "out="),
         (["{missing}", "out={tmp}/traces"], "does not exist"),
+        (["{empty}", "out={tmp}/traces"], "holds no model"),
         (["{run}", "out={tmp}/traces"], "truncated"),
     ],
     "traces filter": [
@@ -450,6 +463,52 @@ def test_resume_refuses_bad_input(
     assert _tree(tmp_path) == before
 
 
+# init= of a source that is missing, of the wrong kind, untrusted, or of another env's spaces
+INIT = [
+    (["init={missing}"], "does not exist"),
+    (["init={empty}"], "holds no model"),
+    (["init={file}"], "not an SB3 zip"),
+    (["init={run}"], "truncated"),
+    (["init={run}", "init_checkpoint=500"], "no checkpoint at step 500"),
+    (["init={zip}"], "trust_pickle=true"),
+    (["init={hf}", "env=curve_trace"], "does not fit this env"),
+    (["init={hf}", "env=curve_trace", "curriculum=curve_trace"], "does not fit this env"),
+]
+
+
+def _hf_stub(folder: Path) -> None:
+    """An HF export folder's config.json (CartPole's spaces); its weights are never read."""
+    import json
+
+    from rlft.envs.factory import probe_spaces
+    from rlft.envs.spaces import model_specs
+
+    cfg = compose_config(["env=cartpole"])
+    observation, action = model_specs(*probe_spaces(cfg))
+    folder.mkdir()
+    config = {"env": {"id": "CartPole-v1"}, "stage": {}, "stage_overrides": {}}
+    config["hparams"] = {"algo": "ppo", "policy": "MlpPolicy", "policy_kwargs": {}}
+    config.update(model_observation_space=observation, action_space=action)
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "model.safetensors").write_bytes(b"")
+
+
+@pytest.mark.parametrize("overrides,key", INIT, ids=[" ".join(c[0]) for c in INIT])
+def test_init_refuses_bad_input(
+    overrides: list[str], key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = _layout(tmp_path)
+    (tmp_path / "ppo.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an (empty) zip from elsewhere
+    _hf_stub(tmp_path / "hf")
+    before = _tree(tmp_path)
+    argv = [arg.format(**where, zip=tmp_path / "ppo.zip", hf=tmp_path / "hf") for arg in overrides]
+    with pytest.raises(SystemExit) as exit_:
+        _train(["env=cartpole", f"paths.output_dir={tmp_path / 'outputs'}", *argv])
+    line = _one_line(capsys, exit_.value.code)
+    assert key in line and line.startswith("error: init")
+    assert _tree(tmp_path) == before
+
+
 def test_a_full_disk_when_claiming_the_run_folder_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -502,4 +561,4 @@ def test_the_table_covers_every_entrypoint_with_80_cases() -> None:
         "init",
         "demo",
     }
-    assert len(TRAIN) + len(TRAIN_SUBPROCESS) + len(RESUME) + len(CASES) >= 80
+    assert len(TRAIN) + len(TRAIN_SUBPROCESS) + len(RESUME) + len(INIT) + len(CASES) >= 80

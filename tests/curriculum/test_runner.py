@@ -116,12 +116,13 @@ def test_a_promoted_stage_ends_at_its_promoting_evaluation_without_evaluating_it
 
 def test_init_starts_the_first_stage_from_another_run(tmp_path: Path) -> None:
     first, _ = _run(tmp_path / "a", "curriculum.promotion.threshold=0", "curriculum.stop=1")
-    root, metrics = _run(
-        tmp_path / "b", "curriculum.promotion.threshold=0", "curriculum.start=2", f"curriculum.init={first.root}"
-    )
+    root, metrics = _run(tmp_path / "b", "curriculum.promotion.threshold=0", "curriculum.start=2", f"init={first.root}")
     assert [s["id"] for s in metrics["stages"]] == ["2"]
     stage2 = json.loads((root.root / "stages/2/metrics.json").read_text())
-    assert stage2["init_from"] == str(first.root / "stages/1/final")
+    assert stage2["init_from"] == str(first.root / "stages/1/final/model.zip")
+    assert (
+        stage2["init"]["kind"] == "run" and metrics["init"] == stage2["init"] and len(metrics["init"]["sha256"]) == 64
+    )
 
 
 def test_resume_continues_the_interrupted_stage_then_the_rest(tmp_path: Path, monkeypatch) -> None:
@@ -189,4 +190,5 @@ def test_init_from_a_registered_champion(tmp_path: Path) -> None:
         f"paths.registry={registry.root}",
     )
     stage2 = json.loads((root.root / "stages/2/metrics.json").read_text())
-    assert stage2["init_from"] == str(champion.folder) and metrics["status"] == "completed"
+    assert stage2["init_from"] == str(champion.folder / "policy.safetensors") and metrics["status"] == "completed"
+    assert stage2["init"]["champion"] == "stage1@v1"

@@ -101,3 +101,60 @@ def test_cli_exports_and_refuses_with_one_line(registry: Registry, tmp_path: Pat
         module="rlft.export",
     )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_every_python_snippet_of_the_model_card_runs_in_a_fresh_process(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
+    """The card's code blocks are run as a user would: a new interpreter, in the export folder."""
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    export(str(registry.root), "base", "hf", tmp_path / "hf")
+    card = (tmp_path / "hf" / "README.md").read_text()
+    snippets = re.findall(r"```python\n(.*?)```", card, flags=re.S)
+    assert snippets and "from stable_baselines3 import StopPPO" not in card
+    for snippet in snippets:
+        done = subprocess.run(
+            [sys.executable, "-c", snippet],
+            cwd=tmp_path / "hf",
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip(), "the snippet prints the action it took"
+
+
+def test_the_card_names_where_the_sb3_class_lives(registry: Registry, tmp_path: Path) -> None:  # noqa: F811
+    import importlib
+    import re
+
+    export(str(registry.root), "base", "hf", tmp_path / "hf")
+    card = (tmp_path / "hf" / "README.md").read_text()
+    module, name = re.search(r"`from ([\w.]+) import (\w+)`", card).groups()
+    assert hasattr(importlib.import_module(module), name)
+
+
+def test_an_hf_export_loads_back_without_pickle_and_acts_like_the_champion(
+    registry: Registry,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pickle
+
+    from rlft.champions.sources import load_export
+
+    export(str(registry.root), "base", "hf", tmp_path / "hf")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an HF export must load without unpickling")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    model = load_export(tmp_path / "hf")
+    obs = _observations()
+    own = load_champion(str(registry.root), "base").model.predict(obs, deterministic=True)[0]
+    np.testing.assert_array_equal(model.predict(obs, deterministic=True)[0], own)

@@ -267,3 +267,34 @@ def test_dict_observations_are_stored_per_key_and_continuous_actions_as_floats(t
     assert actions[0] == [0.25, 0.25] and all(len(a) == 2 for a in actions), "floats, not truncated to ints"
     with pytest.raises(ConfigError, match="continuous actions"):
         check_traces_fit(continuous_out, ContinuousAction.observation_space, ContinuousAction.action_space)
+
+
+@pytest.mark.slow
+def test_distill_starts_the_student_from_an_init_source(recorded: Path, tmp_path: Path) -> None:
+    """init= gives the student its starting weights (any model source) and is recorded as its parent."""
+    from tests.conftest import tiny_run
+
+    teacher = tiny_run(tmp_path / "teacher")
+    done = run_cli(
+        [
+            f"distill={recorded}",
+            "stage=5",
+            "distill.epochs=1",
+            "distill.critic_epochs=0",
+            "distill.rl_timesteps=0",
+            f"init={teacher.root}",
+            f"paths.output_dir={tmp_path / 'outputs'}",
+            *TINY_CURVE,
+        ],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run,) = (tmp_path / "outputs" / "distill").iterdir()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["init"]["path"] == str(teacher.final_dir / "model.zip") and metrics["init"]["kind"] == "run"
+    refused = run_cli(
+        [f"distill={recorded}", f"init={teacher.root}", "init_checkpoint=999", f"paths.output_dir={tmp_path / 'no'}"],
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 2 and "init: " in refused.stderr and "no checkpoint at step 999" in refused.stderr
+    assert not (tmp_path / "no").exists()
