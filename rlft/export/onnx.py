@@ -63,14 +63,25 @@ def _module(loaded: "Loaded", inputs: list[tuple[str | None, bool]]) -> Any:
 
     from rlft.envs.normalization import ObservationNormalizer, has_normalization
 
-    policy: Any = loaded.model.policy  # an actor-critic policy (pi_features_extractor, action_net)
+    policy: Any = loaded.model.policy
     action_space = loaded.model.action_space
-    if isinstance(action_space, spaces.Discrete):
-        heads = [int(action_space.n)]
-    elif isinstance(action_space, spaces.MultiDiscrete):
-        heads = [int(n) for n in action_space.nvec]
-    else:
-        raise ConfigError(f"ONNX export covers Discrete and MultiDiscrete actions, not {action_space}")
+    if type(policy).__name__.startswith("Recurrent") or not hasattr(policy, "_predict"):
+        raise ConfigError(
+            f"ONNX export covers feed-forward SB3 policies, not {type(policy).__name__} "
+            "(a recurrent state or a non-SB3 policy): export format=sb3 or hf instead"
+        )
+    discrete = isinstance(action_space, (spaces.Discrete, spaces.MultiDiscrete))
+    heads = (
+        [int(action_space.n)]
+        if isinstance(action_space, spaces.Discrete)
+        else [int(n) for n in action_space.nvec]
+        if isinstance(action_space, spaces.MultiDiscrete)
+        else []
+    )
+    if not discrete and not isinstance(action_space, spaces.Box):
+        raise ConfigError(f"ONNX export covers Discrete, MultiDiscrete and Box actions, not {action_space}")
+    actor_critic_logits = discrete and hasattr(policy, "action_net") and hasattr(policy, "pi_features_extractor")
+    box = action_space if isinstance(action_space, spaces.Box) else None
     norm = ObservationNormalizer(loaded.champion.folder) if has_normalization(loaded.champion.folder) else None
     stats = norm.stats if norm is not None and norm.enabled else {}
     epsilon, clip = (norm.epsilon, norm.clip) if norm is not None else (0.0, 0.0)
@@ -98,12 +109,31 @@ def _module(loaded: "Loaded", inputs: list[tuple[str | None, bool]]) -> Any:
                     obs = obs.permute(0, 3, 1, 2)
                 seen.append(obs)
             observation = seen[0] if inputs[0][0] is None else {key: obs for (key, _), obs in zip(inputs, seen)}
-            features = self.policy.extract_features(observation, self.policy.pi_features_extractor)
-            logits = self.policy.action_net(self.policy.mlp_extractor.forward_actor(features))
-            actions = [part.argmax(dim=1) for part in th.split(logits, heads, dim=1)]
-            return (actions[0] if len(actions) == 1 else th.stack(actions, dim=1)), logits
+            if actor_critic_logits:  # PPO, A2C, TRPO, StopPPO: the action logits are an output too
+                features = self.policy.extract_features(observation, self.policy.pi_features_extractor)
+                logits = self.policy.action_net(self.policy.mlp_extractor.forward_actor(features))
+                actions = [part.argmax(dim=1) for part in th.split(logits, heads, dim=1)]
+                return (actions[0] if len(actions) == 1 else th.stack(actions, dim=1)), logits
+            # any other SB3 policy (DQN, QR-DQN, SAC, TD3, DDPG, TQC, continuous actor-critics): its
+            # own deterministic _predict, then what SB3's predict does to Box actions
+            action = self.policy._predict(observation, deterministic=True)
+            if box is not None:
+                low = th.as_tensor(box.low, dtype=th.float32)
+                high = th.as_tensor(box.high, dtype=th.float32)
+                action = action.float().reshape(-1, *box.shape)
+                if self.policy.squash_output:
+                    action = low + 0.5 * (action + 1.0) * (high - low)
+                else:
+                    action = th.max(th.min(action, high), low)
+            return action, action.float()
 
     return DeterministicAction().eval()
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Discrete actions equal; continuous ones within the graph's float tolerance."""
+    a, b = np.asarray(a), np.asarray(b).reshape(np.shape(a))
+    return bool(np.array_equal(a, b) if a.dtype.kind in "iub" else np.allclose(a, b, atol=TOLERANCE, rtol=0))
 
 
 def _sample_observations(loaded: "Loaded") -> Any:
@@ -118,21 +148,14 @@ def _sample_observations(loaded: "Loaded") -> Any:
         venv.close()
 
 
-def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
+def _export(module: Any, parts: list[np.ndarray], names: list[str], path: Path) -> None:
     import contextlib
     import io
     import logging
     import warnings
 
-    import onnxruntime
     import torch as th
 
-    inputs = _inputs(loaded)
-    module = _module(loaded, inputs)
-    observations = _sample_observations(loaded)
-    parts = _parts(observations, inputs)
-    names = [input_name(key) for key, _ in inputs]
-    path = folder / "policy.onnx"
     batch = th.export.Dim("batch")
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), th.no_grad():
         warnings.simplefilter("ignore")  # the exporter narrates its passes and warns about its internals
@@ -147,6 +170,24 @@ def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
             dynamo=True,
             external_data=False,
         )
+
+
+def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
+    import onnxruntime
+    import torch as th
+
+    inputs = _inputs(loaded)
+    module = _module(loaded, inputs)
+    observations = _sample_observations(loaded)
+    parts = _parts(observations, inputs)
+    names = [input_name(key) for key, _ in inputs]
+    path = folder / "policy.onnx"
+    validating = th.distributions.Distribution._validate_args  # SB3's Gaussian checks its std: data-dependent
+    th.distributions.Distribution.set_default_validate_args(False)
+    try:
+        _export(module, parts, names, path)
+    finally:
+        th.distributions.Distribution.set_default_validate_args(validating)
     with th.no_grad():
         want_action, want_logits = (t.numpy() for t in module(*(th.as_tensor(part) for part in parts)))
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -154,7 +195,7 @@ def write(loaded: "Loaded", folder: Path) -> dict[str, Any]:
     sb3_action = loaded.model.predict(_normalised(loaded, observations), deterministic=True)[0]
     check: dict[str, Any] = {
         "samples": len(parts[0]),
-        "actions_equal": bool(np.array_equal(got_action, want_action) and np.array_equal(got_action, sb3_action)),
+        "actions_equal": bool(_same(got_action, want_action) and _same(got_action, sb3_action)),
         "max_abs_logit_diff": float(np.abs(got_logits - want_logits).max()),
         "tolerance": TOLERANCE,
         "inputs": [

@@ -57,10 +57,30 @@ def _bank_and_load_back(algo: str, run: RunFolder, root: Path) -> Registry:
     return registry
 
 
+def _onnx_export_acts_like_the_model(algo: str, registry: Registry, out: Path) -> None:
+    """A feed-forward policy exports to ONNX whose actions are SB3's predict's (checked by the
+    export itself, on 256 observations); a recurrent one is refused in one line."""
+    import json
+
+    from rlft.errors import ConfigError
+    from rlft.export import export
+
+    if algo == "recurrent_ppo":
+        with pytest.raises(
+            ConfigError, match="ONNX export covers feed-forward SB3 policies, not RecurrentActorCriticPolicy"
+        ):
+            export(str(registry.root), algo, "onnx", out)
+        return
+    export(str(registry.root), algo, "onnx", out)
+    assert json.loads((out / "onnx_check.json").read_text())["actions_equal"] is True
+
+
 @pytest.mark.parametrize("algo", FAST)
 def test_train_bank_and_load_back(algo: str, tmp_path: Path) -> None:
     run = _train(algo, tmp_path)
-    _bank_and_load_back(algo, run, tmp_path)
+    registry = _bank_and_load_back(algo, run, tmp_path)
+    if algo in ("sac", "qrdqn", "recurrent_ppo"):  # continuous actions, quantile Q-values, an LSTM state
+        _onnx_export_acts_like_the_model(algo, registry, tmp_path / "onnx")
 
 
 @pytest.mark.slow
@@ -70,6 +90,7 @@ def test_train_bank_fine_tune_and_evaluate(algo: str, tmp_path: Path) -> None:
     from rlft.finetune.run import run_finetune
 
     registry = _bank_and_load_back(algo, _train(algo, tmp_path), tmp_path)
+    _onnx_export_acts_like_the_model(algo, registry, tmp_path / "onnx")
     overrides = [*algo_config(algo), f"champion={algo}", f"paths.registry={registry.root}"]
     cfg = prepare(compose_config(overrides), overrides)
     run = RunFolder(tmp_path / "finetune")

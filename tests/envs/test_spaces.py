@@ -129,7 +129,7 @@ KIND_EXPORTS = {  # what ONNX export does for each kind: None = a graph, else th
     "ChannelFirstImage": None,
     "DictObservation": None,
     "MultiDiscreteAction": None,
-    "ContinuousAction": "covers Discrete and MultiDiscrete actions",
+    "ContinuousAction": None,
 }
 
 
@@ -216,6 +216,6 @@ def test_every_observation_and_action_kind_goes_through_every_command(
     feed = {f"obs_{key}": value for key, value in obs.items()} if isinstance(obs, dict) else {"obs": obs}
     session = onnxruntime.InferenceSession(str(tmp_path / "onnx" / "policy.onnx"), providers=["CPUExecutionProvider"])
     actions = session.run(["action"], feed)[0]
-    np.testing.assert_array_equal(
-        actions, load_champion(str(registry.root), "user").model.predict(obs, deterministic=True)[0]
+    np.testing.assert_allclose(  # equal for discrete actions, within float error for continuous ones
+        actions, load_champion(str(registry.root), "user").model.predict(obs, deterministic=True)[0], atol=1e-4, rtol=0
     )
