@@ -21,10 +21,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install rlft with its dev tools
 
-test: $(STAMP)  ## run the test suite (~6-8 min on 2 cores; the slow end-to-end tests are test-slow)
+test: $(STAMP)  ## run the test suite (~11 min on 2 cores; the slow end-to-end tests are test-slow)
 	$(PY) -m pytest -q -m "not slow"
 
-test-slow: $(STAMP)  ## the slow end-to-end tests: demo quick=true, benchmark smoke runs, a local Ray cluster, the examples (~8 min)
+test-slow: $(STAMP)  ## the slow end-to-end tests: demo quick=true, benchmark smoke runs, a local Ray cluster, the examples, every algorithm (~17 min)
 	RAY_USAGE_STATS_ENABLED=0 $(PY) -m pytest -q -m slow
 
 test-all: $(STAMP)  ## both (what CI runs)
