@@ -8,12 +8,11 @@ import json
 import re
 from pathlib import Path
 
+import crafter  # noqa: F401  (the crafter extra, which make install brings: a missing one fails, never skips)
 import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import REPO, run_cli
-
-pytest.importorskip("crafter")
 
 PROJECT = REPO / "examples" / "crafter"
 SMALL_ENV = ["env.n_envs=2", "env.max_episode_steps=100"]  # the example's 500-step episodes, shorter
