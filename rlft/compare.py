@@ -174,6 +174,7 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     labels = [s.label for s in sources]
     if len(set(labels)) != len(labels):
         labels = [f"{i + 1}:{label}" for i, label in enumerate(labels)]
+    deterministic = cli.deterministic(args, sources)
     targets = judge.stage_targets(sources[0], args.overrides, judge.parse_stages(args.stages))
     policies = [judge.prepare(sources[0], targets)]
     for source in sources[1:]:
@@ -185,7 +186,7 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
         args, "compare", "_vs_".join(s.label for s in sources[:2])[:80], targets[0].cfg.paths.output_dir
     )
     results = {
-        label: judge.evaluate_stages(source, policy, targets, args.episodes, args.deterministic)
+        label: judge.evaluate_stages(source, policy, targets, args.episodes, deterministic)
         for label, source, policy in zip(labels, sources, policies)
     }
     rows = comparison_rows(labels, results)
@@ -206,7 +207,7 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
     report = {
         "models": [{"label": label, "spec": s.spec, "kind": s.kind} for label, s in zip(labels, sources)],
         "baseline": labels[0],
-        **judge.record_settings(args.episodes, args.deterministic, args.overrides, targets),
+        **judge.record_settings(args.episodes, deterministic, args.overrides, targets),
         "rows": rows,
         "stages": results,
     }
@@ -215,7 +216,7 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
         f"# {' vs '.join(labels)}",
         "",
         f"{args.episodes} episodes per stage on the same seeds (from {report['eval_seed']}), "
-        f"{'deterministic' if args.deterministic else 'stochastic'} actions, env {report['env']}. "
+        f"{'deterministic' if deterministic else 'stochastic'} actions, env {report['env']}. "
         f"Changes are paired (per episode) against {labels[0]}, with 95% bootstrap intervals; "
         "P(better) is the bootstrap probability that the mean change is above 0.",
         "",

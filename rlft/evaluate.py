@@ -84,15 +84,16 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], Path]:
 
     args = COMMAND.parse(argv)
     source = resolve_source(args.model, str(args.paths_registry), args.which, args.checkpoint, args.trust_pickle)
+    deterministic = cli.deterministic(args, [source])
     targets = judge.stage_targets(source, args.overrides, judge.parse_stages(args.stages))
     policy = judge.prepare(source, targets)
     folder = cli.output_folder(args, "evaluate", source.label, targets[0].cfg.paths.output_dir)
-    stages = judge.evaluate_stages(source, policy, targets, args.episodes, args.deterministic)
+    stages = judge.evaluate_stages(source, policy, targets, args.episodes, deterministic)
     result = {
         "model": source.label,
         "spec": source.spec,
         "kind": source.kind,
-        **judge.record_settings(args.episodes, args.deterministic, args.overrides, targets),
+        **judge.record_settings(args.episodes, deterministic, args.overrides, targets),
         "stages": stages,
     }
     folder.mkdir(parents=True, exist_ok=True)

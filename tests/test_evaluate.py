@@ -132,3 +132,21 @@ def test_bars_plot_when_an_interval_misses_its_value(tmp_path: Path) -> None:
 
     odd = {"stage": "1", "success_rate": None, "mean_reward": 5.0, "mean_reward_ci95": [5.5, 6.0]}
     assert plot_stage_bars({"a": [odd]}, tmp_path / "bars.png") is not None
+
+
+def test_evaluate_and_compare_default_to_how_the_run_evaluated(tmp_path: Path) -> None:
+    """A run trained with ``eval.deterministic=false`` is judged with sampled actions unless told
+    otherwise (before: greedily, silently); models evaluated differently must be told which."""
+    from tests.conftest import tiny_run
+
+    sampled = tiny_run(tmp_path / "sampled", "eval.deterministic=false", "eval.every=0")
+    greedy = tiny_run(tmp_path / "greedy", "eval.every=0")
+    common = ["episodes=2", f"paths.output_dir={tmp_path / 'out'}"]
+    assert evaluate([str(sampled.root), *common])[0]["deterministic"] is False
+    assert evaluate([str(sampled.root), "deterministic=true", *common])[0]["deterministic"] is True
+    assert evaluate([str(greedy.root), *common])[0]["deterministic"] is True
+    with pytest.raises(RlftError, match="different eval.deterministic settings: say deterministic=true or false"):
+        compare([str(greedy.root), str(sampled.root), *common, f"out={tmp_path / 'cmp'}"])
+    assert not (tmp_path / "cmp").exists(), "refused before any folder"
+    report, _ = compare([str(greedy.root), str(sampled.root), "deterministic=false", *common])
+    assert report["deterministic"] is False

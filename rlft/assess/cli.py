@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 from rlft.arguments import Arguments, Option, Positional, registry_option, source_options
 from rlft.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rlft.assess.sources import Source
 
 MODEL_HELP = (
     "a run folder (its final/ model; which=best for best/, checkpoint=STEP), a curriculum folder (its last "
@@ -36,7 +40,12 @@ def judge_options(command: str) -> tuple[Option, ...]:
             default_text="the first model's own stage",
         ),
         Option("episodes", "int", default=100, minimum=1, help="episodes per stage, the same seeds for every model"),
-        Option("deterministic", "bool", default=True, help="deterministic actions (false: sampled)"),
+        Option(
+            "deterministic",
+            "bool",
+            help="deterministic actions (false: sampled)",
+            default_text="the models' own eval.deterministic (true when unknown)",
+        ),
         *source_options("final"),
         Option(
             "out",
@@ -47,6 +56,19 @@ def judge_options(command: str) -> tuple[Option, ...]:
         ),
         registry_option(),
     )
+
+
+def deterministic(args: Arguments, sources: Sequence["Source"]) -> bool:
+    """``deterministic=`` as given, else how the models' runs evaluated (true when unknown); models
+    that evaluated differently need it said, so a comparison never mixes the two silently."""
+    if args.deterministic is not None:
+        return bool(args.deterministic)
+    own = {s.deterministic for s in sources if s.deterministic is not None}
+    if len(own) > 1:
+        raise ConfigError(
+            "the models were evaluated with different eval.deterministic settings: say deterministic=true or false"
+        )
+    return own.pop() if own else True
 
 
 def output_folder(args: Arguments, command: str, name: str, output_dir: str) -> Path:

@@ -43,6 +43,19 @@ class Source:
     model_dir: Path | None = None  # normalisation stats live here
     curve: list[dict[str, Any]] = field(default_factory=list)  # the run's evaluation history
     spaces: tuple[dict, dict] | None = None  # the model's (observation, action) specs, when known without loading
+    deterministic: bool | None = None  # how its run evaluated (eval.deterministic), when known
+
+
+def run_deterministic(run: Path | str | None) -> bool | None:
+    """A run folder's ``eval.deterministic`` (None when there is no readable run config): evaluate
+    and compare default to it, so a policy trained and judged with sampled actions is not silently
+    judged greedily."""
+    if run is None or not RunFolder(Path(run)).config_file.is_file():
+        return None
+    from omegaconf import OmegaConf
+
+    value = OmegaConf.select(OmegaConf.load(RunFolder(Path(run)).config_file), "eval.deterministic")
+    return None if value is None else bool(value)
 
 
 def _run_source(model: "ModelSource") -> Source:
@@ -60,6 +73,7 @@ def _run_source(model: "ModelSource") -> Source:
         folder,
         curve,
         model.spaces,
+        run_deterministic(run),
     )
 
 
@@ -89,7 +103,8 @@ def _champion_source(model: "ModelSource", registry: str) -> Source:
     source_run = reg.verify(ref).manifest.get("source_run")
     metrics = Path(source_run or "", "metrics.json")
     curve = read_json(metrics).get("eval", []) if source_run and metrics.is_file() else []
-    return Source(model.spec, ref, "champion", model.config, load, model.folder, curve, model.spaces)
+    deterministic = run_deterministic(source_run)
+    return Source(model.spec, ref, "champion", model.config, load, model.folder, curve, model.spaces, deterministic)
 
 
 def _hf_source(model: "ModelSource") -> Source:
